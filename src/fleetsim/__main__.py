@@ -1,0 +1,3 @@
+from fleetsim.cli.main import main
+
+main()

@@ -1,0 +1,222 @@
+"""The `fleetsim` command."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import Progress
+
+from fleetsim.core.clock import SystemClock
+from fleetsim.core.errors import TwilioError
+from fleetsim.core.sids import SidFactory
+from fleetsim.db.dialect import DEFAULT_DATABASE_URL
+from fleetsim.db.uow import unit_of_work
+from fleetsim.inventory.service import (
+    CardFileError,
+    generate_cards,
+    import_cards,
+    read_cards,
+    write_cards,
+)
+from fleetsim.resources.accounts.service import create_account, create_api_key, fetch_account
+from fleetsim.setup import ensure_startup_account, prepare_database
+
+__all__ = ["main"]
+
+err = Console(stderr=True)
+
+database_option = click.option(
+    "--database-url",
+    envvar="FLEETSIM_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="SQLite file (sqlite:///path.db) or PostgreSQL (postgresql://user@host/db).",
+)
+
+
+@click.group()
+@click.version_option(package_name="fleetsim")
+def main() -> None:
+    """fleetsim: the Super SIM v1 API with a simulated cellular network behind it."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=int)
+@database_option
+@click.option("--public-url", default=None, help="Base of absolute URLs in responses.")
+@click.option("--seed", type=int, default=None, help="Seed the SID factory (repeatable SIDs).")
+def serve(
+    host: str, port: int, database_url: str, public_url: str | None, seed: int | None
+) -> None:
+    """Run the API server (migrates the database first)."""
+    import uvicorn
+
+    from fleetsim.http.app import create_app
+    from fleetsim.http.runtime import Runtime
+
+    clock = SystemClock()
+    sids = SidFactory(seed)
+    engine = prepare_database(database_url)
+    startup = ensure_startup_account(engine, clock=clock, sids=sids)
+    base = public_url or f"http://{host}:{port}"
+    if startup is not None and startup.created:
+        click.echo("Created an account for this database:")
+    if startup is not None:
+        click.echo(f"  Account SID: {startup.sid}")
+        click.echo(f"  Auth Token:  {startup.auth_token}")
+    else:
+        click.echo("Accounts exist already; `fleetsim accounts create` makes another.")
+    click.echo(f"Serving the Super SIM API at {base}/v1 (database: {_safe(database_url)})")
+    app = create_app(Runtime(engine=engine, clock=clock, sids=sids, public_url=public_url))
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, fit for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@main.command()
+@database_option
+def migrate(database_url: str) -> None:
+    """Bring the database to the newest schema and exit."""
+    prepare_database(database_url)
+    click.echo(f"Database is up to date: {_safe(database_url)}")
+
+
+@main.group()
+def accounts() -> None:
+    """Accounts and subaccounts."""
+
+
+@accounts.command("create")
+@click.option("--friendly-name", default=None)
+@click.option("--parent", default=None, help="Account SID of the parent (makes a subaccount).")
+@database_option
+def accounts_create(friendly_name: str | None, parent: str | None, database_url: str) -> None:
+    """Create an account and print it, with its auth token, as JSON."""
+    engine = prepare_database(database_url)
+    with _user_errors(), unit_of_work(engine, write=True) as session:
+        parent_account = fetch_account(session, parent) if parent else None
+        account = create_account(
+            session,
+            friendly_name=friendly_name,
+            parent=parent_account,
+            clock=SystemClock(),
+            sids=SidFactory(),
+        )
+        _print_json(
+            {
+                "sid": account.sid,
+                "friendly_name": account.friendly_name,
+                "auth_token": account.auth_token,
+                "owner_account_sid": parent_account.sid if parent_account else account.sid,
+                "status": account.status,
+            }
+        )
+
+
+@main.group()
+def keys() -> None:
+    """API keys."""
+
+
+@keys.command("create")
+@click.option("--account", "account_sid", required=True, help="Account SID the key acts for.")
+@click.option("--friendly-name", default=None)
+@database_option
+def keys_create(account_sid: str, friendly_name: str | None, database_url: str) -> None:
+    """Create an API key; its secret is shown only now."""
+    engine = prepare_database(database_url)
+    with _user_errors(), unit_of_work(engine, write=True) as session:
+        account = fetch_account(session, account_sid)
+        created = create_api_key(
+            session, account, friendly_name=friendly_name, clock=SystemClock(), sids=SidFactory()
+        )
+        _print_json(
+            {
+                "sid": created.key.sid,
+                "secret": created.secret,
+                "account_sid": account.sid,
+                "friendly_name": created.key.friendly_name,
+            }
+        )
+
+
+@main.group()
+def inventory() -> None:
+    """Physical SIM cards waiting to be registered."""
+
+
+@inventory.command("generate")
+@click.option("--count", required=True, type=click.IntRange(1, 10_000_000))
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--seed", type=int, default=None, help="Make the same cards every time.")
+@database_option
+def inventory_generate(
+    count: int, output: Path | None, seed: int | None, database_url: str
+) -> None:
+    """Make COUNT new cards, store them, and write iccid,registration_code CSV."""
+    rng = random.Random(seed) if seed is not None else random.SystemRandom()
+    cards = list(generate_cards(count, rng))
+    engine = prepare_database(database_url)
+    result = _import_with_progress(engine, cards, "Storing cards")
+    if output is None:
+        write_cards(cards, sys.stdout)  # type: ignore[arg-type]
+    else:
+        with output.open("w", encoding="utf-8") as out:
+            write_cards(cards, out)
+    err.print(f"{result.added} cards stored" + (f", written to {output}" if output else ""))
+
+
+@inventory.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@database_option
+def inventory_import(file: Path, database_url: str) -> None:
+    """Load an iccid,registration_code CSV (as written by `inventory generate`)."""
+    try:
+        with file.open(encoding="utf-8", newline="") as handle:
+            cards = read_cards(handle)
+    except (CardFileError, UnicodeDecodeError) as exc:
+        raise click.ClickException(
+            f"{file}: {exc}. Fix the file and run the import again."
+        ) from None
+    engine = prepare_database(database_url)
+    result = _import_with_progress(engine, cards, f"Importing {file.name}")
+    err.print(f"{result.added} cards added, {result.already_known} already known")
+
+
+def _import_with_progress(engine: Any, cards: list[Any], label: str) -> Any:
+    with Progress(console=err, transient=False) as progress:
+        task = progress.add_task(label, total=len(cards))
+        with unit_of_work(engine, write=True) as session:
+            return import_cards(
+                session,
+                cards,
+                clock=SystemClock(),
+                progress=lambda n: progress.advance(task, n),
+            )
+
+
+def _print_json(value: dict[str, Any]) -> None:
+    click.echo(json.dumps(value, indent=2))
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Show a TwilioError as a one-line message, not a traceback."""
+    try:
+        yield
+    except TwilioError as exc:
+        raise click.ClickException(exc.message) from None

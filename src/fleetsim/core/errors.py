@@ -1,0 +1,240 @@
+"""The one error tree. Rules raise these; one handler renders them as Twilio does:
+`{"code", "message", "more_info", "status"}`.
+
+    TwilioError                      (status, code, message)
+    ├── BadRequest                   400
+    │   ├── MissingParameter         400 / 20001 (or a resource's own code, e.g. 83001)
+    │   ├── InvalidParameter         400 / 20001
+    │   ├── InvalidPageToken         400 / 21481
+    │   └── SuperSimError            400 / 83xxx business rules (subclasses below)
+    ├── AuthenticationFailed         401 / 20003
+    ├── Forbidden                    403 / 20403
+    ├── NotFound                     404 / 20404
+    ├── MethodNotAllowed             405 / 20004
+    ├── Conflict                     409 / 20409
+    ├── PayloadTooLarge              413 / 20413
+    ├── UnsupportedMediaType         415 / 20415
+    └── InternalError                500 / 20500 (a bug: never raised for bad input)
+
+Deviation: Twilio does not document the HTTP status of its 83xxx codes; following the
+behaviour reference, they answer 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationFailed",
+    "BadRequest",
+    "Conflict",
+    "Forbidden",
+    "InternalError",
+    "InvalidPageToken",
+    "InvalidParameter",
+    "MethodNotAllowed",
+    "MissingParameter",
+    "NotFound",
+    "PayloadTooLarge",
+    "SimActivationNeedsFleet",
+    "SimAlreadyRegistered",
+    "SimFleetChangeWhileScheduled",
+    "SimFleetNotFound",
+    "SimFleetRequired",
+    "SimNotRegistrable",
+    "SimRegistrationParameterMissing",
+    "SimStatusChangeRefused",
+    "SimUniqueNameTaken",
+    "SuperSimError",
+    "TwilioError",
+    "UnsupportedMediaType",
+]
+
+MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
+
+
+class TwilioError(Exception):
+    status: int = 500
+    code: int = 20500
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.code,
+            "message": self.message,
+            "more_info": MORE_INFO.format(code=self.code),
+            "status": self.status,
+        }
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class BadRequest(TwilioError):
+    status = 400
+    code = 20001
+
+
+class MissingParameter(BadRequest):
+    def __init__(self, name: str, *, code: int | None = None) -> None:
+        super().__init__(f"Missing required parameter {name} in the post body", code=code)
+        self.parameter = name
+
+
+class InvalidParameter(BadRequest):
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"Invalid parameter {name}: {reason}")
+        self.parameter = name
+
+
+class InvalidPageToken(BadRequest):
+    code = 21481
+
+    def __init__(self) -> None:
+        super().__init__("Invalid PageToken: use the next_page_url or previous_page_url given")
+
+
+class AuthenticationFailed(TwilioError):
+    status = 401
+    code = 20003
+
+    def __init__(self) -> None:
+        super().__init__("Authenticate")
+
+
+class Forbidden(TwilioError):
+    status = 403
+    code = 20403
+
+
+class NotFound(TwilioError):
+    status = 404
+    code = 20404
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"The requested resource {path} was not found")
+
+
+class MethodNotAllowed(TwilioError):
+    status = 405
+    code = 20004
+
+    def __init__(self, method: str, path: str) -> None:
+        super().__init__(f"Method {method} not allowed on {path}")
+
+
+class Conflict(TwilioError):
+    status = 409
+    code = 20409
+
+
+class PayloadTooLarge(TwilioError):
+    status = 413
+    code = 20413
+
+
+class UnsupportedMediaType(TwilioError):
+    status = 415
+    code = 20415
+
+
+class InternalError(TwilioError):
+    status = 500
+    code = 20500
+
+
+class SuperSimError(BadRequest):
+    """A Super SIM business rule (83xxx); the code says which."""
+
+
+class SimRegistrationParameterMissing(SuperSimError):
+    code = 83001
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Parameter missing while registering a Super SIM: {name}")
+        self.parameter = name
+
+
+class SimNotRegistrable(SuperSimError):
+    code = 83002
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Super SIM cannot be registered: the Iccid and RegistrationCode do not match a "
+            "Super SIM that can be registered. Check both values printed on the card."
+        )
+
+
+class SimAlreadyRegistered(SuperSimError):
+    code = 83003
+
+    def __init__(self, sim_sid: str) -> None:
+        super().__init__(f"The Super SIM already belongs to the requesting Account: {sim_sid}")
+
+
+class SimFleetNotFound(SuperSimError):
+    code = 83006
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"Super SIM's Target Fleet not found: {ref}")
+
+
+class SimActivationNeedsFleet(SuperSimError):
+    code = 83007
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Unable to activate your Super SIM as it does not belong to a Fleet. "
+            "Assign a Fleet first, or pass Fleet in the same request."
+        )
+
+
+class SimFleetRequired(SuperSimError):
+    code = 83008
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Unable to remove your Super SIM from its Fleet: a ready or active Super SIM must "
+            "belong to a Fleet unless the same request sets Status=inactive."
+        )
+
+
+class SimFleetChangeWhileScheduled(SuperSimError):
+    code = 83009
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Unable to update your Super SIM's Fleet while it is in status scheduled. "
+            "Retry once the pending update has completed."
+        )
+
+
+class SimStatusChangeRefused(SuperSimError):
+    code = 83010
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Unable to update your Super SIM to the desired status: {detail}")
+
+
+class SimUniqueNameTaken(SuperSimError):
+    code = 83011
+
+    def __init__(self, unique_name: str) -> None:
+        super().__init__(
+            f"A Super SIM with the specified Unique Name exists already: {unique_name}"
+        )

@@ -1,0 +1,44 @@
+"""ICCIDs of physical SIM cards: 19 or 20 digits ending in a Luhn check digit (ITU-T E.118)."""
+
+from __future__ import annotations
+
+import random
+
+__all__ = ["is_valid_iccid", "luhn_check_digit", "new_iccid", "new_registration_code"]
+
+# 89 (telecom) + 883 (international networks, the range Super SIMs use) + issuer.
+_ISSUER_PREFIX = "8988307"
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I look-alikes
+
+
+def luhn_check_digit(body: str) -> str:
+    """The digit that makes `body + digit` pass the Luhn check."""
+    total = 0
+    for position, char in enumerate(reversed(body)):
+        digit = int(char)
+        if position % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
+def is_valid_iccid(value: str) -> bool:
+    if not (value.isascii() and value.isdigit() and 19 <= len(value) <= 20):
+        return False
+    return luhn_check_digit(value[:-1]) == value[-1]
+
+
+def new_iccid(rng: random.Random, length: int = 20) -> str:
+    """A random ICCID of `length` digits (19 or 20) with a valid check digit."""
+    if length not in (19, 20):
+        raise ValueError("an ICCID has 19 or 20 digits")
+    body_digits = length - 1 - len(_ISSUER_PREFIX)
+    body = _ISSUER_PREFIX + "".join(rng.choice("0123456789") for _ in range(body_digits))
+    return body + luhn_check_digit(body)
+
+
+def new_registration_code(rng: random.Random) -> str:
+    """A 10-character registration code as printed on the card."""
+    return "".join(rng.choice(_CODE_ALPHABET) for _ in range(10))

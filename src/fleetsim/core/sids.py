@@ -1,0 +1,53 @@
+"""SIDs: a two-letter prefix and 32 lowercase hex digits, from one seedable factory."""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import threading
+from enum import StrEnum
+
+__all__ = ["Prefix", "SidFactory", "is_sid"]
+
+
+class Prefix(StrEnum):
+    ACCOUNT = "AC"
+    API_KEY = "SK"
+    SIM = "HS"
+    FLEET = "HF"
+    NETWORK_ACCESS_PROFILE = "HA"
+    NETWORK = "HW"
+    BILLING_PERIOD = "HB"
+    IP_COMMAND = "HG"
+    SMS_COMMAND = "HC"
+    ESIM_PROFILE = "HP"
+    SETTINGS_UPDATE = "OB"
+    CONNECTION_EVENT = "EZ"
+    DATA_SESSION = "PI"
+
+
+_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+
+
+def is_sid(value: str, prefix: Prefix) -> bool:
+    """True when `value` has the shape of a SID with `prefix` (hex in either case)."""
+    return value.startswith(prefix.value) and _SID.match(value) is not None
+
+
+class SidFactory:
+    """Makes SIDs; seeded factories repeat the same sequence, unseeded ones are random."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self.reseed(seed)
+
+    def reseed(self, seed: int | None) -> None:
+        with self._lock:
+            self._random = random.Random(seed) if seed is not None else None
+
+    def new(self, prefix: Prefix) -> str:
+        with self._lock:
+            if self._random is None:
+                return prefix.value + secrets.token_hex(16)
+            return prefix.value + f"{self._random.getrandbits(128):032x}"

@@ -1,0 +1,1 @@
+"""Storage: tables, engines, the unit of work and migrations."""

@@ -1,0 +1,100 @@
+"""Everything that differs between SQLite and PostgreSQL lives here, and only here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import IntegrityError
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "WRITE",
+    "create_database_engine",
+    "is_sqlite",
+    "normalize_url",
+    "unique_violation",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///fleetsim.db"
+# Execution option that marks a connection as about to write (see `_begin`).
+WRITE = "fleetsim_write"
+
+
+def normalize_url(url: str) -> str:
+    """Accept the URLs people type: `postgresql://` means psycopg 3."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_database_engine(url: str, *, echo: bool = False) -> Engine:
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url, echo=echo)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=8,
+        max_overflow=8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (see `_begin`).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        # A transaction that will write takes the write lock up front: a deferred one
+        # that reads first fails with SQLITE_BUSY (no waiting) when another writer
+        # committed in between.
+        if connection.get_execution_options().get(WRITE):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
+
+
+def unique_violation(error: IntegrityError, table: str, columns: tuple[str, ...]) -> bool:
+    """True when `error` is the unique constraint of `table` over exactly `columns`."""
+    message = str(error.orig)
+    match = _SQLITE_UNIQUE.search(message)
+    if match:
+        failed = tuple(c.strip().split(".")[-1] for c in match["columns"].split(","))
+        return match["columns"].startswith(f"{table}.") and failed == columns
+    diag = getattr(error.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    return constraint == f"uq_{table}_{'_'.join(columns)}"
+
+
+def lock_for_migration(connection: Connection) -> None:
+    """Serialize concurrent start-ups that would migrate the same database."""
+    if is_sqlite(connection):
+        return  # the migration's write transaction already holds SQLite's only lock
+    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7020436)")

@@ -1,0 +1,1 @@
+"""The HTTP edge: app composition, authentication, parameter parsing, rendering."""

@@ -1,0 +1,62 @@
+"""The application, composed in one place from the resources' route lists."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
+from fleetsim.http.runtime import Runtime
+from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
+from fleetsim.resources.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
+from fleetsim.resources.networks.routes import ROUTES as NETWORK_ROUTES
+from fleetsim.resources.sims.routes import ROUTES as SIM_ROUTES
+
+__all__ = ["API_ROUTES", "create_app"]
+
+log = logging.getLogger("fleetsim.http")
+
+API_ROUTES: list[Route] = [*NETWORK_ROUTES, *PROFILE_ROUTES, *FLEET_ROUTES, *SIM_ROUTES]
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def twilio_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TwilioError)
+    headers = {"WWW-Authenticate": 'Basic realm="fleetsim"'} if exc.status == 401 else None
+    return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+
+
+def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return twilio_error(request, NotFound(request.url.path))
+    if exc.status_code == 405:
+        return twilio_error(request, MethodNotAllowed(request.method, request.url.path))
+    error = TwilioError(str(exc.detail), status=exc.status_code, code=20000 + exc.status_code)
+    return twilio_error(request, error)
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return twilio_error(request, InternalError("An internal error occurred; see the server log"))
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    app = Starlette(
+        routes=[*API_ROUTES, Route("/health", health, methods=["GET"], name="health")],
+        exception_handlers={
+            TwilioError: twilio_error,
+            HTTPException: http_error,
+            Exception: unexpected_error,
+        },
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,59 @@
+"""Absolute URLs in responses point at this server, so SDKs can follow them verbatim."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+from fleetsim.core.paging import PageRequest
+from fleetsim.db.paging import Page
+
+__all__ = ["Urls", "page_meta"]
+
+
+@dataclass(frozen=True)
+class Urls:
+    base: str
+
+    @classmethod
+    def for_request(cls, request: Request, public_url: str | None) -> Urls:
+        if public_url:
+            return cls(public_url.rstrip("/"))
+        host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
+        return cls(f"{request.url.scheme}://{host}")
+
+    def absolute(self, path: str) -> str:
+        return self.base + path
+
+
+def page_meta(
+    urls: Urls,
+    path: str,
+    key: str,
+    filters: Sequence[tuple[str, str]],
+    request: PageRequest,
+    page: Page[Any],
+) -> dict[str, Any]:
+    """Twilio's `meta` envelope; filters are echoed as the client supplied them."""
+
+    def link(number: int, token: str | None) -> str:
+        query = [*filters, ("PageSize", str(request.page_size)), ("Page", str(number))]
+        if token:
+            query.append(("PageToken", token))
+        return urls.absolute(path) + "?" + urlencode(query)
+
+    return {
+        "first_page_url": link(0, None),
+        "key": key,
+        "next_page_url": link(request.page + 1, page.next.encode()) if page.next else None,
+        "page": request.page,
+        "page_size": request.page_size,
+        "previous_page_url": (
+            link(max(request.page - 1, 0), page.previous.encode()) if page.previous else None
+        ),
+        "url": link(request.page, request.token),
+    }

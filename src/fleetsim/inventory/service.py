@@ -1,0 +1,117 @@
+"""The warehouse of physical SIM cards that `POST /v1/Sims` registers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fleetsim.core.clock import Clock
+from fleetsim.core.iccid import is_valid_iccid, new_iccid, new_registration_code
+from fleetsim.db.tables import SimCard
+
+__all__ = [
+    "Card",
+    "CardFileError",
+    "ImportResult",
+    "generate_cards",
+    "import_cards",
+    "read_cards",
+    "write_cards",
+]
+
+_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Card:
+    iccid: str
+    registration_code: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    already_known: int
+
+
+class CardFileError(ValueError):
+    """A card file that cannot be loaded; the message says which line and why."""
+
+
+def generate_cards(count: int, rng: random.Random) -> Iterator[Card]:
+    """`count` distinct new cards with real-looking ICCIDs."""
+    seen: set[str] = set()
+    while len(seen) < count:
+        iccid = new_iccid(rng)
+        if iccid in seen:
+            continue
+        seen.add(iccid)
+        yield Card(iccid, new_registration_code(rng))
+
+
+def write_cards(cards: Iterable[Card], out: io.TextIOBase) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["iccid", "registration_code"])
+    writer.writerows((c.iccid, c.registration_code) for c in cards)
+
+
+def read_cards(text: Iterable[str]) -> list[Card]:
+    """Parse and check an `iccid,registration_code` CSV; every problem names its line."""
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None or [h.strip().lower() for h in header] != ["iccid", "registration_code"]:
+        raise CardFileError("line 1: the header must be exactly: iccid,registration_code")
+    cards: list[Card] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != 2:
+            raise CardFileError(f"line {line}: expected 2 columns, found {len(row)}")
+        iccid, code = row[0].strip(), row[1].strip()
+        if not is_valid_iccid(iccid):
+            raise CardFileError(
+                f"line {line}: {iccid!r} is not an ICCID (19-20 digits, valid Luhn check digit)"
+            )
+        if not (len(code) == 10 and code.isascii() and code.isalnum()):
+            raise CardFileError(f"line {line}: the registration code must be 10 letters or digits")
+        if iccid in seen:
+            raise CardFileError(f"line {line}: ICCID {iccid} appears twice in the file")
+        seen.add(iccid)
+        cards.append(Card(iccid, code.upper()))
+    return cards
+
+
+def import_cards(
+    session: Session,
+    cards: list[Card],
+    *,
+    clock: Clock,
+    progress: Callable[[int], None] = lambda _: None,
+) -> ImportResult:
+    """Add the cards the warehouse lacks; cards already known are left as they are."""
+    added = known = 0
+    now = clock.now()
+    for start in range(0, len(cards), _BATCH):
+        batch = cards[start : start + _BATCH]
+        existing = set(
+            session.execute(
+                select(SimCard.iccid).where(SimCard.iccid.in_([c.iccid for c in batch]))
+            ).scalars()
+        )
+        fresh = [c for c in batch if c.iccid not in existing]
+        session.add_all(
+            SimCard(iccid=c.iccid, registration_code=c.registration_code, date_created=now)
+            for c in fresh
+        )
+        session.flush()
+        added += len(fresh)
+        known += len(batch) - len(fresh)
+        progress(len(batch))
+    return ImportResult(added=added, already_known=known)

@@ -1,0 +1,163 @@
+"""Fleets: the configuration (data limit, commands, network profile) shared by their Sims.
+
+Deviations (Twilio's answers are unconfirmed): a duplicate UniqueName answers 409/20409;
+a NetworkAccessProfile that does not resolve answers 400/20001 naming the parameter;
+DataLimit outside 1–2,000,000 MB answers 400/20001; DataEnabled and SmsCommandsEnabled,
+which Twilio fixes at creation, are refused on update with 400/20001 rather than ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, joinedload
+
+from fleetsim.core.clock import Clock
+from fleetsim.core.errors import Conflict, InvalidParameter, NotFound
+from fleetsim.core.paging import PageRequest
+from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.db.integrity import UniqueRule, flush_unique
+from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.scoping import find_by_ref, owned
+from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile
+from fleetsim.resources.naming import clean_unique_name
+from fleetsim.resources.network_access_profiles.service import find_network_access_profile
+
+__all__ = [
+    "FleetChanges",
+    "NewFleet",
+    "create_fleet",
+    "fetch_fleet",
+    "find_fleet",
+    "list_fleets",
+    "update_fleet",
+]
+
+DATA_LIMIT_MIN = 1
+DATA_LIMIT_MAX = 2_000_000
+DEFAULT_DATA_LIMIT = 1000  # MB; Twilio's docs disagree (250 vs 1000), its fixtures say 1000
+
+
+@dataclass(frozen=True)
+class NewFleet:
+    network_access_profile: str
+    unique_name: str | None = None
+    data_enabled: bool = True
+    data_limit: int = DEFAULT_DATA_LIMIT
+    sms_commands_enabled: bool = True
+    sms_commands_url: str | None = None
+    sms_commands_method: str = "POST"
+    ip_commands_url: str | None = None
+    ip_commands_method: str = "POST"
+
+
+@dataclass(frozen=True)
+class FleetChanges:
+    """Fields to change; None leaves a field as it is, "" clears a URL or name."""
+
+    unique_name: str | None = None
+    network_access_profile: str | None = None
+    data_limit: int | None = None
+    sms_commands_url: str | None = None
+    sms_commands_method: str | None = None
+    ip_commands_url: str | None = None
+    ip_commands_method: str | None = None
+
+
+def _unique_name_rule(unique_name: str | None) -> UniqueRule:
+    return (
+        "fleets",
+        ("account_id", "unique_name"),
+        lambda: Conflict(f"A Fleet with UniqueName '{unique_name}' already exists"),
+    )
+
+
+_WITH_PROFILE = joinedload(Fleet.network_access_profile)
+
+
+def find_fleet(session: Session, account: Account, ref: str) -> Fleet | None:
+    return find_by_ref(session, Fleet, account.id, ref, Prefix.FLEET, _WITH_PROFILE)
+
+
+def fetch_fleet(session: Session, account: Account, ref: str) -> Fleet:
+    fleet = find_fleet(session, account, ref)
+    if fleet is None:
+        raise NotFound(f"/Fleets/{ref}")
+    return fleet
+
+
+def _profile(session: Session, account: Account, ref: str) -> NetworkAccessProfile:
+    profile = find_network_access_profile(session, account, ref)
+    if profile is None:
+        raise InvalidParameter(
+            "NetworkAccessProfile", f"no Network Access Profile '{ref}' in this account"
+        )
+    return profile
+
+
+def _data_limit(value: int) -> int:
+    if not DATA_LIMIT_MIN <= value <= DATA_LIMIT_MAX:
+        raise InvalidParameter(
+            "DataLimit", f"must be between {DATA_LIMIT_MIN} and {DATA_LIMIT_MAX} (megabytes)"
+        )
+    return value
+
+
+def create_fleet(
+    session: Session, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
+) -> Fleet:
+    profile = _profile(session, account, fleet.network_access_profile)
+    now = clock.now()
+    row = Fleet(
+        sid=sids.new(Prefix.FLEET),
+        account_id=account.id,
+        unique_name=clean_unique_name(fleet.unique_name, Prefix.FLEET),
+        network_access_profile=profile,
+        data_enabled=fleet.data_enabled,
+        data_limit=_data_limit(fleet.data_limit),
+        data_metering="payg",
+        sms_commands_enabled=fleet.sms_commands_enabled,
+        sms_commands_url=fleet.sms_commands_url or None,
+        sms_commands_method=fleet.sms_commands_method,
+        ip_commands_url=fleet.ip_commands_url or None,
+        ip_commands_method=fleet.ip_commands_method,
+        date_created=now,
+        date_updated=now,
+    )
+    session.add(row)
+    flush_unique(session, [_unique_name_rule(fleet.unique_name)])
+    return row
+
+
+def list_fleets(
+    session: Session, account: Account, *, network_access_profile: str | None, page: PageRequest
+) -> Page[Fleet]:
+    """Fleets, optionally of one profile (a profile that does not resolve matches none)."""
+    query = owned(Fleet, account.id).options(_WITH_PROFILE)
+    if network_access_profile is not None:
+        profile = find_network_access_profile(session, account, network_access_profile)
+        query = query.where(Fleet.network_access_profile_id == (profile.id if profile else -1))
+    return fetch_page(session, query, Fleet.id, page)
+
+
+def update_fleet(
+    session: Session, account: Account, ref: str, *, changes: FleetChanges, clock: Clock
+) -> Fleet:
+    fleet = fetch_fleet(session, account, ref)
+    if changes.unique_name is not None:
+        fleet.unique_name = clean_unique_name(changes.unique_name, Prefix.FLEET)
+    if changes.network_access_profile is not None:
+        fleet.network_access_profile = _profile(session, account, changes.network_access_profile)
+    if changes.data_limit is not None:
+        fleet.data_limit = _data_limit(changes.data_limit)
+    if changes.sms_commands_url is not None:
+        fleet.sms_commands_url = changes.sms_commands_url or None
+    if changes.sms_commands_method is not None:
+        fleet.sms_commands_method = changes.sms_commands_method
+    if changes.ip_commands_url is not None:
+        fleet.ip_commands_url = changes.ip_commands_url or None
+    if changes.ip_commands_method is not None:
+        fleet.ip_commands_method = changes.ip_commands_method
+    fleet.date_updated = clock.now()
+    flush_unique(session, [_unique_name_rule(changes.unique_name)])
+    return fleet

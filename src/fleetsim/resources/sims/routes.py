@@ -1,0 +1,90 @@
+"""Sims over HTTP."""
+
+from __future__ import annotations
+
+from starlette.routing import Route
+
+from fleetsim.core.errors import InvalidParameter, SimRegistrationParameterMissing
+from fleetsim.db.paging import Page
+from fleetsim.http.endpoint import Call, Reply, endpoint
+from fleetsim.resources.sims import service
+from fleetsim.resources.sims.wire import render_sim, sim_changes, sim_path
+
+__all__ = ["ROUTES"]
+
+
+@endpoint("CreateSim", on_missing=SimRegistrationParameterMissing)
+def register_sim(call: Call) -> Reply:
+    sim = service.register_sim(
+        call.session,
+        call.account,
+        iccid=call.params["Iccid"],
+        registration_code=call.params["RegistrationCode"],
+        clock=call.clock,
+        sids=call.sids,
+    )
+    return call.created(render_sim(sim, call.account.sid, call.urls))
+
+
+@endpoint("FetchSim")
+def fetch_sim(call: Call) -> Reply:
+    sim = service.fetch_sim(call.session, call.account, call.path["Sid"])
+    return call.ok(render_sim(sim, call.account.sid, call.urls))
+
+
+@endpoint("ListSim")
+def list_sims(call: Call) -> Reply:
+    page = service.list_sims(
+        call.session,
+        call.account,
+        status=call.params.get("Status"),
+        fleet=call.params.get("Fleet"),
+        iccid=call.params.get("Iccid"),
+        page=call.page_request,
+    )
+    return call.page("/v1/Sims", page, lambda s: render_sim(s, call.account.sid, call.urls))
+
+
+@endpoint("UpdateSim")
+def update_sim(call: Call) -> Reply:
+    if "Status" in call.params:
+        raise InvalidParameter("Status", "status changes are not available in this version")
+    sim, owner = service.update_sim(
+        call.session,
+        call.account,
+        call.path["Sid"],
+        changes=sim_changes(call.params),
+        clock=call.clock,
+    )
+    return call.ok(render_sim(sim, owner.sid, call.urls))
+
+
+@endpoint("ListBillingPeriod")
+def list_billing_periods(call: Call) -> Reply:
+    """Billing periods open when a Sim first becomes ready or active; a `new` Sim has none."""
+    sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
+    return call.page(f"{sim_path(sim.sid)}/BillingPeriods", Page([], None, None), dict)
+
+
+@endpoint("ListSimIpAddress")
+def list_ip_addresses(call: Call) -> Reply:
+    """A Sim has addresses only while its device is attached to a network."""
+    sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
+    return call.page(f"{sim_path(sim.sid)}/IpAddresses", Page([], None, None), dict)
+
+
+ROUTES = [
+    Route("/v1/Sims", list_sims, methods=["GET"], name="ListSim"),
+    Route("/v1/Sims", register_sim, methods=["POST"], name="CreateSim"),
+    Route("/v1/Sims/{Sid}", fetch_sim, methods=["GET"], name="FetchSim"),
+    Route("/v1/Sims/{Sid}", update_sim, methods=["POST"], name="UpdateSim"),
+    Route(
+        "/v1/Sims/{SimSid}/BillingPeriods",
+        list_billing_periods,
+        methods=["GET"],
+        name="ListBillingPeriod",
+    ),
+    Route(
+        "/v1/Sims/{SimSid}/IpAddresses", list_ip_addresses, methods=["GET"], name="ListSimIpAddress"
+    ),
+]

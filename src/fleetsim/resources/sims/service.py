@@ -1,0 +1,170 @@
+"""Sims: registering cards to an account, naming them, assigning Fleets, moving them.
+
+Deviations (Twilio's answers are unconfirmed): a card held by another account answers
+83002 like an unknown card, so registration never reveals who holds a card; moving a Sim
+to an account that is neither the requester nor one of its subaccounts answers 400/20001;
+moving a Sim that is not `new` answers 83010; a moved Sim leaves its Fleet unless `Fleet`
+in the same request names one of the target account.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from fleetsim.core.clock import Clock
+from fleetsim.core.errors import (
+    InvalidParameter,
+    NotFound,
+    SimAlreadyRegistered,
+    SimFleetNotFound,
+    SimNotRegistrable,
+    SimStatusChangeRefused,
+    SimUniqueNameTaken,
+)
+from fleetsim.core.paging import PageRequest
+from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.db.integrity import UniqueRule, flush_unique
+from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.scoping import find_by_ref, owned
+from fleetsim.db.tables import Account, Fleet, Sim, SimCard
+from fleetsim.resources.fleets.service import find_fleet
+from fleetsim.resources.naming import clean_unique_name
+
+__all__ = ["SimChanges", "fetch_sim", "find_sim", "list_sims", "register_sim", "update_sim"]
+
+_WITH_FLEET = joinedload(Sim.fleet)
+
+
+@dataclass(frozen=True)
+class SimChanges:
+    """Fields to change; None leaves a field as it is. `fleet=""` removes the Fleet."""
+
+    unique_name: str | None = None
+    fleet: str | None = None
+    account_sid: str | None = None
+
+
+def _unique_name_rule(unique_name: str | None) -> UniqueRule:
+    return ("sims", ("account_id", "unique_name"), lambda: SimUniqueNameTaken(str(unique_name)))
+
+
+def find_sim(session: Session, account: Account, ref: str) -> Sim | None:
+    return find_by_ref(session, Sim, account.id, ref, Prefix.SIM, _WITH_FLEET)
+
+
+def fetch_sim(session: Session, account: Account, ref: str) -> Sim:
+    sim = find_sim(session, account, ref)
+    if sim is None:
+        raise NotFound(f"/Sims/{ref}")
+    return sim
+
+
+def register_sim(
+    session: Session,
+    account: Account,
+    *,
+    iccid: str,
+    registration_code: str,
+    clock: Clock,
+    sids: SidFactory,
+) -> Sim:
+    """Claim a physical card for `account`; the Sim starts `new`, in no Fleet."""
+    card = session.execute(select(SimCard).where(SimCard.iccid == iccid)).scalar_one_or_none()
+    if card is None or not _same_code(registration_code, card.registration_code):
+        raise SimNotRegistrable()
+    holder = session.execute(select(Sim).where(Sim.iccid == iccid)).scalar_one_or_none()
+    if holder is not None:
+        if holder.account_id == account.id:
+            raise SimAlreadyRegistered(holder.sid)
+        raise SimNotRegistrable()
+    now = clock.now()
+    sim = Sim(
+        sid=sids.new(Prefix.SIM),
+        account_id=account.id,
+        iccid=card.iccid,
+        unique_name=None,
+        status="new",
+        fleet=None,
+        date_created=now,
+        date_updated=now,
+    )
+    session.add(sim)
+    # Two accounts racing for one card: the database lets one win.
+    flush_unique(session, [("sims", ("iccid",), SimNotRegistrable)])
+    return sim
+
+
+def _same_code(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.strip().upper().encode(), expected.upper().encode())
+
+
+def list_sims(
+    session: Session,
+    account: Account,
+    *,
+    status: str | None,
+    fleet: str | None,
+    iccid: str | None,
+    page: PageRequest,
+) -> Page[Sim]:
+    """Sims, filtered; a Fleet that does not resolve matches no Sim."""
+    query = owned(Sim, account.id).options(_WITH_FLEET)
+    if status is not None:
+        query = query.where(Sim.status == status)
+    if fleet is not None:
+        found = find_fleet(session, account, fleet)
+        query = query.where(Sim.fleet_id == (found.id if found else -1))
+    if iccid is not None:
+        query = query.where(Sim.iccid == iccid)
+    return fetch_page(session, query, Sim.id, page)
+
+
+def update_sim(
+    session: Session, account: Account, ref: str, *, changes: SimChanges, clock: Clock
+) -> tuple[Sim, Account]:
+    """Apply synchronous changes (unique name, Fleet, owning account); return the Sim and
+    the account that now owns it."""
+    sim = fetch_sim(session, account, ref)
+    target = account
+    if changes.account_sid is not None:
+        target = _transfer_target(session, account, changes.account_sid)
+        if target.id != account.id:
+            if sim.status != "new":
+                raise SimStatusChangeRefused("only a Sim in status new can move to another account")
+            sim.account_id = target.id
+            sim.fleet = None
+    if changes.fleet is not None:
+        sim.fleet = _target_fleet(session, target, changes.fleet)
+    if changes.unique_name is not None:
+        sim.unique_name = clean_unique_name(changes.unique_name, Prefix.SIM)
+    sim.date_updated = clock.now()
+    flush_unique(session, [_unique_name_rule(changes.unique_name or sim.unique_name)])
+    return sim, target
+
+
+def _target_fleet(session: Session, account: Account, ref: str) -> Fleet | None:
+    if ref == "":
+        return None
+    fleet = find_fleet(session, account, ref)
+    if fleet is None:
+        raise SimFleetNotFound(ref)
+    return fleet
+
+
+def _transfer_target(session: Session, account: Account, account_sid: str) -> Account:
+    if account_sid == account.sid:
+        return account
+    target = None
+    if is_sid(account_sid, Prefix.ACCOUNT):
+        target = session.execute(
+            select(Account).where(Account.sid == account_sid, Account.parent_id == account.id)
+        ).scalar_one_or_none()
+    if target is None:
+        raise InvalidParameter(
+            "AccountSid", "must be the SID of your account or of one of its subaccounts"
+        )
+    return target

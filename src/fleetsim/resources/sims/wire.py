@@ -1,0 +1,44 @@
+"""Sims on the wire."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fleetsim.core.dates import iso
+from fleetsim.db.tables import Sim
+from fleetsim.http.urls import Urls
+from fleetsim.resources.sims.service import SimChanges
+
+__all__ = ["render_sim", "sim_changes", "sim_path"]
+
+
+def sim_path(sid: str) -> str:
+    return f"/v1/Sims/{sid}"
+
+
+def sim_changes(params: Mapping[str, Any]) -> SimChanges:
+    return SimChanges(
+        unique_name=params.get("UniqueName"),
+        fleet=params.get("Fleet"),
+        account_sid=params.get("AccountSid"),
+    )
+
+
+def render_sim(sim: Sim, account_sid: str, urls: Urls) -> dict[str, Any]:
+    path = sim_path(sim.sid)
+    return {
+        "sid": sim.sid,
+        "unique_name": sim.unique_name,
+        "account_sid": account_sid,
+        "iccid": sim.iccid,
+        "status": sim.status,
+        "fleet_sid": sim.fleet.sid if sim.fleet else None,
+        "date_created": iso(sim.date_created),
+        "date_updated": iso(sim.date_updated),
+        "url": urls.absolute(path),
+        "links": {
+            "billing_periods": urls.absolute(f"{path}/BillingPeriods"),
+            "sim_ip_addresses": urls.absolute(f"{path}/IpAddresses"),
+        },
+    }
