@@ -1,0 +1,124 @@
+"""API tests: the app in-process, driven over HTTP with Starlette's TestClient."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
+
+from fleetsim.core.clock import FrozenClock
+from fleetsim.core.sids import SidFactory
+from fleetsim.db.tables import Account
+from fleetsim.db.uow import unit_of_work
+from fleetsim.http.app import create_app
+from fleetsim.http.runtime import Runtime
+from fleetsim.inventory.service import Card, generate_cards, import_cards
+from fleetsim.resources.accounts.service import create_account, create_api_key
+
+BASE = "http://fleetsim.test"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str
+    account_sid: str
+
+
+@dataclass
+class Api:
+    """One in-process server and the account a test acts for."""
+
+    client: TestClient
+    engine: Engine
+    clock: FrozenClock
+    sids: SidFactory
+    creds: Credentials
+    _rng: random.Random
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        data: Any = None,
+        params: Any = None,
+        as_: Credentials | None = None,
+        auth: Any = "default",
+        **kwargs: Any,
+    ) -> httpx.Response:
+        creds = as_ or self.creds
+        basic = (creds.username, creds.password) if auth == "default" else auth
+        return self.client.request(method, path, data=data, params=params, auth=basic, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, data: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, data=data, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def new_account(self, parent: Credentials | None = None) -> Credentials:
+        with unit_of_work(self.engine, write=True) as session:
+            parent_row = None
+            if parent is not None:
+                parent_row = session.query(Account).filter_by(sid=parent.account_sid).one()
+            account = create_account(
+                session, friendly_name=None, parent=parent_row, clock=self.clock, sids=self.sids
+            )
+            return Credentials(account.sid, account.auth_token, account.sid)
+
+    def new_api_key(self, creds: Credentials | None = None) -> Credentials:
+        owner = creds or self.creds
+        with unit_of_work(self.engine, write=True) as session:
+            account = session.query(Account).filter_by(sid=owner.account_sid).one()
+            created = create_api_key(
+                session, account, friendly_name="test", clock=self.clock, sids=self.sids
+            )
+            return Credentials(created.key.sid, created.secret, owner.account_sid)
+
+    def cards(self, count: int) -> list[Card]:
+        """Put `count` new physical cards in the warehouse and return them."""
+        cards = list(generate_cards(count, self._rng))
+        with unit_of_work(self.engine, write=True) as session:
+            import_cards(session, cards, clock=self.clock)
+        return cards
+
+    def network_sids(self, count: int, iso_country: str = "US") -> list[str]:
+        body = self.get("/v1/Networks", params={"IsoCountry": iso_country}).json()
+        sids = [n["sid"] for n in body["networks"]][:count]
+        assert len(sids) == count
+        return sids
+
+
+@pytest.fixture
+def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
+    app = create_app(Runtime(engine=engine, clock=clock, sids=sids))
+    with TestClient(app, base_url=BASE, raise_server_exceptions=False) as client:
+        with unit_of_work(engine, write=True) as session:
+            account = create_account(
+                session, friendly_name="test", parent=None, clock=clock, sids=sids
+            )
+            creds = Credentials(account.sid, account.auth_token, account.sid)
+        yield Api(client, engine, clock, sids, creds, random.Random(99))
+
+
+def assert_error(response: httpx.Response, status: int, code: int, *words: str) -> dict[str, Any]:
+    """The response is Twilio's error body with this status and code, naming `words`."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) >= {"code", "message", "more_info", "status"}, body
+    assert body["code"] == code, body
+    assert body["status"] == status
+    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    for word in words:
+        assert word in body["message"], body
+    return body

@@ -1,0 +1,104 @@
+"""Fixtures shared by every tier: databases on SQLite and PostgreSQL, clocks, SIDs, apps.
+
+Every database-backed test runs on both backends. PostgreSQL tests need initdb/pg_ctl;
+where they are missing the PostgreSQL half is skipped (CI installs them, so it runs there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from fleetsim.core.clock import FrozenClock
+from fleetsim.core.sids import SidFactory
+from fleetsim.db.dialect import create_database_engine
+from fleetsim.db.uow import unit_of_work
+from fleetsim.setup import prepare_database
+from tests.support.postgres import PostgresCluster, find_pg_bin
+
+START = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=dt.UTC)
+BACKENDS = ["sqlite", "postgresql"]
+_names = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    bin_dir = find_pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
+    cluster = PostgresCluster.start(bin_dir)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster: PostgresCluster) -> str:
+    """A migrated database that each test's database is copied from."""
+    admin = create_database_engine(pg_cluster.url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("CREATE DATABASE fleetsim_template"))
+    admin.dispose()
+    engine = prepare_database(pg_cluster.database_url("fleetsim_template"))
+    engine.dispose()
+    return "fleetsim_template"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = prepare_database(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database with the network catalogue, on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "fleetsim.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"test_{next(_names)}"
+    admin = create_database_engine(cluster.url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template_name}"))
+    admin.dispose()
+    return cluster.database_url(name)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_database_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture
+def sids() -> SidFactory:
+    return SidFactory(seed=1234)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A unit of work for rule tests; committed at the end like a request."""
+    with unit_of_work(engine, write=True) as session:
+        yield session
