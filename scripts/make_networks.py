@@ -216,12 +216,15 @@ def merge_case_variants(rows: list[Row]) -> tuple[list[Row], list[str]]:
 
 
 def assign_identifiers(rows: list[Row]) -> tuple[list[Row], int, list[str]]:
-    """Dedupe and give each (mcc, mnc) to the first network in sorted order."""
+    """Dedupe, and give an (mcc, mnc) listed under several countries to the country that
+    uses that MCC most (310-260 is T-Mobile US, not Puerto Rico); ties go to sorted order.
+    """
     unique = sorted(set(rows))
+    usage = Counter((row.mcc, row.iso_country) for row in unique)
+    ranked = sorted(unique, key=lambda row: (-usage[(row.mcc, row.iso_country)], row))
     owner: dict[tuple[str, str], Row] = {}
-    kept: list[Row] = []
     conflicts: list[str] = []
-    for row in unique:
+    for row in ranked:
         key = (row.mcc, row.mnc)
         first = owner.get(key)
         if first is not None:
@@ -231,8 +234,7 @@ def assign_identifiers(rows: list[Row]) -> tuple[list[Row], int, list[str]]:
             )
             continue
         owner[key] = row
-        kept.append(row)
-    return kept, len(rows) - len(unique), conflicts
+    return sorted(owner.values()), len(rows) - len(unique), conflicts
 
 
 def write_csv(rows: list[Row]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +33,8 @@ _names = itertools.count()
 def pg_cluster() -> Iterator[PostgresCluster]:
     bin_dir = find_pg_bin()
     if bin_dir is None:
+        if os.environ.get("FLEETSIM_REQUIRE_POSTGRES"):
+            pytest.fail("PostgreSQL (initdb, pg_ctl) is required here but not installed")
         pytest.skip("PostgreSQL (initdb, pg_ctl) is not installed")
     cluster = PostgresCluster.start(bin_dir)
     try:

@@ -21,6 +21,7 @@ __all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Cursor", "PageRequest"]
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
 _MAX_TOKEN_LENGTH = 512
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 KeyValue = int | str
 
@@ -38,8 +39,8 @@ class Cursor:
         return prefix + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, token: str, arity: int) -> Cursor:
-        """Parse a token made by `encode` for a key of `arity` values; 21481 otherwise."""
+    def decode(cls, token: str, types: tuple[type[int] | type[str], ...]) -> Cursor:
+        """Parse a token made by `encode` for a key of these value types; 21481 otherwise."""
         if len(token) > _MAX_TOKEN_LENGTH or token[:2] not in ("PA", "PB"):
             raise InvalidPageToken()
         body = token[2:]
@@ -48,12 +49,11 @@ class Cursor:
             key = json.loads(raw)
         except (binascii.Error, ValueError):
             raise InvalidPageToken() from None
-        if (
-            not isinstance(key, list)
-            or len(key) != arity
-            or not all(isinstance(v, int | str) and not isinstance(v, bool) for v in key)
-        ):
+        if not isinstance(key, list) or len(key) != len(types):
             raise InvalidPageToken()
+        for value, kind in zip(key, types, strict=True):
+            if type(value) is not kind or (kind is int and not _INT64_MIN <= value <= _INT64_MAX):
+                raise InvalidPageToken()
         return cls("after" if token[:2] == "PA" else "before", tuple(key))
 
 

@@ -30,7 +30,7 @@ def fetch_page(
     request: PageRequest,
 ) -> Page[T]:
     """Rows of `query` in ascending `key` order, `request.page_size` at a time."""
-    cursor = Cursor.decode(request.token, 1) if request.token else None
+    cursor = Cursor.decode(request.token, (int,)) if request.token else None
     size = request.page_size
     if cursor is not None and cursor.direction == "before":
         rows = list(

@@ -1,0 +1,161 @@
+"""Contract tests: a live `fleetsim serve`, driven by the official `twilio` SDK and by raw HTTP.
+
+`live` gives each test a fresh server on a fresh database (both backends, through
+`database_url`), an account known in advance, and cards loaded with the CLI, as a user
+would set it up. Server starts cost 1-2 s, so tests group whole scenarios.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+from sqlalchemy import text
+from twilio.rest import Client
+
+from fleetsim.db.dialect import create_database_engine
+from fleetsim.inventory.service import Card, read_cards
+from tests.conftest import BACKENDS
+from tests.support.postgres import PostgresCluster
+from tests.support.sdk import sdk_client
+from tests.support.server import LiveServer
+
+# Shaped like Twilio's: AC + 32 hex digits, and a 32-hex auth token (twilio-go refuses others).
+ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
+AUTH_TOKEN = "f00dfeed" * 4
+
+CREDENTIALS_ENV = {"FLEETSIM_ACCOUNT_SID": ACCOUNT_SID, "FLEETSIM_AUTH_TOKEN": AUTH_TOKEN}
+
+_module_databases = itertools.count()
+
+
+@dataclass
+class Live:
+    """A running `fleetsim serve`, the account it was started with, and cards to register."""
+
+    server: LiveServer
+    client: Client
+    account_sid: str
+    auth_token: str
+    cards: list[Card]
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    def sdk(self, username: str, password: str) -> Client:
+        """Another SDK client on this server, e.g. with other credentials."""
+        return sdk_client(self.base_url, username, password)
+
+    def http(self) -> httpx.Client:
+        """A plain HTTP client with this account's Basic credentials."""
+        return httpx.Client(
+            base_url=self.base_url, auth=(self.account_sid, self.auth_token), timeout=10.0
+        )
+
+
+def generate_cards(database_url: str, workdir: Path, *, count: int, seed: int) -> list[Card]:
+    """Cards made and stored by `fleetsim inventory generate`, read back from its CSV."""
+    output = workdir / f"cards-{seed}.csv"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fleetsim",
+            "inventory",
+            "generate",
+            "--count",
+            str(count),
+            "--output",
+            str(output),
+            "--database-url",
+            database_url,
+            "--seed",
+            str(seed),
+        ],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    with output.open(encoding="utf-8", newline="") as handle:
+        cards = read_cards(handle)
+    assert len(cards) == count
+    return cards
+
+
+@contextmanager
+def running(
+    database_url: str, workdir: Path, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """A server on `database_url`, stopped (SIGTERM) on the way out."""
+    server = LiveServer(database_url, workdir, env=dict(CREDENTIALS_ENV if env is None else env))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def live_server(database_url: str, workdir: Path, *, seed: int = 1) -> Iterator[Live]:
+    with running(database_url, workdir) as server:
+        # Loaded while the server runs, from another process, as an operator would.
+        cards = generate_cards(database_url, workdir, count=8, seed=seed)
+        client = sdk_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN)
+        yield Live(server, client, ACCOUNT_SID, AUTH_TOKEN, cards)
+
+
+@pytest.fixture
+def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
+    """A fresh server for one test, on each backend."""
+    with live_server(database_url, tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """Like `database_url`, but shared by a module's tests (read-mostly tests only)."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path_factory.mktemp("contract") / "fleetsim.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
+    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+    template_name: str = request.getfixturevalue("pg_template")
+    name = f"contract_{next(_module_databases)}"
+    admin = create_database_engine(cluster.url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template_name}"))
+    admin.dispose()
+    return cluster.database_url(name)
+
+
+@pytest.fixture(scope="module")
+def module_live(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Live]:
+    """One server for a whole module, on each backend."""
+    with live_server(module_database_url, tmp_path_factory.mktemp("live")) as server:
+        yield server
+
+
+def as_dict(instance: Any) -> dict[str, Any]:
+    """The public properties an SDK instance deserialized, for comparing two fetches."""
+    return {
+        name: value
+        for name, value in vars(instance).items()
+        if not name.startswith("_") and name != "solution"
+    }
