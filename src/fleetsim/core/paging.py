@@ -52,7 +52,9 @@ class Cursor:
         if not isinstance(key, list) or len(key) != len(types):
             raise InvalidPageToken()
         for value, kind in zip(key, types, strict=True):
-            if type(value) is not kind or (kind is int and not _INT64_MIN <= value <= _INT64_MAX):
+            if type(value) is not kind:
+                raise InvalidPageToken()
+            if isinstance(value, int) and not _INT64_MIN <= value <= _INT64_MAX:
                 raise InvalidPageToken()
         return cls("after" if token[:2] == "PA" else "before", tuple(key))
 

@@ -58,5 +58,7 @@ def create_app(runtime: Runtime) -> Starlette:
             Exception: unexpected_error,
         },
     )
+    # Twilio's paths have no trailing slash; answer 404, not a redirect built from Host.
+    app.router.redirect_slashes = False
     app.state.runtime = runtime
     return app

@@ -24,6 +24,7 @@ __all__ = ["MAX_VALUE_LENGTH", "parse_pairs", "parse_params"]
 
 MAX_VALUE_LENGTH = 4096
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -40,6 +41,8 @@ def parse_pairs(raw: bytes | str) -> list[tuple[str, str]]:
 
 
 def _decode(part: bytes) -> str:
+    if _BAD_ESCAPE.search(part):
+        raise BadRequest("Malformed percent-encoding in the request parameters")
     try:
         return unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:

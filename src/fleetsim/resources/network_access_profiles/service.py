@@ -116,9 +116,10 @@ def list_network_access_profiles(
 def update_network_access_profile(
     session: Session, account: Account, ref: str, *, unique_name: str | None, clock: Clock
 ) -> NetworkAccessProfile:
-    """Rename a profile (the only mutable field); an empty name clears it."""
+    """Rename a profile (the only mutable field); None keeps the name, "" clears it."""
     profile = fetch_network_access_profile(session, account, ref)
-    profile.unique_name = clean_unique_name(unique_name, Prefix.NETWORK_ACCESS_PROFILE)
+    if unique_name is not None:
+        profile.unique_name = clean_unique_name(unique_name, Prefix.NETWORK_ACCESS_PROFILE)
     profile.date_updated = clock.now()
     flush_unique(session, [_unique_name_rule(unique_name)])
     return profile
@@ -157,6 +158,7 @@ def add_network(
     network = find_network(session, network_sid)
     if network is None:
         raise InvalidParameter("Network", f"no Network has the SID '{network_sid}'")
+    sid = network.sid  # read now: a failed flush expires the loaded rows
     session.add(
         NetworkAccessProfileNetwork(network_access_profile_id=profile.id, network_id=network.id)
     )
@@ -167,9 +169,7 @@ def add_network(
             (
                 "nap_networks",
                 ("network_access_profile_id", "network_id"),
-                lambda: Conflict(
-                    f"Network {network.sid} is already in this Network Access Profile"
-                ),
+                lambda: Conflict(f"Network {sid} is already in this Network Access Profile"),
             )
         ],
     )

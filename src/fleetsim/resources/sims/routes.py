@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from fleetsim.core.errors import InvalidParameter, SimRegistrationParameterMissing
+from fleetsim.core.paging import Cursor
 from fleetsim.db.paging import Page
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.sims import service
@@ -63,14 +64,22 @@ def update_sim(call: Call) -> Reply:
 def list_billing_periods(call: Call) -> Reply:
     """Billing periods open when a Sim first becomes ready or active; a `new` Sim has none."""
     sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
-    return call.page(f"{sim_path(sim.sid)}/BillingPeriods", Page([], None, None), dict)
+    return call.page(f"{sim_path(sim.sid)}/BillingPeriods", _no_rows(call), dict)
 
 
 @endpoint("ListSimIpAddress")
 def list_ip_addresses(call: Call) -> Reply:
     """A Sim has addresses only while its device is attached to a network."""
     sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
-    return call.page(f"{sim_path(sim.sid)}/IpAddresses", Page([], None, None), dict)
+    return call.page(f"{sim_path(sim.sid)}/IpAddresses", _no_rows(call), dict)
+
+
+def _no_rows(call: Call) -> Page[dict[str, object]]:
+    """An empty page; a PageToken is still checked, as on every list (21481 if forged)."""
+    token = call.page_request.token
+    if token:
+        Cursor.decode(token, (int,))
+    return Page([], None, None)
 
 
 ROUTES = [

@@ -22,6 +22,7 @@ from fleetsim.core.errors import (
     SimAlreadyRegistered,
     SimFleetNotFound,
     SimNotRegistrable,
+    SimRegistrationParameterMissing,
     SimStatusChangeRefused,
     SimUniqueNameTaken,
 )
@@ -73,6 +74,9 @@ def register_sim(
     sids: SidFactory,
 ) -> Sim:
     """Claim a physical card for `account`; the Sim starts `new`, in no Fleet."""
+    for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
+        if not value.strip():
+            raise SimRegistrationParameterMissing(name)
     card = session.execute(select(SimCard).where(SimCard.iccid == iccid)).scalar_one_or_none()
     if card is None or not _same_code(registration_code, card.registration_code):
         raise SimNotRegistrable()
@@ -156,13 +160,18 @@ def _target_fleet(session: Session, account: Account, ref: str) -> Fleet | None:
 
 
 def _transfer_target(session: Session, account: Account, account_sid: str) -> Account:
-    if account_sid == account.sid:
+    if not is_sid(account_sid, Prefix.ACCOUNT):
+        raise InvalidParameter(
+            "AccountSid", "must be an Account SID (AC followed by 32 hex digits)"
+        )
+    sid = "AC" + account_sid[2:].lower()
+    if sid == account.sid:
         return account
-    target = None
-    if is_sid(account_sid, Prefix.ACCOUNT):
-        target = session.execute(
-            select(Account).where(Account.sid == account_sid, Account.parent_id == account.id)
-        ).scalar_one_or_none()
+    target = session.execute(
+        select(Account).where(
+            Account.sid == sid, Account.parent_id == account.id, Account.status == "active"
+        )
+    ).scalar_one_or_none()
     if target is None:
         raise InvalidParameter(
             "AccountSid", "must be the SID of your account or of one of its subaccounts"
