@@ -38,25 +38,26 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> LiveServer:
-        log = (self.workdir / f"serve-{self.port}.log").open("w")
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fleetsim",
-                "serve",
-                "--port",
-                str(self.port),
-                "--database-url",
-                self.database_url,
-                *self.extra_args,
-            ],
-            cwd=self.workdir,
-            env={**os.environ, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        with (self.workdir / f"serve-{self.port}.log").open("w") as log:
+            # The child keeps its own copy of the descriptor; ours closes here.
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "fleetsim",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--database-url",
+                    self.database_url,
+                    *self.extra_args,
+                ],
+                cwd=self.workdir,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
