@@ -1,25 +1,43 @@
-"""Getting a database ready to serve: engine, migrations, the network catalogue, accounts."""
+"""Composition: a database ready to serve, the runtime every request and job shares, the
+job handlers, and the accounts announced at start."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
-from fleetsim.core.clock import Clock
+from fleetsim.control.operator import ensure_operator
+from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.migrate import upgrade
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
+from fleetsim.engine.clock import ClockMode, clock_for, configure_clock
+from fleetsim.engine.worker import JobContext, JobHandler, Worker
+from fleetsim.http.runtime import Runtime
 from fleetsim.resources.accounts.service import create_account, ensure_account
 from fleetsim.resources.networks.catalogue import sync_catalogue
+from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, complete_update
+from fleetsim.webhooks.service import DELIVER, deliver_webhook
+from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
-__all__ = ["StartupAccount", "ensure_startup_account", "prepare_database"]
+__all__ = [
+    "StartupAccount",
+    "build_runtime",
+    "ensure_startup_account",
+    "ensure_startup_operator",
+    "job_handlers",
+    "new_worker",
+    "prepare_database",
+]
 
 ACCOUNT_SID_ENV = "FLEETSIM_ACCOUNT_SID"
 AUTH_TOKEN_ENV = "FLEETSIM_AUTH_TOKEN"  # noqa: S105 - a variable name, not a secret
+OPERATOR_TOKEN_ENV = "FLEETSIM_OPERATOR_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 @dataclass(frozen=True)
@@ -38,18 +56,67 @@ def prepare_database(url: str) -> Engine:
     return engine
 
 
+def job_handlers() -> dict[str, JobHandler]:
+    """Every kind of job, and what runs it."""
+    return {COMPLETE_UPDATE: complete_update, DELIVER: deliver_webhook}
+
+
+def build_runtime(
+    engine: Engine,
+    *,
+    clock_mode: ClockMode | None = None,
+    clock_start: dt.datetime | None = None,
+    seed: int | None = None,
+    public_url: str | None = None,
+    transport: WebhookTransport | None = None,
+    lease: dt.timedelta = dt.timedelta(seconds=30),
+) -> Runtime:
+    """The runtime of one node: the shared clock, a SID factory, and an inline worker."""
+    mode = configure_clock(engine, clock_mode, start=clock_start, system=SystemClock())
+    clock = clock_for(engine, mode)
+    sids = SidFactory(seed)
+    context = JobContext(engine, clock, sids, transport or HttpTransport())
+    return Runtime(
+        engine=engine,
+        clock=clock,
+        sids=sids,
+        public_url=public_url,
+        worker=Worker(context, job_handlers(), lease=lease),
+        after_reset=lambda: ensure_startup_account(engine, clock=clock, sids=sids, create=False),
+    )
+
+
+def new_worker(runtime: Runtime, *, concurrency: int = 4, poll_seconds: float = 0.2) -> Worker:
+    """Another worker sharing the runtime's clock, SIDs and transport (for a thread)."""
+    assert runtime.worker is not None
+    return Worker(
+        runtime.worker.context,
+        job_handlers(),
+        concurrency=concurrency,
+        poll_seconds=poll_seconds,
+        lease=runtime.worker.lease,
+    )
+
+
+def ensure_startup_operator(engine: Engine, *, clock: Clock) -> str | None:
+    """The operator token to announce at start (only when it was just made)."""
+    with unit_of_work(engine, write=True) as session:
+        return ensure_operator(session, token=os.environ.get(OPERATOR_TOKEN_ENV), clock=clock)
+
+
 def ensure_startup_account(
-    engine: Engine, *, clock: Clock, sids: SidFactory
+    engine: Engine, *, clock: Clock, sids: SidFactory, create: bool = True
 ) -> StartupAccount | None:
-    """The account to announce at start: the one from the environment, or a new one on an
-    empty database; None when accounts exist and the environment names none."""
+    """The account to announce at start: the one from the environment, or (with `create`)
+    a new one on an empty database; None when accounts exist and the environment names
+    none."""
     sid = os.environ.get(ACCOUNT_SID_ENV)
     token = os.environ.get(AUTH_TOKEN_ENV)
     with unit_of_work(engine, write=True) as session:
         if sid and token:
             account = ensure_account(session, sid=sid, auth_token=token, clock=clock)
             return StartupAccount(account.sid, account.auth_token, created=False)
-        if session.execute(select(func.count()).select_from(Account)).scalar_one() > 0:
+        if not create or session.execute(select(func.count()).select_from(Account)).scalar_one():
             return None
         account = create_account(
             session, friendly_name="fleetsim demo account", parent=None, clock=clock, sids=sids

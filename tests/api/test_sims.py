@@ -430,14 +430,6 @@ def test_another_accounts_fleet_is_83006(api: Api) -> None:
     assert fetch(api, sim["sid"]) == sim
 
 
-def test_status_changes_are_refused_for_now(api: Api) -> None:
-    (sim,) = register_many(api, 1)
-    response = api.post(f"/v1/Sims/{sim['sid']}", data={"Status": "ready"})
-    assert response.status_code == 400, response.text
-    assert "Status" in response.json()["message"]
-    assert fetch(api, sim["sid"]) == sim
-
-
 def test_update_with_no_parameters_changes_nothing_visible(api: Api) -> None:
     (sim,) = register_many(api, 1)
     response = api.post(f"/v1/Sims/{sim['sid']}", data={})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import sys
@@ -27,7 +28,13 @@ from fleetsim.inventory.service import (
     write_cards,
 )
 from fleetsim.resources.accounts.service import create_account, create_api_key, fetch_account
-from fleetsim.setup import ensure_startup_account, prepare_database
+from fleetsim.setup import (
+    build_runtime,
+    ensure_startup_account,
+    ensure_startup_operator,
+    new_worker,
+    prepare_database,
+)
 
 __all__ = ["main"]
 
@@ -48,25 +55,71 @@ def main() -> None:
     """fleetsim: the Super SIM v1 API with a simulated cellular network behind it."""
 
 
+clock_option = click.option(
+    "--clock",
+    "clock_mode",
+    type=click.Choice(["real", "manual"]),
+    default=None,
+    help="real: the system clock; manual: moves only through POST /control/clock/advance. "
+    "Kept in the database, so every node shares it (default: as the database says, real).",
+)
+clock_start_option = click.option(
+    "--clock-start",
+    type=click.DateTime(formats=["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"]),
+    default=None,
+    help="With --clock manual: the time to start at (UTC), e.g. 2026-01-01T00:00:00Z.",
+)
+lease_option = click.option(
+    "--job-lease",
+    type=click.FloatRange(0.5, 3600),
+    default=30.0,
+    show_default=True,
+    help="Seconds after which a job claimed by a worker that died is claimed again.",
+)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @database_option
 @click.option("--public-url", default=None, help="Base of absolute URLs in responses.")
 @click.option("--seed", type=int, default=None, help="Seed the SID factory (repeatable SIDs).")
+@clock_option
+@clock_start_option
+@click.option(
+    "--worker/--no-worker",
+    default=True,
+    show_default=True,
+    help="Run a job worker in this process (use --no-worker with separate `fleetsim worker`s).",
+)
+@lease_option
 def serve(
-    host: str, port: int, database_url: str, public_url: str | None, seed: int | None
+    host: str,
+    port: int,
+    database_url: str,
+    public_url: str | None,
+    seed: int | None,
+    clock_mode: str | None,
+    clock_start: dt.datetime | None,
+    worker: bool,
+    job_lease: float,
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
 
     from fleetsim.http.app import create_app
-    from fleetsim.http.runtime import Runtime
 
-    clock = SystemClock()
-    sids = SidFactory(seed)
     engine = prepare_database(database_url)
-    startup = ensure_startup_account(engine, clock=clock, sids=sids)
+    runtime = build_runtime(
+        engine,
+        clock_mode=clock_mode,  # type: ignore[arg-type]
+        clock_start=clock_start.replace(tzinfo=dt.UTC) if clock_start else None,
+        seed=seed,
+        public_url=public_url,
+        lease=dt.timedelta(seconds=job_lease),
+    )
+    startup = ensure_startup_account(engine, clock=runtime.clock, sids=runtime.sids)
+    operator_token = ensure_startup_operator(engine, clock=runtime.clock)
     base = public_url or f"http://{host}:{port}"
     if startup is not None and startup.created:
         click.echo("Created an account for this database:")
@@ -75,9 +128,37 @@ def serve(
         click.echo(f"  Auth Token:  {startup.auth_token}")
     else:
         click.echo("Accounts exist already; `fleetsim accounts create` makes another.")
+    if operator_token is not None:
+        click.echo("Control API credentials (shown once; FLEETSIM_OPERATOR_TOKEN sets your own):")
+        click.echo(f"  operator:{operator_token}")
+    mode = "manual" if hasattr(runtime.clock, "set") else "real"
+    click.echo(f"Clock: {mode}, now {runtime.clock.now():%Y-%m-%dT%H:%M:%SZ}")
     click.echo(f"Serving the Super SIM API at {base}/v1 (database: {_safe(database_url)})")
-    app = create_app(Runtime(engine=engine, clock=clock, sids=sids, public_url=public_url))
+    background = new_worker(runtime) if worker else None
+    app = create_app(runtime, background_worker=background)
     uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+@main.command("worker")
+@database_option
+@click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
+@lease_option
+def worker_command(database_url: str, concurrency: int, job_lease: float) -> None:
+    """Run a job worker alone (API nodes then run with --no-worker)."""
+    import signal
+    import threading
+
+    engine = prepare_database(database_url)
+    runtime = build_runtime(engine, lease=dt.timedelta(seconds=job_lease))
+    worker = new_worker(runtime, concurrency=concurrency)
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    worker.start()
+    err.print(f"Worker {worker.name} running on {_safe(database_url)}; Ctrl-C stops it.")
+    stopped.wait()
+    worker.stop()
+    err.print("Worker stopped; the jobs it held were handed back.")
 
 
 def _safe(url: str) -> str:

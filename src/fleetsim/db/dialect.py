@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -16,8 +16,11 @@ __all__ = [
     "create_database_engine",
     "is_sqlite",
     "normalize_url",
+    "skip_locked",
     "unique_violation",
 ]
+
+T = TypeVar("T")
 
 DEFAULT_DATABASE_URL = "sqlite:///fleetsim.db"
 # Execution option that marks a connection as about to write (see `_begin`).
@@ -98,3 +101,8 @@ def lock_for_migration(connection: Connection) -> None:
     if is_sqlite(connection):
         return  # the migration's write transaction already holds SQLite's only lock
     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7020436)")
+
+
+def skip_locked(query: Select[T]) -> Select[T]:
+    """Rows locked by another claimer are skipped (PostgreSQL); SQLite has one writer."""
+    return query.with_for_update(skip_locked=True)

@@ -11,11 +11,13 @@ import datetime as dt
 
 from sqlalchemy import (
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -26,13 +28,20 @@ __all__ = [
     "Account",
     "ApiKey",
     "Base",
+    "ClockState",
     "Fleet",
+    "Job",
     "Network",
     "NetworkAccessProfile",
     "NetworkAccessProfileNetwork",
     "NetworkIdentifier",
+    "OperatorCredential",
+    "ProgressionPolicy",
     "Sim",
     "SimCard",
+    "SimStatusEvent",
+    "Webhook",
+    "WebhookAttempt",
 ]
 
 NAMING = {
@@ -176,6 +185,119 @@ class Sim(Base):
     unique_name: Mapped[str | None] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16))
     fleet_id: Mapped[int | None] = mapped_column(ForeignKey("fleets.id"))
-    fleet: Mapped[Fleet | None] = relationship(lazy="raise")
+    fleet: Mapped[Fleet | None] = relationship(lazy="raise", foreign_keys=[fleet_id])
     date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     date_updated: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # While `status` is "scheduled": the status in effect until the update completes,
+    # and the update that is pending (its job completes it).
+    settled_status: Mapped[str | None] = mapped_column(String(16))
+    target_status: Mapped[str | None] = mapped_column(String(16))
+    fleet_change_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    target_fleet_id: Mapped[int | None] = mapped_column(ForeignKey("fleets.id"))
+    callback_url: Mapped[str | None] = mapped_column(String(2048))
+    callback_method: Mapped[str | None] = mapped_column(String(4))
+
+
+class SimStatusEvent(Base):
+    """A Sim's status history: one row each time a status takes effect."""
+
+    __tablename__ = "sim_status_events"
+    __table_args__ = (Index(None, "sim_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sim_id: Mapped[int] = mapped_column(ForeignKey("sims.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    fleet_id: Mapped[int | None] = mapped_column(ForeignKey("fleets.id"))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Job(Base):
+    """Work that happens later: written with the change that causes it, run by a worker.
+
+    `due_at` is on the server clock (manual in tests); None waits for an explicit run.
+    `lease_until` is real time: a claim whose worker died expires and is claimed again.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index(None, "state", "due_at"), Index(None, "subject", "state"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Webhook(Base):
+    """One callback or webhook to deliver; every attempt is a `WebhookAttempt`."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index(None, "account_id", "id"), Index(None, "state", "id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2048))
+    method: Mapped[str] = mapped_column(String(4))
+    params: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookAttempt(Base):
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index(None, "webhook_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    attempted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    response_excerpt: Mapped[str | None] = mapped_column(Text)
+
+
+class ClockState(Base):
+    """The server clock, shared by every node: real, or manual at `manual_now`."""
+
+    __tablename__ = "clock_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    manual_now: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProgressionPolicy(Base):
+    """How a lifecycle moves on: `immediate`, after `delay_seconds`, or `manual`."""
+
+    __tablename__ = "progression_policies"
+
+    lifecycle: Mapped[str] = mapped_column(String(32), primary_key=True)
+    policy: Mapped[str] = mapped_column(String(16))
+    delay_seconds: Mapped[float] = mapped_column(Float)
+
+
+class OperatorCredential(Base):
+    """The operator's control-API credential; only a salted hash of the token is kept."""
+
+    __tablename__ = "operator_credentials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_salt: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)

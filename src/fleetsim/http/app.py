@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -10,7 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
+from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
 from fleetsim.resources.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
@@ -49,9 +53,26 @@ def unexpected_error(request: Request, exc: Exception) -> Response:
     return twilio_error(request, InternalError("An internal error occurred; see the server log"))
 
 
-def create_app(runtime: Runtime) -> Starlette:
+def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> Starlette:
+    """The app; `background_worker` (if any) runs while the app does."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if background_worker is not None:
+            background_worker.start()
+        try:
+            yield
+        finally:
+            if background_worker is not None:
+                background_worker.stop()
+
     app = Starlette(
-        routes=[*API_ROUTES, Route("/health", health, methods=["GET"], name="health")],
+        routes=[
+            *API_ROUTES,
+            *CONTROL_ROUTES,
+            Route("/health", health, methods=["GET"], name="health"),
+        ],
+        lifespan=lifespan,
         exception_handlers={
             TwilioError: twilio_error,
             HTTPException: http_error,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from fleetsim.core.clock import Clock
 from fleetsim.core.sids import SidFactory
+from fleetsim.engine.worker import Worker
 
 __all__ = ["Runtime"]
 
@@ -20,3 +22,7 @@ class Runtime:
     # Base of every absolute URL in responses; None: taken from each request's Host.
     public_url: str | None = None
     max_body_bytes: int = 64 * 1024
+    # Runs jobs inline for the control API (advancing the clock, manual progression).
+    worker: Worker | None = None
+    # Called after a reset, to re-create the account the server was started with.
+    after_reset: Callable[[], object] = field(default=lambda: None)

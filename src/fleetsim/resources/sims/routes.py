@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from fleetsim.core.errors import InvalidParameter, SimRegistrationParameterMissing
+from fleetsim.core.errors import SimRegistrationParameterMissing
 from fleetsim.core.paging import Cursor
 from fleetsim.db.paging import Page
 from fleetsim.http.endpoint import Call, Reply, endpoint
@@ -48,16 +48,15 @@ def list_sims(call: Call) -> Reply:
 
 @endpoint("UpdateSim")
 def update_sim(call: Call) -> Reply:
-    if "Status" in call.params:
-        raise InvalidParameter("Status", "status changes are not available in this version")
-    sim, owner = service.update_sim(
+    update = service.update_sim(
         call.session,
         call.account,
         call.path["Sid"],
         changes=sim_changes(call.params),
         clock=call.clock,
     )
-    return call.ok(render_sim(sim, owner.sid, call.urls))
+    body = render_sim(update.sim, update.owner.sid, call.urls)
+    return call.ok(body, status=202 if update.scheduled else 200)
 
 
 @endpoint("ListBillingPeriod")

@@ -31,11 +31,22 @@ from fleetsim.core.sids import Prefix, SidFactory, is_sid
 from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
-from fleetsim.db.tables import Account, Fleet, Sim, SimCard
+from fleetsim.db.tables import Account, Fleet, Sim, SimCard, SimStatusEvent
+from fleetsim.engine.jobs import schedule
+from fleetsim.engine.policies import due_at
 from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.resources.naming import clean_unique_name
+from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, plan_update
 
-__all__ = ["SimChanges", "fetch_sim", "find_sim", "list_sims", "register_sim", "update_sim"]
+__all__ = [
+    "SimChanges",
+    "SimUpdate",
+    "fetch_sim",
+    "find_sim",
+    "list_sims",
+    "register_sim",
+    "update_sim",
+]
 
 _WITH_FLEET = joinedload(Sim.fleet)
 
@@ -47,6 +58,9 @@ class SimChanges:
     unique_name: str | None = None
     fleet: str | None = None
     account_sid: str | None = None
+    status: str | None = None
+    callback_url: str | None = None
+    callback_method: str | None = None
 
 
 def _unique_name_rule(unique_name: str | None) -> UniqueRule:
@@ -99,6 +113,7 @@ def register_sim(
     session.add(sim)
     # Two accounts racing for one card: the database lets one win.
     flush_unique(session, [("sims", ("iccid",), SimNotRegistrable)])
+    session.add(SimStatusEvent(sim_id=sim.id, status="new", fleet_id=None, occurred_at=now))
     return sim
 
 
@@ -127,27 +142,55 @@ def list_sims(
     return fetch_page(session, query, Sim.id, page)
 
 
+@dataclass(frozen=True)
+class SimUpdate:
+    sim: Sim
+    owner: Account
+    # True when part of the update completes later (the API answers 202).
+    scheduled: bool
+
+
 def update_sim(
     session: Session, account: Account, ref: str, *, changes: SimChanges, clock: Clock
-) -> tuple[Sim, Account]:
-    """Apply synchronous changes (unique name, Fleet, owning account); return the Sim and
-    the account that now owns it."""
+) -> SimUpdate:
+    """Update a Sim: name, owner and Fleet of a new Sim at once; status changes, and Fleet
+    changes of a ready or active Sim, through `scheduled` (see `lifecycle`)."""
     sim = fetch_sim(session, account, ref)
-    target = account
+    now = clock.now()
+    owner = account
     if changes.account_sid is not None:
-        target = _transfer_target(session, account, changes.account_sid)
-        if target.id != account.id:
+        owner = _transfer_target(session, account, changes.account_sid)
+        if owner.id != account.id:
             if sim.status != "new":
                 raise SimStatusChangeRefused("only a Sim in status new can move to another account")
-            sim.account_id = target.id
+            sim.account_id = owner.id
             sim.fleet = None
-    if changes.fleet is not None:
-        sim.fleet = _target_fleet(session, target, changes.fleet)
+    fleet_given = changes.fleet is not None
+    fleet = _target_fleet(session, owner, changes.fleet) if changes.fleet is not None else sim.fleet
+    plan = plan_update(sim, status=changes.status, fleet_given=fleet_given, fleet=fleet)
+    if plan.fleet_now:
+        sim.fleet = fleet
     if changes.unique_name is not None:
         sim.unique_name = clean_unique_name(changes.unique_name, Prefix.SIM)
-    sim.date_updated = clock.now()
+    if plan.scheduled:
+        sim.settled_status = sim.status
+        sim.target_status = plan.status or sim.status
+        sim.status = "scheduled"
+        sim.fleet_change_pending = plan.fleet_later
+        sim.target_fleet_id = fleet.id if plan.fleet_later and fleet is not None else None
+        sim.callback_url = changes.callback_url or None
+        sim.callback_method = changes.callback_method or "POST"
+        schedule(
+            session,
+            COMPLETE_UPDATE,
+            {"sim_id": sim.id},
+            due_at=due_at(session, "sim", now),
+            now=now,
+            subject=sim.sid,
+        )
+    sim.date_updated = now
     flush_unique(session, [_unique_name_rule(changes.unique_name or sim.unique_name)])
-    return sim, target
+    return SimUpdate(sim, owner, plan.scheduled)
 
 
 def _target_fleet(session: Session, account: Account, ref: str) -> Fleet | None:

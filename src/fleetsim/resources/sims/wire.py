@@ -22,6 +22,9 @@ def sim_changes(params: Mapping[str, Any]) -> SimChanges:
         unique_name=params.get("UniqueName"),
         fleet=params.get("Fleet"),
         account_sid=params.get("AccountSid"),
+        status=params.get("Status"),
+        callback_url=params.get("CallbackUrl"),
+        callback_method=params.get("CallbackMethod"),
     )
 
 

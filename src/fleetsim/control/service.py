@@ -1,0 +1,48 @@
+"""Operator rules: reset state, read the queues."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from fleetsim.db.tables import (
+    Account,
+    ApiKey,
+    Base,
+    ClockState,
+    Job,
+    Network,
+    NetworkIdentifier,
+    OperatorCredential,
+)
+from fleetsim.engine.policies import reset_policies
+
+__all__ = ["job_counts", "reset_state"]
+
+# What a reset never removes: the network catalogue, the clock and the operator.
+_KEPT = {
+    Network.__table__,
+    NetworkIdentifier.__table__,
+    ClockState.__table__,
+    OperatorCredential.__table__,
+}
+_ACCOUNTS = {Account.__table__, ApiKey.__table__}
+
+
+def reset_state(session: Session, *, keep_accounts: bool) -> None:
+    """Remove every resource, card, job and delivery (and accounts unless kept).
+
+    Deviation from moto's reset: accounts and API keys survive by default, so that the
+    credentials a test suite holds stay valid across resets.
+    """
+    kept = _KEPT | (_ACCOUNTS if keep_accounts else set())
+    for table in reversed(Base.metadata.sorted_tables):
+        if table not in kept:
+            session.execute(delete(table))
+    reset_policies(session)
+    session.flush()
+
+
+def job_counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).tuples()
+    return dict(rows)

@@ -1,0 +1,130 @@
+"""A Sim's status lifecycle: the transition table, the plan of an update, its completion.
+
+Status changes, and Fleet changes of a `ready` or `active` Sim, complete asynchronously:
+the Sim shows `scheduled` while a job (due by the `sim` progression policy) carries the
+update out, then calls the update's `CallbackUrl`.
+
+Deviations (Twilio's answers are unconfirmed): `new -> inactive` is allowed; asking for
+the status a Sim already has changes nothing (200); any Status change while `scheduled`
+answers 83010; the response of a scheduled Fleet change shows the Fleet still in force
+until the update completes; `CallbackUrl` is called only for updates that were scheduled.
+The callback's parameters (`AccountSid`, `SimSid`, `SimUniqueName`, `SimIccid`, `Status`,
+`FleetSid`, `DateUpdated`) follow Twilio's naming; Twilio does not document its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from fleetsim.core.dates import iso
+from fleetsim.core.errors import (
+    SimActivationNeedsFleet,
+    SimFleetChangeWhileScheduled,
+    SimFleetRequired,
+    SimStatusChangeRefused,
+)
+from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
+from fleetsim.engine.worker import JobContext, transactional
+from fleetsim.webhooks.service import enqueue_webhook
+
+__all__ = ["COMPLETE_UPDATE", "TRANSITIONS", "Plan", "complete_update", "plan_update"]
+
+COMPLETE_UPDATE = "sim.complete_update"
+
+# Status a Sim may be set to, by the status it has. `new` is never a target: once a Sim
+# has been ready or active it can never be new again.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"ready", "active", "inactive"}),
+    "ready": frozenset({"active", "inactive"}),
+    "active": frozenset({"inactive"}),
+    "inactive": frozenset({"active"}),
+}
+CONNECTED = frozenset({"ready", "active"})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an update does: a status to reach, and whether the Fleet changes now or later."""
+
+    status: str | None
+    fleet_now: bool
+    fleet_later: bool
+
+    @property
+    def scheduled(self) -> bool:
+        return self.status is not None or self.fleet_later
+
+
+def plan_update(sim: Sim, *, status: str | None, fleet_given: bool, fleet: Fleet | None) -> Plan:
+    """Check an update against the rules (83007-83010) and say how it proceeds."""
+    current = sim.status
+    if current == "scheduled":
+        if fleet_given:
+            raise SimFleetChangeWhileScheduled()
+        if status is not None:
+            raise SimStatusChangeRefused("an earlier update of this Super SIM is in progress")
+        return Plan(None, fleet_now=False, fleet_later=False)
+    wanted = None if status is None or status == current else status
+    if wanted is not None and wanted not in TRANSITIONS[current]:
+        if wanted == "ready":
+            raise SimStatusChangeRefused("only a Super SIM in status new can become ready")
+        raise SimStatusChangeRefused(f"a Super SIM in status {current} cannot become {wanted}")
+    if fleet_given and fleet is None and current in CONNECTED and wanted != "inactive":
+        raise SimFleetRequired()
+    if (wanted in CONNECTED) and fleet is None:
+        raise SimActivationNeedsFleet()
+    fleet_changes = fleet_given and (fleet.id if fleet else None) != sim.fleet_id
+    later = fleet_changes and current in CONNECTED
+    return Plan(wanted, fleet_now=fleet_changes and not later, fleet_later=later)
+
+
+def _complete_update(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+    sim = session.execute(
+        select(Sim).where(Sim.id == payload["sim_id"]).options(joinedload(Sim.fleet))
+    ).scalar_one_or_none()
+    if sim is None or sim.status != "scheduled" or sim.target_status is None:
+        return  # nothing pending any more: an earlier run completed it
+    now = context.clock.now()
+    if sim.fleet_change_pending:
+        sim.fleet = session.get(Fleet, sim.target_fleet_id) if sim.target_fleet_id else None
+    sim.status = sim.target_status
+    callback_url, callback_method = sim.callback_url, sim.callback_method
+    sim.settled_status = sim.target_status = sim.target_fleet_id = None
+    sim.callback_url = sim.callback_method = None
+    sim.fleet_change_pending = False
+    sim.date_updated = now
+    session.add(
+        SimStatusEvent(sim_id=sim.id, status=sim.status, fleet_id=sim.fleet_id, occurred_at=now)
+    )
+    if callback_url:
+        account_sid = session.execute(
+            select(Account.sid).where(Account.id == sim.account_id)
+        ).scalar_one()
+        enqueue_webhook(
+            session,
+            sim.account_id,
+            kind="sim.update_completed",
+            url=callback_url,
+            method=callback_method or "POST",
+            params=callback_params(sim, account_sid),
+            subject=sim.sid,
+            now=now,
+        )
+
+
+complete_update = transactional(_complete_update)
+
+
+def callback_params(sim: Sim, account_sid: str) -> list[tuple[str, str]]:
+    return [
+        ("AccountSid", account_sid),
+        ("SimSid", sim.sid),
+        ("SimUniqueName", sim.unique_name or ""),
+        ("SimIccid", sim.iccid),
+        ("Status", sim.status),
+        ("FleetSid", sim.fleet.sid if sim.fleet else ""),
+        ("DateUpdated", iso(sim.date_updated)),
+    ]
