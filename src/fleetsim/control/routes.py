@@ -255,7 +255,7 @@ def _webhook_body(
 
 def _account_sids(session: Session, ids: set[int]) -> dict[int, str]:
     rows = session.execute(select(Account.id, Account.sid).where(Account.id.in_(ids))).tuples()
-    return dict(rows)
+    return dict(rows.all())
 
 
 @control_endpoint

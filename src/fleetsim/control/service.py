@@ -45,4 +45,4 @@ def reset_state(session: Session, *, keep_accounts: bool) -> None:
 
 def job_counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).tuples()
-    return dict(rows)
+    return dict(rows.all())
