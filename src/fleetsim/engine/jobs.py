@@ -92,14 +92,19 @@ def claim_due(
 ) -> list[ClaimedJob]:
     """Claim up to `limit` jobs due at `now` (or the one `job_id`, due or not), oldest due
     first, plus running jobs whose lease ran out by `real_now`."""
+    if job_id is not None:
+        claimable = and_(Job.id == job_id, Job.state == "pending")
+    else:
+        claimable = or_(
+            and_(Job.state == "pending", Job.due_at <= now),
+            and_(Job.state == "running", Job.lease_until < real_now),
+        )
+    # Look before taking the write lock: an idle worker polls often, and on SQLite a
+    # write transaction would block every API writer each time.
+    with unit_of_work(engine, write=False) as session:
+        if session.execute(select(Job.id).where(claimable).limit(1)).first() is None:
+            return []
     with unit_of_work(engine, write=True) as session:
-        if job_id is not None:
-            claimable = and_(Job.id == job_id, Job.state == "pending")
-        else:
-            claimable = or_(
-                and_(Job.state == "pending", Job.due_at <= now),
-                and_(Job.state == "running", Job.lease_until < real_now),
-            )
         query = select(Job).where(claimable).order_by(Job.due_at, Job.id).limit(limit)
         jobs = list(session.execute(skip_locked(query)).scalars())
         claimed = []
