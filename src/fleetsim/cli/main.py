@@ -14,6 +14,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import Progress
+from sqlalchemy import Engine
 
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.errors import TwilioError
@@ -172,7 +173,8 @@ def _safe(url: str) -> str:
 @database_option
 def migrate(database_url: str) -> None:
     """Bring the database to the newest schema and exit."""
-    prepare_database(database_url)
+    with _database(database_url):
+        pass
     click.echo(f"Database is up to date: {_safe(database_url)}")
 
 
@@ -187,8 +189,11 @@ def accounts() -> None:
 @database_option
 def accounts_create(friendly_name: str | None, parent: str | None, database_url: str) -> None:
     """Create an account and print it, with its auth token, as JSON."""
-    engine = prepare_database(database_url)
-    with _user_errors(), unit_of_work(engine, write=True) as session:
+    with (
+        _user_errors(),
+        _database(database_url) as engine,
+        unit_of_work(engine, write=True) as session,
+    ):
         parent_account = fetch_account(session, parent) if parent else None
         account = create_account(
             session,
@@ -197,15 +202,14 @@ def accounts_create(friendly_name: str | None, parent: str | None, database_url:
             clock=SystemClock(),
             sids=SidFactory(),
         )
-        _print_json(
-            {
-                "sid": account.sid,
-                "friendly_name": account.friendly_name,
-                "auth_token": account.auth_token,
-                "owner_account_sid": parent_account.sid if parent_account else account.sid,
-                "status": account.status,
-            }
-        )
+        created = {
+            "sid": account.sid,
+            "friendly_name": account.friendly_name,
+            "auth_token": account.auth_token,
+            "owner_account_sid": parent_account.sid if parent_account else account.sid,
+            "status": account.status,
+        }
+    _print_json(created)
 
 
 @main.group()
@@ -219,20 +223,22 @@ def keys() -> None:
 @database_option
 def keys_create(account_sid: str, friendly_name: str | None, database_url: str) -> None:
     """Create an API key; its secret is shown only now."""
-    engine = prepare_database(database_url)
-    with _user_errors(), unit_of_work(engine, write=True) as session:
+    with (
+        _user_errors(),
+        _database(database_url) as engine,
+        unit_of_work(engine, write=True) as session,
+    ):
         account = fetch_account(session, account_sid)
         created = create_api_key(
             session, account, friendly_name=friendly_name, clock=SystemClock(), sids=SidFactory()
         )
-        _print_json(
-            {
-                "sid": created.key.sid,
-                "secret": created.secret,
-                "account_sid": account.sid,
-                "friendly_name": created.key.friendly_name,
-            }
-        )
+        key = {
+            "sid": created.key.sid,
+            "secret": created.secret,
+            "account_sid": account.sid,
+            "friendly_name": created.key.friendly_name,
+        }
+    _print_json(key)
 
 
 @main.group()
@@ -251,8 +257,8 @@ def inventory_generate(
     """Make COUNT new cards, store them, and write iccid,registration_code CSV."""
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
     cards = list(generate_cards(count, rng))
-    engine = prepare_database(database_url)
-    result = _import_with_progress(engine, cards, "Storing cards")
+    with _database(database_url) as engine:
+        result = _import_with_progress(engine, cards, "Storing cards")
     if output is None:
         write_cards(cards, sys.stdout)  # type: ignore[arg-type]
     else:
@@ -273,8 +279,8 @@ def inventory_import(file: Path, database_url: str) -> None:
         raise click.ClickException(
             f"{file}: {exc}. Fix the file and run the import again."
         ) from None
-    engine = prepare_database(database_url)
-    result = _import_with_progress(engine, cards, f"Importing {file.name}")
+    with _database(database_url) as engine:
+        result = _import_with_progress(engine, cards, f"Importing {file.name}")
     err.print(f"{result.added} cards added, {result.already_known} already known")
 
 
@@ -288,6 +294,16 @@ def _import_with_progress(engine: Any, cards: list[Any], label: str) -> Any:
                 clock=SystemClock(),
                 progress=lambda n: progress.advance(task, n),
             )
+
+
+@contextmanager
+def _database(url: str) -> Iterator[Engine]:
+    """A migrated database for one command; its connections close when the command ends."""
+    engine = prepare_database(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _print_json(value: dict[str, Any]) -> None:
