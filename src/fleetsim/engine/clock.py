@@ -67,15 +67,18 @@ def configure_clock(
     engine: Engine, mode: ClockMode | None, *, start: dt.datetime | None, system: Clock
 ) -> ClockMode:
     """Set the clock mode (None keeps what the database says; real by default) and return
-    the mode in force. A manual clock starts at `start`, or at the real time."""
+    the mode in force. A manual clock starts at `start` (or the real time), and moves to a
+    later `start` given on a restart, but never back."""
     with unit_of_work(engine, write=True) as session:
         state = _state(session)
         if state is None:
             state = ClockState(id=1, mode="real", manual_now=None)
             session.add(state)
-        if mode == "manual" and (state.mode != "manual" or start is not None):
+        if mode == "manual":
             state.mode = "manual"
-            if start is not None:
+            # Never backwards: a restart with the same --clock-start keeps the time the
+            # clock has reached, and so does a second node started with the same command.
+            if start is not None and (state.manual_now is None or utc(start) > state.manual_now):
                 state.manual_now = utc(start)
             elif state.manual_now is None:
                 state.manual_now = system.now().replace(microsecond=0)
