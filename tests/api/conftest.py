@@ -12,16 +12,21 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from fleetsim.control.operator import OPERATOR, ensure_operator
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
+from fleetsim.engine.worker import JobContext, Worker
 from fleetsim.http.app import create_app
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.accounts.service import create_account, create_api_key
+from fleetsim.setup import job_handlers
+from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
 BASE = "http://fleetsim.test"
+OPERATOR_TOKEN = "operator0token0for0tests"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,22 @@ class Api:
         creds = as_ or self.creds
         basic = (creds.username, creds.password) if auth == "default" else auth
         return self.client.request(method, path, data=data, params=params, auth=basic, **kwargs)
+
+    def control(
+        self, method: str, path: str, data: Any = None, *, auth: Any = None, **kwargs: Any
+    ) -> httpx.Response:
+        """A control-API request, with the operator credential unless `auth` says otherwise."""
+        return self.request(
+            method, path, data=data, auth=auth or (OPERATOR, OPERATOR_TOKEN), **kwargs
+        )
+
+    def use_transport(self, transport: WebhookTransport) -> Worker:
+        """Give the app's inline worker another webhook transport (e.g. one that records)."""
+        runtime: Runtime = self.client.app.state.runtime  # type: ignore[attr-defined]
+        runtime.worker = Worker(
+            JobContext(self.engine, self.clock, self.sids, transport), job_handlers()
+        )
+        return runtime.worker
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", path, **kwargs)
@@ -101,14 +122,21 @@ class Api:
 
 @pytest.fixture
 def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
-    app = create_app(Runtime(engine=engine, clock=clock, sids=sids))
+    """The app in-process on the frozen clock, with an inline worker that delivers webhooks
+    over real HTTP (run by the control API), and the operator credential."""
+    transport = HttpTransport(timeout_seconds=5.0)
+    worker = Worker(JobContext(engine, clock, sids, transport), job_handlers())
+    app = create_app(Runtime(engine=engine, clock=clock, sids=sids, worker=worker))
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as client:
         with unit_of_work(engine, write=True) as session:
+            ensure_operator(session, token=OPERATOR_TOKEN, clock=clock)
             account = create_account(
                 session, friendly_name="test", parent=None, clock=clock, sids=sids
             )
             creds = Credentials(account.sid, account.auth_token, account.sid)
         yield Api(client, engine, clock, sids, creds, random.Random(99))
+    app.state.runtime.worker.stop()
+    transport.close()
 
 
 def assert_error(response: httpx.Response, status: int, code: int, *words: str) -> dict[str, Any]:

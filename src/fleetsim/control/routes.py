@@ -120,6 +120,15 @@ def _number(call: ControlCall, name: str) -> float | None:
     return value
 
 
+def _whole(call: ControlCall, name: str, default: int, *, low: int, high: int) -> int:
+    raw = call.params.get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 10 and low <= int(raw) <= high):
+        raise InvalidParameter(name, f"must be a whole number from {low} to {high}")
+    return int(raw)
+
+
 def _clock_body(call: ControlCall) -> dict[str, Any]:
     with call.session(write=False) as session:
         mode, _ = read_clock(session)
@@ -254,16 +263,17 @@ def _webhook_body(
 
 
 def _account_sids(session: Session, ids: set[int]) -> dict[int, str]:
-    rows = session.execute(select(Account.id, Account.sid).where(Account.id.in_(ids))).tuples()
-    return dict(rows.all())
+    # A list of rows, not the Result: dict() would read a Result through its keys().
+    return dict(session.execute(select(Account.id, Account.sid).where(Account.id.in_(ids))).all())
 
 
 @control_endpoint
 def webhooks(call: ControlCall) -> dict[str, Any]:
-    size = int(_number(call, "PageSize") or DEFAULT_PAGE_SIZE)
-    if not 1 <= size <= MAX_PAGE_SIZE:
-        raise InvalidParameter("PageSize", f"must be between 1 and {MAX_PAGE_SIZE}")
-    request = PageRequest(size, int(_number(call, "Page") or 0), call.params.get("PageToken"))
+    request = PageRequest(
+        _whole(call, "PageSize", DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE),
+        _whole(call, "Page", 0, low=0, high=2**31 - 1),
+        call.params.get("PageToken"),
+    )
     with call.session(write=False) as session:
         account_id = None
         if "AccountSid" in call.params:

@@ -44,5 +44,7 @@ def reset_state(session: Session, *, keep_accounts: bool) -> None:
 
 
 def job_counts(session: Session) -> dict[str, int]:
-    rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).tuples()
-    return dict(rows.all())
+    # Result.tuples() is deprecated in SQLAlchemy 2.1 (rows are pairs already); dict()
+    # needs the rows, not the Result, which has keys().
+    rows = session.execute(select(Job.state, func.count()).group_by(Job.state)).all()
+    return dict(rows)

@@ -129,8 +129,15 @@ def claim_due(
 
 
 def _owned(session: Session, job: ClaimedJob) -> Job:
+    """The job's row, locked until the caller commits, if `job.worker` still holds it.
+
+    The lock keeps the claim from being taken over between this check and the commit
+    (a claimer skips locked rows); without it, two workers could both commit the job's
+    effects on PostgreSQL."""
     row = session.execute(
-        select(Job).where(Job.id == job.id, Job.state == "running", Job.claimed_by == job.worker)
+        select(Job)
+        .where(Job.id == job.id, Job.state == "running", Job.claimed_by == job.worker)
+        .with_for_update()
     ).scalar_one_or_none()
     if row is None:
         raise LostClaim(f"job {job.id} is no longer held by {job.worker}")

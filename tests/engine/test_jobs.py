@@ -1,0 +1,464 @@
+"""Rules of the engine on both backends: scheduling, claiming, leases, retries, the worker,
+and advancing the manual clock through due jobs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.orm import Session
+
+from fleetsim.core.clock import FrozenClock
+from fleetsim.core.sids import SidFactory
+from fleetsim.db.tables import Job, ProgressionPolicy
+from fleetsim.db.uow import unit_of_work
+from fleetsim.engine.advance import advance_clock
+from fleetsim.engine.jobs import (
+    ClaimedJob,
+    LostClaim,
+    claim_due,
+    complete,
+    fail,
+    next_due_at,
+    release_claims,
+    schedule,
+)
+from fleetsim.engine.worker import JobContext, JobHandler, Worker, retry_backoff, transactional
+from fleetsim.webhooks.transport import HttpResult
+from tests.conftest import START
+
+# Leases run on real time; tests hand it in explicitly.
+REAL = dt.datetime(2030, 6, 1, 9, 0, 0, tzinfo=dt.UTC)
+LEASE = dt.timedelta(seconds=30)
+
+
+class NoTransport:
+    """No job here sends webhooks; a send would be a bug in the test."""
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes | None
+    ) -> HttpResult:
+        raise AssertionError(f"unexpected webhook {method} {url}")
+
+
+@pytest.fixture
+def context(engine: Engine, clock: FrozenClock, sids: SidFactory) -> JobContext:
+    return JobContext(engine, clock, sids, NoTransport())
+
+
+@pytest.fixture
+def make_worker(context: JobContext) -> Iterator[Callable[[dict[str, JobHandler]], Worker]]:
+    made: list[Worker] = []
+
+    def make(handlers: dict[str, JobHandler]) -> Worker:
+        worker = Worker(context, handlers, concurrency=2, system_clock=FrozenClock(REAL))
+        made.append(worker)
+        return worker
+
+    yield make
+    for worker in made:
+        worker.stop()
+
+
+def add_job(
+    engine: Engine,
+    kind: str = "noop",
+    payload: dict[str, Any] | None = None,
+    *,
+    due_at: dt.datetime | None = START,
+    max_attempts: int = 5,
+) -> int:
+    with unit_of_work(engine, write=True) as session:
+        job = schedule(
+            session, kind, payload or {}, due_at=due_at, now=START, max_attempts=max_attempts
+        )
+        session.flush()
+        return job.id
+
+
+def claim(
+    engine: Engine,
+    *,
+    now: dt.datetime = START,
+    real_now: dt.datetime = REAL,
+    worker: str = "w1",
+    lease: dt.timedelta = LEASE,
+    limit: int = 10,
+    job_id: int | None = None,
+) -> list[ClaimedJob]:
+    return claim_due(
+        engine, now=now, real_now=real_now, worker=worker, lease=lease, limit=limit, job_id=job_id
+    )
+
+
+def job_row(engine: Engine, job_id: int) -> Job:
+    with unit_of_work(engine, write=False) as session:
+        row = session.get(Job, job_id)
+        assert row is not None
+        return row
+
+
+def seconds(n: float) -> dt.timedelta:
+    return dt.timedelta(seconds=n)
+
+
+def set_policy_row(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+    """A visible transactional effect: a row that exists only if the job's unit commits."""
+    session.add(ProgressionPolicy(lifecycle=str(payload["name"]), policy="manual", delay_seconds=0))
+    session.flush()
+
+
+def policy_rows(engine: Engine) -> int:
+    with unit_of_work(engine, write=False) as session:
+        return session.execute(select(func.count()).select_from(ProgressionPolicy)).scalar_one()
+
+
+# --- scheduling and claiming ------------------------------------------------------------
+
+
+def test_a_due_job_is_claimed_once(engine: Engine) -> None:
+    job_id = add_job(engine, "greet", {"to": "world", "n": 1})
+    (job,) = claim(engine)
+    assert (job.id, job.kind, job.payload, job.attempts) == (
+        job_id,
+        "greet",
+        {"to": "world", "n": 1},
+        1,
+    )
+    assert job.worker == "w1"
+    assert claim(engine) == []
+    assert claim(engine, worker="w2") == []
+    row = job_row(engine, job_id)
+    assert (row.state, row.claimed_by, row.lease_until) == ("running", "w1", REAL + LEASE)
+
+
+def test_jobs_not_yet_due_are_not_claimed(engine: Engine) -> None:
+    job_id = add_job(engine, due_at=START + seconds(1))
+    assert claim(engine) == []
+    assert claim(engine, now=START + seconds(0.5)) == []
+    assert [j.id for j in claim(engine, now=START + seconds(1))] == [job_id]
+
+
+def test_claims_take_the_oldest_due_first_up_to_the_limit(engine: Engine) -> None:
+    late = add_job(engine, due_at=START + seconds(3))
+    early = add_job(engine, due_at=START + seconds(1))
+    middle = add_job(engine, due_at=START + seconds(2))
+    now = START + seconds(5)
+    assert [j.id for j in claim(engine, now=now, limit=2)] == [early, middle]
+    assert [j.id for j in claim(engine, now=now, limit=2)] == [late]
+
+
+def test_a_job_without_due_time_is_claimable_only_by_id(engine: Engine) -> None:
+    job_id = add_job(engine, due_at=None)
+    far = START + dt.timedelta(days=3650)
+    assert claim(engine, now=far) == []
+    with unit_of_work(engine, write=False) as session:
+        assert next_due_at(session) is None
+    (job,) = claim(engine, job_id=job_id)
+    assert job.id == job_id
+    assert job.due_at is None
+    assert claim(engine, job_id=job_id) == []  # running now: not claimable again
+
+
+def test_claim_by_id_ignores_other_due_jobs(engine: Engine) -> None:
+    due = add_job(engine)
+    wanted = add_job(engine, due_at=START + seconds(60))
+    assert [j.id for j in claim(engine, job_id=wanted)] == [wanted]
+    assert [j.id for j in claim(engine)] == [due]
+
+
+def test_next_due_at_is_the_earliest_pending(engine: Engine) -> None:
+    add_job(engine, due_at=None)
+    first = add_job(engine, due_at=START + seconds(2))
+    add_job(engine, due_at=START + seconds(4))
+    with unit_of_work(engine, write=False) as session:
+        assert next_due_at(session) == START + seconds(2)
+    claim(engine, now=START + seconds(2), job_id=first)
+    with unit_of_work(engine, write=False) as session:
+        assert next_due_at(session) == START + seconds(4)
+
+
+# --- completion and lost claims ---------------------------------------------------------
+
+
+def test_complete_marks_the_job_done(engine: Engine) -> None:
+    job_id = add_job(engine)
+    (job,) = claim(engine)
+    with unit_of_work(engine, write=True) as session:
+        complete(session, job, now=START + seconds(1))
+    row = job_row(engine, job_id)
+    assert (row.state, row.finished_at, row.lease_until) == ("done", START + seconds(1), None)
+    assert (
+        claim(engine, now=START + dt.timedelta(days=1), real_now=REAL + dt.timedelta(days=1)) == []
+    )
+
+
+def test_an_expired_lease_is_claimed_again_and_the_first_worker_loses(
+    engine: Engine, context: JobContext
+) -> None:
+    job_id = add_job(engine, "effect", {"name": "first"})
+    # Worker 1 claimed long ago (in real time) with a short lease, then stalled.
+    (stale,) = claim(engine, worker="w1", lease=seconds(1), real_now=REAL - dt.timedelta(hours=1))
+    assert claim(engine, worker="w2", real_now=REAL - dt.timedelta(hours=1)) == []  # still leased
+    (fresh,) = claim(engine, worker="w2")
+    assert (fresh.id, fresh.attempts) == (job_id, 2)
+
+    handler = transactional(set_policy_row)
+    with pytest.raises(LostClaim, match=f"job {job_id} is no longer held by w1"):
+        handler(context, stale)
+    assert policy_rows(engine) == 0  # its effects rolled back with the completion
+    assert job_row(engine, job_id).state == "running"
+
+    handler(context, fresh)
+    assert policy_rows(engine) == 1
+    assert job_row(engine, job_id).state == "done"
+
+
+def test_a_claim_stays_held_from_its_check_to_its_commit(
+    engine: Engine, context: JobContext
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: no claim can interleave with a completion")
+    job_id = add_job(engine, "effect", {"name": "first"})
+    (stale,) = claim(engine, worker="w1", lease=seconds(1), real_now=REAL - dt.timedelta(hours=1))
+    taken: list[ClaimedJob] = []
+
+    def meanwhile(session: Session, flush_context: object, instances: object) -> None:
+        # Worker 1 has checked its claim and is about to write; worker 2 tries now.
+        for job in claim(engine, worker="w2"):
+            taken.append(job)
+            transactional(set_policy_row)(context, replace(job, payload={"name": "second"}))
+
+    with unit_of_work(engine, write=True) as session:
+        set_policy_row(session, context, {"name": "first"})
+        event.listen(session, "before_flush", meanwhile, once=True)
+        complete(session, stale, now=START)
+    assert policy_rows(engine) == 1  # else both workers committed the job's effects
+    assert taken == []
+    row = job_row(engine, job_id)
+    assert (row.state, row.claimed_by) == ("done", "w1")
+
+
+def test_a_lost_claim_cannot_fail_the_job_either(engine: Engine) -> None:
+    job_id = add_job(engine)
+    (stale,) = claim(engine, worker="w1", lease=seconds(1), real_now=REAL - dt.timedelta(hours=1))
+    (fresh,) = claim(engine, worker="w2")
+    fail(engine, stale, error="late", now=START, retry_at=START + seconds(5))
+    row = job_row(engine, job_id)
+    assert (row.state, row.claimed_by, row.last_error) == ("running", "w2", None)
+    with unit_of_work(engine, write=True) as session:
+        complete(session, fresh, now=START)
+    assert job_row(engine, job_id).state == "done"
+
+
+def test_a_worker_survives_a_lost_claim(
+    engine: Engine, context: JobContext, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    job_id = add_job(engine, "effect", {"name": "late"})
+    worker = make_worker({"effect": transactional(set_policy_row)})
+    (stale,) = claim(engine, worker=worker.name, lease=seconds(1), real_now=REAL - seconds(60))
+    claim(engine, worker="other")
+    worker._run(stale)
+    row = job_row(engine, job_id)
+    assert (row.state, row.claimed_by, row.last_error) == ("running", "other", None)
+    assert policy_rows(engine) == 0
+
+
+# --- failures and retries ---------------------------------------------------------------
+
+
+def test_fail_reschedules_and_gives_up_after_max_attempts(engine: Engine) -> None:
+    job_id = add_job(engine, max_attempts=2)
+    (job,) = claim(engine)
+    fail(engine, job, error="E" * 5000, now=START, retry_at=START + seconds(5))
+    row = job_row(engine, job_id)
+    assert (row.state, row.due_at, row.attempts, row.claimed_by) == (
+        "pending",
+        START + seconds(5),
+        1,
+        None,
+    )
+    assert row.last_error == "E" * 2000  # bounded
+    assert claim(engine, now=START + seconds(4)) == []
+
+    (again,) = claim(engine, now=START + seconds(5))
+    assert again.attempts == 2
+    fail(engine, again, error="still broken", now=START + seconds(5), retry_at=START + seconds(15))
+    row = job_row(engine, job_id)
+    assert (row.state, row.finished_at, row.last_error) == (
+        "dead",
+        START + seconds(5),
+        "still broken",
+    )
+    assert claim(engine, now=START + dt.timedelta(days=1)) == []
+
+
+def test_retry_backoff_doubles_up_to_ten_minutes() -> None:
+    assert [retry_backoff(n).total_seconds() for n in range(1, 10)] == [
+        5,
+        10,
+        20,
+        40,
+        80,
+        160,
+        320,
+        600,
+        600,
+    ]
+
+
+def test_a_raising_handler_is_retried_with_backoff(
+    engine: Engine,
+    clock: FrozenClock,
+    make_worker: Callable[[dict[str, JobHandler]], Worker],
+) -> None:
+    def boom(context: JobContext, job: ClaimedJob) -> None:
+        raise RuntimeError(f"kaput #{job.attempts}")
+
+    job_id = add_job(engine, "boom")
+    worker = make_worker({"boom": boom})
+    assert worker.run_once() == 1
+    row = job_row(engine, job_id)
+    assert (row.state, row.due_at, row.attempts) == ("pending", START + seconds(5), 1)
+    assert row.last_error == "RuntimeError: kaput #1"
+    assert worker.run_once() == 0  # not due again yet
+
+    clock.set(START + seconds(5))
+    assert worker.run_once() == 1
+    row = job_row(engine, job_id)
+    assert (row.state, row.due_at, row.attempts) == ("pending", START + seconds(15), 2)
+    assert row.last_error == "RuntimeError: kaput #2"
+
+
+def test_a_worker_records_an_unknown_job_kind(
+    engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    job_id = add_job(engine, "mystery.kind")
+    worker = make_worker({})
+    assert worker.run_once() == 1
+    row = job_row(engine, job_id)
+    assert row.state == "pending"
+    assert row.due_at == START + seconds(5)
+    assert row.last_error is not None
+    assert "no handler" in row.last_error
+    assert "mystery.kind" in row.last_error
+
+
+def test_a_failing_transactional_handler_commits_none_of_its_effects(
+    engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    def half_done(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+        set_policy_row(session, context, payload)
+        raise ValueError("half way")
+
+    job_id = add_job(engine, "half", {"name": "half"})
+    make_worker({"half": transactional(half_done)}).run_once()
+    assert policy_rows(engine) == 0
+    assert job_row(engine, job_id).last_error == "ValueError: half way"
+
+
+# --- advancing the clock ----------------------------------------------------------------
+
+
+def recorder(log: list[tuple[str, dt.datetime]]) -> JobHandler:
+    def record(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+        log.append((str(payload["name"]), context.clock.now()))
+
+    return transactional(record)
+
+
+def test_advance_runs_jobs_in_due_order_at_their_due_times(
+    engine: Engine,
+    clock: FrozenClock,
+    make_worker: Callable[[dict[str, JobHandler]], Worker],
+) -> None:
+    log: list[tuple[str, dt.datetime]] = []
+    worker = make_worker({"record": recorder(log)})
+    for name, delay in (("c", 3), ("a", 1), ("b", 2), ("d", 10), ("late", 10.5)):
+        add_job(engine, "record", {"name": name}, due_at=START + seconds(delay))
+    target = START + seconds(10)
+    result = advance_clock(clock, worker, target)
+    assert log == [
+        ("a", START + seconds(1)),
+        ("b", START + seconds(2)),
+        ("c", START + seconds(3)),
+        ("d", target),  # due exactly at the target: runs
+    ]
+    assert (result.now, result.jobs_run, clock.now()) == (target, 4, target)
+    with unit_of_work(engine, write=False) as session:
+        assert next_due_at(session) == START + seconds(10.5)
+
+
+def test_advance_lands_exactly_on_the_target_with_nothing_due(
+    clock: FrozenClock, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    worker = make_worker({})
+    target = START + dt.timedelta(days=400, microseconds=1)
+    result = advance_clock(clock, worker, target)
+    assert (result.now, result.jobs_run, clock.now()) == (target, 0, target)
+    assert advance_clock(clock, worker, target).now == target  # by zero: stays
+    with pytest.raises(ValueError, match="backwards"):
+        advance_clock(clock, worker, START)
+    assert clock.now() == target
+
+
+def test_advance_runs_jobs_that_jobs_schedule_within_the_window(
+    engine: Engine,
+    clock: FrozenClock,
+    make_worker: Callable[[dict[str, JobHandler]], Worker],
+) -> None:
+    log: list[tuple[str, dt.datetime]] = []
+
+    def chain(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+        n = int(str(payload["n"]))
+        now = context.clock.now()
+        log.append((f"chain{n}", now))
+        schedule(session, "chain", {"n": n + 1}, due_at=now + seconds(1), now=now)
+        # A follow-up due at once runs in the same step.
+        schedule(session, "record", {"name": f"echo{n}"}, due_at=now, now=now)
+
+    worker = make_worker({"chain": transactional(chain), "record": recorder(log)})
+    add_job(engine, "chain", {"n": 0}, due_at=START + seconds(1))
+    result = advance_clock(clock, worker, START + seconds(3.5))
+    assert log == [
+        ("chain0", START + seconds(1)),
+        ("echo0", START + seconds(1)),
+        ("chain1", START + seconds(2)),
+        ("echo1", START + seconds(2)),
+        ("chain2", START + seconds(3)),
+        ("echo2", START + seconds(3)),
+    ]
+    assert result.jobs_run == 6
+    with unit_of_work(engine, write=False) as session:
+        assert next_due_at(session) == START + seconds(4)  # chain3 waits beyond the window
+
+
+# --- stopping ---------------------------------------------------------------------------
+
+
+def test_release_claims_hands_back_a_stopped_workers_jobs(engine: Engine) -> None:
+    mine = add_job(engine)
+    theirs = add_job(engine)
+    claim(engine, worker="w1", job_id=mine)
+    claim(engine, worker="w2", job_id=theirs)
+    release_claims(engine, "w1")
+    row = job_row(engine, mine)
+    assert (row.state, row.claimed_by, row.lease_until) == ("pending", None, None)
+    assert job_row(engine, theirs).claimed_by == "w2"
+    (again,) = claim(engine, worker="w3")
+    assert (again.id, again.attempts) == (mine, 2)
+
+
+def test_stopping_a_worker_releases_its_claims(
+    engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    job_id = add_job(engine)
+    worker = make_worker({})
+    claim(engine, worker=worker.name)
+    worker.stop()
+    assert job_row(engine, job_id).state == "pending"
+    assert [j.id for j in claim(engine, worker="w2")] == [job_id]
