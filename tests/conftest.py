@@ -65,12 +65,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, migrated database with the network catalogue, on each backend."""
+def fresh_database(request: pytest.FixtureRequest, folder: Path) -> str:
+    """The URL of a new migrated database copied from the template of the request's backend
+    (`request.param`), for a test or a module."""
     if request.param == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "fleetsim.db"
+        path = folder / "fleetsim.db"
         shutil.copyfile(template, path)
         return f"sqlite:///{path}"
     cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
@@ -81,6 +81,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template_name}"))
     admin.dispose()
     return cluster.database_url(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database with the network catalogue, on each backend."""
+    return fresh_database(request, tmp_path)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ would set it up. Server starts cost 1-2 s, so tests group whole scenarios.
 
 from __future__ import annotations
 
-import itertools
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,13 +18,10 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from sqlalchemy import text
 from twilio.rest import Client
 
-from fleetsim.db.dialect import create_database_engine
 from fleetsim.inventory.service import Card, read_cards
-from tests.conftest import BACKENDS
-from tests.support.postgres import PostgresCluster
+from tests.conftest import BACKENDS, fresh_database
 from tests.support.sdk import sdk_client
 from tests.support.server import LiveServer
 
@@ -35,9 +30,6 @@ ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "f00dfeed" * 4
 
 CREDENTIALS_ENV = {"FLEETSIM_ACCOUNT_SID": ACCOUNT_SID, "FLEETSIM_AUTH_TOKEN": AUTH_TOKEN}
-
-
-_module_databases = itertools.count()
 
 
 @dataclass
@@ -133,19 +125,7 @@ def module_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     """Like `database_url`, but shared by a module's tests (read-mostly tests only)."""
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path_factory.mktemp("contract") / "fleetsim.db"
-        shutil.copyfile(template, path)
-        return f"sqlite:///{path}"
-    cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
-    template_name: str = request.getfixturevalue("pg_template")
-    name = f"contract_{next(_module_databases)}"
-    admin = create_database_engine(cluster.url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template_name}"))
-    admin.dispose()
-    return cluster.database_url(name)
+    return fresh_database(request, tmp_path_factory.mktemp("contract"))
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,12 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.server import free_port
 
 __all__ = ["PostgresCluster", "find_pg_bin"]
 
@@ -29,12 +30,6 @@ def find_pg_bin() -> Path | None:
     if initdb and shutil.which("pg_ctl"):
         return Path(initdb).parent
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -53,7 +48,7 @@ class PostgresCluster:
     @classmethod
     def start(cls, bin_dir: Path) -> PostgresCluster:
         root = Path(tempfile.mkdtemp(prefix="fleetsim-pg-"))
-        cluster = cls(bin_dir=bin_dir, root=root, port=_free_port())
+        cluster = cls(bin_dir=bin_dir, root=root, port=free_port())
         if os.geteuid() == 0:
             user = pwd.getpwnam("postgres")
             os.chown(root, user.pw_uid, user.pw_gid)
