@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import random
 
-__all__ = ["is_valid_iccid", "luhn_check_digit", "new_iccid", "new_registration_code"]
+__all__ = [
+    "imei_for",
+    "is_valid_iccid",
+    "luhn_check_digit",
+    "new_iccid",
+    "new_registration_code",
+]
 
 # 89 (telecom) + 883 (international networks, the range Super SIMs use) + issuer.
 _ISSUER_PREFIX = "8988307"
@@ -42,3 +48,9 @@ def new_iccid(rng: random.Random, length: int = 20) -> str:
 def new_registration_code(rng: random.Random) -> str:
     """A 10-character registration code as printed on the card."""
     return "".join(rng.choice(_CODE_ALPHABET) for _ in range(10))
+
+
+def imei_for(number: int) -> str:
+    """A stable 15-digit IMEI (with its Luhn digit) for device `number`."""
+    body = "35" + f"{number % 10**12:012d}"
+    return body + luhn_check_digit(body)

@@ -33,6 +33,7 @@ __all__ = [
     "reschedule",
     "schedule",
     "unfinished_count",
+    "wake",
 ]
 
 DEFAULT_MAX_ATTEMPTS = 5
@@ -207,6 +208,18 @@ def pending_for(session: Session, subject: str) -> list[Job]:
             select(Job).where(Job.subject == subject, Job.state == "pending").order_by(Job.id)
         ).scalars()
     )
+
+
+def wake(session: Session, subject: str, *, now: dt.datetime) -> int:
+    """Make the pending jobs about `subject` due now (e.g. work waiting for a device to
+    attach); return how many."""
+    result = session.execute(
+        update(Job)
+        .where(Job.subject == subject, Job.state == "pending")
+        .values(due_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def release_claims(engine: Engine, worker: str) -> None:

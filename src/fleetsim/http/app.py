@@ -16,6 +16,7 @@ from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
+from fleetsim.network.routes import DEVICE_ROUTES
 from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
 from fleetsim.resources.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
 from fleetsim.resources.networks.routes import ROUTES as NETWORK_ROUTES
@@ -70,6 +71,7 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
         routes=[
             *API_ROUTES,
             *CONTROL_ROUTES,
+            *DEVICE_ROUTES,
             Route("/health", health, methods=["GET"], name="health"),
         ],
         lifespan=lifespan,

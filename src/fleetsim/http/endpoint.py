@@ -94,10 +94,11 @@ Route = Callable[[Request], Awaitable[Response]]
 
 
 def endpoint(
-    operation_id: str, *, on_missing: Callable[[str], TwilioError] | None = None
+    operation_id: str | Operation, *, on_missing: Callable[[str], TwilioError] | None = None
 ) -> Callable[[Handler], Route]:
-    """Make `handler` the implementation of the contract's `operation_id`."""
-    op = operation(operation_id)
+    """Make `handler` the implementation of the contract's `operation_id` (or of one of
+    fleetsim's own operations, given as an `Operation`)."""
+    op = operation(operation_id) if isinstance(operation_id, str) else operation_id
     write = op.method != "GET"
 
     def decorate(handler: Handler) -> Route:

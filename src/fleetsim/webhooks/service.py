@@ -63,8 +63,10 @@ def enqueue_webhook(
     params: Sequence[tuple[str, str]],
     subject: str | None,
     now: dt.datetime,
+    json_body: str | None = None,
 ) -> Webhook:
-    """Add a delivery (and the job that makes it) to the caller's unit of work."""
+    """Add a delivery (and the job that makes it) to the caller's unit of work. A
+    `json_body` is sent as JSON (POST) instead of the form `params`."""
     webhook = Webhook(
         account_id=account if isinstance(account, int) else account.id,
         kind=kind,
@@ -72,6 +74,7 @@ def enqueue_webhook(
         url=url,
         method=method,
         params=json.dumps([list(p) for p in params]),
+        json_body=json_body,
         state="pending",
         attempts=0,
         created_at=now,
@@ -106,9 +109,18 @@ class _Request:
 
 
 def build_request(webhook: Webhook, auth_token: str) -> _Request:
-    """The signed HTTP request for a delivery: form body for POST, query for GET."""
+    """The signed HTTP request for a delivery: form body for POST, query for GET, and for
+    JSON bodies Twilio's convention: `bodySHA256=<hex>` added to the URL, which alone is
+    signed."""
     params = [(str(k), str(v)) for k, v in json.loads(webhook.params)]
     headers = {"User-Agent": USER_AGENT, "I-Twilio-Idempotency-Token": f"fleetsim-{webhook.id}"}
+    if webhook.json_body is not None:
+        body = webhook.json_body.encode()
+        digest = hashlib.sha256(body).hexdigest()
+        url = webhook.url + ("&" if "?" in webhook.url else "?") + f"bodySHA256={digest}"
+        headers["Content-Type"] = "application/json"
+        headers[SIGNATURE_HEADER] = signature(auth_token, url, [])
+        return _Request("POST", url, headers, body)
     if webhook.method == "GET":
         url = webhook.url + ("&" if "?" in webhook.url else "?") + urlencode(params)
         headers[SIGNATURE_HEADER] = signature(auth_token, url, [])

@@ -68,17 +68,27 @@ def list_billing_periods(call: Call) -> Reply:
 
 @endpoint("ListSimIpAddress")
 def list_ip_addresses(call: Call) -> Reply:
-    """A Sim has addresses only while its device is attached to a network."""
+    """A Sim has an address only while its device is attached to a network."""
     sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
-    return call.page(f"{sim_path(sim.sid)}/IpAddresses", _no_rows(call), dict)
+    addresses: list[dict[str, object]] = [
+        {"ip_address": address, "ip_address_version": "IPv4"}
+        for address in service.ip_addresses(call.session, sim)
+    ]
+    return call.page(f"{sim_path(sim.sid)}/IpAddresses", _single_page(call, addresses), dict)
 
 
-def _no_rows(call: Call) -> Page[dict[str, object]]:
-    """An empty page; a PageToken is still checked, as on every list (21481 if forged)."""
+def _single_page(call: Call, rows: list[dict[str, object]]) -> Page[dict[str, object]]:
+    """A page holding a few rows at most; a PageToken is still checked, as on every list
+    (21481 if forged), and a token that points past the rows gives an empty page."""
     token = call.page_request.token
     if token:
         Cursor.decode(token, (int,))
-    return Page([], None, None)
+        return Page([], None, None)
+    return Page(rows, None, None)
+
+
+def _no_rows(call: Call) -> Page[dict[str, object]]:
+    return _single_page(call, [])
 
 
 ROUTES = [

@@ -26,12 +26,13 @@ from fleetsim.core.errors import (
     SimStatusChangeRefused,
     SimUniqueNameTaken,
 )
+from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory, is_sid
 from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
-from fleetsim.db.tables import Account, Fleet, Sim, SimCard, SimStatusEvent
+from fleetsim.db.tables import Account, Device, Fleet, Sim, SimCard, SimStatusEvent
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.policies import due_at
 from fleetsim.resources.fleets.service import find_fleet
@@ -43,6 +44,7 @@ __all__ = [
     "SimUpdate",
     "fetch_sim",
     "find_sim",
+    "ip_addresses",
     "list_sims",
     "register_sim",
     "update_sim",
@@ -114,6 +116,17 @@ def register_sim(
     # Two accounts racing for one card: the database lets one win.
     flush_unique(session, [("sims", ("iccid",), SimNotRegistrable)])
     session.add(SimStatusEvent(sim_id=sim.id, status="new", fleet_id=None, occurred_at=now))
+    session.add(
+        Device(
+            sim_id=sim.id,
+            imei=imei_for(sim.id),
+            state="detached",
+            session_upload=0,
+            session_download=0,
+            data_blocked=False,
+        )
+    )
+    session.flush()
     return sim
 
 
@@ -220,3 +233,11 @@ def _transfer_target(session: Session, account: Account, account_sid: str) -> Ac
             "AccountSid", "must be the SID of your account or of one of its subaccounts"
         )
     return target
+
+
+def ip_addresses(session: Session, sim: Sim) -> list[str]:
+    """The Sim's addresses: its device's, while attached."""
+    address = session.execute(
+        select(Device.ip_address).where(Device.sim_id == sim.id, Device.state == "attached")
+    ).scalar_one_or_none()
+    return [address] if address else []
