@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlalchemy import Engine
 
+from fleetsim.cli.device import device
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
@@ -28,6 +29,7 @@ from fleetsim.inventory.service import (
     read_cards,
     write_cards,
 )
+from fleetsim.network.events import set_event_sink
 from fleetsim.resources.accounts.service import create_account, create_api_key, fetch_account
 from fleetsim.setup import (
     build_runtime,
@@ -176,6 +178,33 @@ def migrate(database_url: str) -> None:
     with _database(database_url):
         pass
     click.echo(f"Database is up to date: {_safe(database_url)}")
+
+
+main.add_command(device)
+
+
+@main.group()
+def events() -> None:
+    """Connection events."""
+
+
+@events.command("sink")
+@click.option("--account", "account_sid", required=True, help="Account SID.")
+@click.option("--url", default=None, help="Where to POST the account's connection events.")
+@click.option("--clear", is_flag=True, help="Stop delivering them.")
+@database_option
+def events_sink(account_sid: str, url: str | None, clear: bool, database_url: str) -> None:
+    """Set (or clear) the account's connection-event sink."""
+    if (url is None) == (not clear):
+        raise click.UsageError("Give --url URL, or --clear.")
+    with (
+        _user_errors(),
+        _database(database_url) as engine,
+        unit_of_work(engine, write=True) as session,
+    ):
+        account = fetch_account(session, account_sid)
+        set_event_sink(session, account.id, url, now=SystemClock().now())
+    _print_json({"account_sid": account_sid, "event_sink_url": url})
 
 
 @main.group()

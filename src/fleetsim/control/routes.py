@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ from fleetsim.http.endpoint import basic_credentials, read_form
 from fleetsim.http.params import parse_pairs
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
+from fleetsim.network.events import set_event_sink
 from fleetsim.webhooks.service import fetch_webhook, list_attempts, list_webhooks, redeliver_webhook
 
 __all__ = ["CONTROL_ROUTES"]
@@ -52,6 +54,7 @@ __all__ = ["CONTROL_ROUTES"]
 @dataclass
 class ControlCall:
     runtime: Runtime
+    method: str
     params: dict[str, str]
     path: dict[str, str]
     urls: Urls
@@ -91,6 +94,7 @@ def control_endpoint(handler: ControlHandler) -> Callable[[Request], Awaitable[R
             params[name] = value
         call = ControlCall(
             runtime,
+            request.method,
             params,
             dict(request.path_params),
             Urls.for_request(request, runtime.public_url),
@@ -322,6 +326,29 @@ def redeliver(call: ControlCall) -> dict[str, Any]:
         return _webhook_body(row, sids[row.account_id], list_attempts(session, [row.id])[row.id])
 
 
+def _account_id(session: Session, sid: str) -> int:
+    account_id = session.execute(select(Account.id).where(Account.sid == sid)).scalar_one_or_none()
+    if account_id is None:
+        raise NotFound(f"/control/accounts/{sid}")
+    return account_id
+
+
+@control_endpoint
+def event_sink(call: ControlCall) -> dict[str, Any]:
+    sid = call.path["AccountSid"]
+    url = None
+    if call.method == "POST":
+        url = call.params.get("Url")
+        if url is None:
+            raise MissingParameter("Url")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidParameter("Url", "must be an absolute http or https URL")
+    with call.session(write=True) as session:
+        set_event_sink(session, _account_id(session, sid), url, now=call.runtime.clock.now())
+    return {"account_sid": sid, "event_sink_url": url}
+
+
 CONTROL_ROUTES = [
     Route("/control/clock", get_clock, methods=["GET"], name="control:clock"),
     Route("/control/clock/advance", advance, methods=["POST"], name="control:advance"),
@@ -340,5 +367,11 @@ CONTROL_ROUTES = [
     Route("/control/webhooks/{Id}", webhook, methods=["GET"], name="control:webhook"),
     Route(
         "/control/webhooks/{Id}/redeliver", redeliver, methods=["POST"], name="control:redeliver"
+    ),
+    Route(
+        "/control/accounts/{AccountSid}/event-sink",
+        event_sink,
+        methods=["POST", "DELETE"],
+        name="control:event-sink",
     ),
 ]

@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.dates import iso
+from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.tables import Account, ConnectionEvent, Device, EventSink, Fleet, Network, Sim
 from fleetsim.webhooks.service import enqueue_webhook
 
-__all__ = ["EVENT_TYPES", "imsi_for", "record_event"]
+__all__ = ["EVENT_TYPES", "imsi_for", "list_events", "record_event", "set_event_sink"]
 
 _PREFIX = "com.twilio.iot.supersim.connection."
 EVENT_TYPES = frozenset(
@@ -133,3 +135,22 @@ def record_event(
             now=now,
         )
     return event
+
+
+def set_event_sink(session: Session, account_id: int, url: str | None, *, now: dt.datetime) -> None:
+    """Deliver the account's connection events to `url` from now on (None: stop)."""
+    sink = session.get(EventSink, account_id)
+    if url is None:
+        if sink is not None:
+            session.delete(sink)
+    elif sink is None:
+        session.add(EventSink(account_id=account_id, url=url, date_created=now))
+    else:
+        sink.url = url
+    session.flush()
+
+
+def list_events(session: Session, sim: Sim, *, page: PageRequest) -> Page[ConnectionEvent]:
+    """The Sim's connection events, oldest first."""
+    query = select(ConnectionEvent).where(ConnectionEvent.sim_id == sim.id)
+    return fetch_page(session, query, ConnectionEvent.id, page)

@@ -5,6 +5,7 @@ credentials. Form parameters in PascalCase, JSON out, errors as everywhere else.
     POST /devices/{Sim}/attach     Network=HW… (or Mcc=…&Mnc=…)
     POST /devices/{Sim}/detach
     GET  /devices/{Sim}/inbox      SMS and IP Commands received, oldest first (paged)
+    GET  /devices/{Sim}/events     the Sim's connection events, oldest first (paged)
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from starlette.routing import Route
 from fleetsim.contract import Operation, Param
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network import devices
-from fleetsim.network.wire import render_device, render_message, render_rejection
+from fleetsim.network.events import list_events
+from fleetsim.network.wire import render_device, render_event, render_message, render_rejection
 
 __all__ = ["DEVICE_ROUTES", "device_operation", "paging_params"]
 
@@ -50,6 +52,9 @@ ATTACH = device_operation(
 )
 DETACH = device_operation("DetachDevice", "POST", "/devices/{Sim}/detach")
 INBOX = device_operation("ListDeviceMessages", "GET", "/devices/{Sim}/inbox", list_key="messages")
+EVENTS = device_operation(
+    "ListConnectionEvents", "GET", "/devices/{Sim}/events", list_key="connection_events"
+)
 
 
 @endpoint(FETCH)
@@ -97,9 +102,17 @@ def list_inbox(call: Call) -> Reply:
     return call.page(f"/devices/{sim.sid}/inbox", page, render_message)
 
 
+@endpoint(EVENTS)
+def list_connection_events(call: Call) -> Reply:
+    sim, _ = devices.device_of(call.session, call.account, call.path["Sim"])
+    page = list_events(call.session, sim, page=call.page_request)
+    return call.page(f"/devices/{sim.sid}/events", page, render_event)
+
+
 DEVICE_ROUTES = [
     Route(FETCH.path, fetch_device, methods=["GET"], name=FETCH.id),
     Route(ATTACH.path, attach_device, methods=["POST"], name=ATTACH.id),
     Route(DETACH.path, detach_device, methods=["POST"], name=DETACH.id),
     Route(INBOX.path, list_inbox, methods=["GET"], name=INBOX.id),
+    Route(EVENTS.path, list_connection_events, methods=["GET"], name=EVENTS.id),
 ]

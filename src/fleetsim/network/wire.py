@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fleetsim.core.dates import iso, iso_or_none
-from fleetsim.db.tables import Device, DeviceMessage, Network, Sim
+from fleetsim.db.tables import ConnectionEvent, Device, DeviceMessage, Network, Sim
 from fleetsim.network.devices import Rejection
 
-__all__ = ["render_device", "render_message", "render_rejection"]
+__all__ = ["render_device", "render_event", "render_message", "render_rejection"]
 
 
 def render_device(sim: Sim, device: Device, network: Network | None) -> dict[str, Any]:
@@ -49,3 +50,8 @@ def render_message(message: DeviceMessage) -> dict[str, Any]:
         "port": message.port,
         "received_at": iso(message.received_at),
     }
+
+
+def render_event(event: ConnectionEvent) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(event.data)
+    return {"sid": event.sid, "event_type": event.event_type, "data": data}

@@ -1,0 +1,168 @@
+"""`fleetsim device …`: make a Sim's simulated device act, through the device API of a
+running server, with an account's credentials."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+import httpx2
+
+__all__ = ["device"]
+
+
+class DeviceClient:
+    def __init__(self, url: str, account: str | None, token: str | None) -> None:
+        if not account or not token:
+            raise click.UsageError(
+                "Give the account's credentials: --account and --token, or set "
+                "FLEETSIM_ACCOUNT_SID and FLEETSIM_AUTH_TOKEN."
+            )
+        self.url = url.rstrip("/")
+        self.auth = (account, token)
+
+    def call(self, method: str, path: str, data: dict[str, str] | None = None) -> Any:
+        try:
+            response = httpx2.request(
+                method, self.url + path, data=data, auth=self.auth, timeout=30.0
+            )
+        except httpx2.HTTPError as exc:
+            raise click.ClickException(
+                f"Cannot reach fleetsim at {self.url} ({exc}). Is `fleetsim serve` running "
+                "there? Use --url to point at it."
+            ) from None
+        body = response.json() if response.content else {}
+        if response.status_code >= 400:
+            raise click.ClickException(
+                f"{body.get('message', response.text)} (error {body.get('code')})"
+            )
+        return body
+
+
+@click.group()
+@click.option("--url", envvar="FLEETSIM_URL", default="http://127.0.0.1:8080", show_default=True)
+@click.option("--account", envvar="FLEETSIM_ACCOUNT_SID", default=None, help="Account SID.")
+@click.option("--token", envvar="FLEETSIM_AUTH_TOKEN", default=None, help="Auth token.")
+@click.pass_context
+def device(ctx: click.Context, url: str, account: str | None, token: str | None) -> None:
+    """Drive a Sim's simulated device (SIM is a Sim SID or unique name)."""
+    ctx.obj = (url, account, token)
+
+
+def _client(ctx: click.Context) -> DeviceClient:
+    url, account, token = ctx.obj
+    return DeviceClient(url, account, token)
+
+
+def _show(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2))
+
+
+@device.command()
+@click.argument("sim")
+@click.pass_context
+def show(ctx: click.Context, sim: str) -> None:
+    """The device's state: network, address, data session."""
+    _show(_client(ctx).call("GET", f"/devices/{sim}"))
+
+
+@device.command()
+@click.argument("sim")
+@click.option("--network", default=None, help="Network SID (HW…).")
+@click.option("--mcc", default=None)
+@click.option("--mnc", default=None)
+@click.pass_context
+def attach(
+    ctx: click.Context, sim: str, network: str | None, mcc: str | None, mnc: str | None
+) -> None:
+    """Attach to a network (by SID, or by MCC and MNC)."""
+    data = {k: v for k, v in {"Network": network, "Mcc": mcc, "Mnc": mnc}.items() if v}
+    result = _client(ctx).call("POST", f"/devices/{sim}/attach", data)
+    _show(result)
+    if not result.get("attached"):
+        rejection = result.get("rejection") or {}
+        raise click.ClickException(
+            f"attach rejected: {rejection.get('message')} (error {rejection.get('code')})"
+        )
+
+
+@device.command()
+@click.argument("sim")
+@click.pass_context
+def detach(ctx: click.Context, sim: str) -> None:
+    """Detach from the network (ends the data session)."""
+    _show(_client(ctx).call("POST", f"/devices/{sim}/detach"))
+
+
+@device.command()
+@click.argument("sim")
+@click.option("--upload", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--download", type=click.IntRange(0), default=0, show_default=True)
+@click.option("--over", type=click.FloatRange(0), default=None, help="Spread over SECONDS.")
+@click.pass_context
+def data(ctx: click.Context, sim: str, upload: int, download: int, over: float | None) -> None:
+    """Use data (bytes up and down), now or spread over a period of clock time."""
+    params = {"Upload": str(upload), "Download": str(download)}
+    if over is not None:
+        params["Over"] = str(over)
+    _show(_client(ctx).call("POST", f"/devices/{sim}/data", params))
+
+
+@device.command()
+@click.argument("sim")
+@click.argument("body")
+@click.option("--to", default="000", show_default=True, help="Super SIMs send SMS to 000.")
+@click.pass_context
+def sms(ctx: click.Context, sim: str, body: str, to: str) -> None:
+    """Send an SMS (an SMS Command from the Sim)."""
+    _show(_client(ctx).call("POST", f"/devices/{sim}/sms", {"To": to, "Body": body}))
+
+
+@device.command()
+@click.argument("sim")
+@click.option("--source-port", type=click.IntRange(1, 65535), required=True)
+@click.option("--text", default=None, help="A UTF-8 payload.")
+@click.option("--payload", default=None, help="A Base64 payload.")
+@click.pass_context
+def udp(
+    ctx: click.Context, sim: str, source_port: int, text: str | None, payload: str | None
+) -> None:
+    """Send a UDP datagram to 100.64.0.1 (an IP Command from the Sim)."""
+    if (text is None) == (payload is None):
+        raise click.UsageError("Give exactly one of --text or --payload.")
+    data = {"SourcePort": str(source_port)}
+    data.update({"Text": text} if text is not None else {"Payload": str(payload)})
+    _show(_client(ctx).call("POST", f"/devices/{sim}/udp", data))
+
+
+@device.command("udp-bind")
+@click.argument("sim")
+@click.option(
+    "--udp",
+    "port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="The local UDP port your device program listens on.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--unbind", is_flag=True, help="Stop sending this device's datagrams for real.")
+@click.pass_context
+def udp_bind(ctx: click.Context, sim: str, port: int | None, host: str, unbind: bool) -> None:
+    """Bind the device to a real UDP port on this machine (or unbind it)."""
+    if unbind:
+        _show(_client(ctx).call("DELETE", f"/devices/{sim}/udp-binding"))
+        return
+    if port is None:
+        raise click.UsageError("Give --udp PORT (or --unbind).")
+    _show(
+        _client(ctx).call("POST", f"/devices/{sim}/udp-binding", {"Port": str(port), "Host": host})
+    )
+
+
+@device.command()
+@click.argument("sim")
+@click.pass_context
+def inbox(ctx: click.Context, sim: str) -> None:
+    """SMS and IP Commands the device received, oldest first."""
+    _show(_client(ctx).call("GET", f"/devices/{sim}/inbox?PageSize=1000"))
