@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2 as httpx
 import pytest
@@ -24,6 +24,9 @@ from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.accounts.service import create_account, create_api_key
 from fleetsim.setup import job_handlers
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
+
+if TYPE_CHECKING:
+    from tests.api.lifecycle_fixtures import Ops
 
 BASE = "http://fleetsim.test"
 OPERATOR_TOKEN = "operator0token0for0tests"
@@ -150,3 +153,13 @@ def assert_error(response: httpx.Response, status: int, code: int, *words: str) 
     for word in words:
         assert word in body["message"], body
     return body
+
+
+@pytest.fixture
+def ops(api: Api) -> Ops:
+    """The API with an inline worker that records callbacks instead of sending them."""
+    from tests.api.lifecycle_fixtures import Ops, RecordingTransport
+
+    transport = RecordingTransport()
+    api.use_transport(transport)
+    return Ops(api, transport)
