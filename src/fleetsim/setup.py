@@ -19,9 +19,12 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.clock import ClockMode, clock_for, configure_clock
 from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
+from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
 from fleetsim.resources.accounts.service import create_account, ensure_account
+from fleetsim.resources.ip_commands.delivery import JOB_HANDLERS as IP_COMMAND_JOBS
 from fleetsim.resources.networks.catalogue import sync_catalogue
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, complete_update
+from fleetsim.resources.sms_commands import lifecycle as sms_commands
 from fleetsim.webhooks.service import DELIVER, deliver_webhook
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
@@ -58,7 +61,13 @@ def prepare_database(url: str) -> Engine:
 
 def job_handlers() -> dict[str, JobHandler]:
     """Every kind of job, and what runs it."""
-    return {COMPLETE_UPDATE: complete_update, DELIVER: deliver_webhook}
+    return {
+        COMPLETE_UPDATE: complete_update,
+        DELIVER: deliver_webhook,
+        sms_commands.DELIVER: sms_commands.deliver_sms_command,
+        **IP_COMMAND_JOBS,
+        **USAGE_JOBS,
+    }
 
 
 def build_runtime(

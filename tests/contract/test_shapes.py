@@ -8,6 +8,8 @@ checked on its own, so a failure names the operation.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,12 @@ FIXTURE_NAMES = {
     "UpdateSim": ("sims", "update"),
     "ListBillingPeriod": ("sims/billing_periods", "list"),
     "ListSimIpAddress": ("sims/sim_ip_addresses", "list"),
+    "CreateSmsCommand": ("sms_commands", "create"),
+    "FetchSmsCommand": ("sms_commands", "fetch"),
+    "ListSmsCommand": ("sms_commands", "list"),
+    "CreateIpCommand": ("ip_commands", "create"),
+    "FetchIpCommand": ("ip_commands", "fetch"),
+    "ListIpCommand": ("ip_commands", "list"),
 }
 
 # Lists that are empty for a `new` Sim: only their envelope can be checked here.
@@ -114,6 +122,11 @@ def recorded(module_live: Live) -> dict[str, httpx.Response]:
         call("FetchFleet", {"Sid": fleet})
         call("ListFleet")
         call("UpdateFleet", {"Sid": fleet}, data={"DataLimit": "500"})
+        # SMS Commands need an active Sim: start one now (it completes on the real clock).
+        card = {"Iccid": cards[1].iccid, "RegistrationCode": cards[1].registration_code}
+        commanded = http.post("/v1/Sims", data=card).json()["sid"]
+        activating = http.post(f"/v1/Sims/{commanded}", data={"Fleet": fleet, "Status": "active"})
+        assert activating.status_code == 202, activating.text
 
         sim = call(
             "CreateSim",
@@ -124,7 +137,25 @@ def recorded(module_live: Live) -> dict[str, httpx.Response]:
         call("UpdateSim", {"Sid": sim}, data={"UniqueName": "shapes-sim", "Fleet": fleet})
         call("ListBillingPeriod", {"SimSid": sim})
         call("ListSimIpAddress", {"SimSid": sim})
+
+        wait_for_status(http, commanded, "active")
+        command = call("CreateSmsCommand", data={"Sim": commanded, "Payload": "shapes"})["sid"]
+        call("FetchSmsCommand", {"Sid": command})
+        call("ListSmsCommand", params={"Sim": commanded})
+        ip_data = {"Sim": commanded, "Payload": "shapes", "DevicePort": "6969"}
+        ip_command = call("CreateIpCommand", data=ip_data)["sid"]
+        call("FetchIpCommand", {"Sid": ip_command})
+        call("ListIpCommand", params={"Sim": commanded})
     return responses
+
+
+def wait_for_status(http: httpx.Client, sim: str, status: str, bound: float = 30.0) -> None:
+    """Until the Sim has `status` (a scheduled update completing on the real clock)."""
+    deadline = time.monotonic() + bound
+    pause = threading.Event()  # never set: a bounded pause between checks
+    while http.get(f"/v1/Sims/{sim}").json()["status"] != status:
+        assert time.monotonic() < deadline, f"the Sim did not become {status} in {bound}s"
+        pause.wait(0.1)
 
 
 def test_every_implemented_operation_is_checked() -> None:

@@ -22,6 +22,7 @@ from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import DEFAULT_DATABASE_URL
 from fleetsim.db.uow import unit_of_work
+from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import (
     CardFileError,
     generate_cards,
@@ -30,6 +31,7 @@ from fleetsim.inventory.service import (
     write_cards,
 )
 from fleetsim.network.events import set_event_sink
+from fleetsim.network.udp import UdpBridge
 from fleetsim.resources.accounts.service import create_account, create_api_key, fetch_account
 from fleetsim.setup import (
     build_runtime,
@@ -96,6 +98,19 @@ lease_option = click.option(
     help="Run a job worker in this process (use --no-worker with separate `fleetsim worker`s).",
 )
 @lease_option
+@click.option(
+    "--udp-port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port on 127.0.0.1 of the UDP bridge for IP Commands (0: any free port).",
+)
+@click.option(
+    "--udp/--no-udp",
+    default=True,
+    show_default=True,
+    help="Run the UDP bridge: devices bound to a real UDP endpoint exchange real datagrams.",
+)
 def serve(
     host: str,
     port: int,
@@ -106,6 +121,8 @@ def serve(
     clock_start: dt.datetime | None,
     worker: bool,
     job_lease: float,
+    udp_port: int,
+    udp: bool,
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
@@ -121,6 +138,7 @@ def serve(
         public_url=public_url,
         lease=dt.timedelta(seconds=job_lease),
     )
+    bridge = _start_udp_bridge(runtime, udp_port) if udp else None
     startup = ensure_startup_account(engine, clock=runtime.clock, sids=runtime.sids)
     operator_token = ensure_startup_operator(engine, clock=runtime.clock)
     base = public_url or f"http://{host}:{port}"
@@ -137,9 +155,27 @@ def serve(
     mode = "manual" if hasattr(runtime.clock, "set") else "real"
     click.echo(f"Clock: {mode}, now {runtime.clock.now():%Y-%m-%dT%H:%M:%SZ}")
     click.echo(f"Serving the Super SIM API at {base}/v1 (database: {_safe(database_url)})")
+    if bridge is not None:
+        bridge_host, bridge_port = bridge.address
+        click.echo(f"IP Commands over real UDP: the network is at {bridge_host}:{bridge_port}")
     background = new_worker(runtime) if worker else None
     app = create_app(runtime, background_worker=background)
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    finally:
+        if bridge is not None:
+            bridge.stop()
+
+
+def _start_udp_bridge(runtime: Runtime, udp_port: int) -> UdpBridge:
+    """The UDP bridge of this server process, started (a clear error if the port is taken)."""
+    try:
+        return UdpBridge(runtime.engine, runtime.clock, runtime.sids, port=udp_port).start()
+    except OSError as exc:
+        raise click.ClickException(
+            f"Cannot use UDP port {udp_port} on 127.0.0.1 for IP Commands ({exc.strerror}): "
+            "choose another with --udp-port, or --no-udp"
+        ) from None
 
 
 @main.command("worker")

@@ -10,6 +10,7 @@
     ├── AuthenticationFailed         401 / 20003
     ├── Forbidden                    403 / 20403
     ├── NotFound                     404 / 20404
+    │   └── SimNotFound              404 / 83005 (a `Sim` parameter, not the path)
     ├── MethodNotAllowed             405 / 20004
     ├── Conflict                     409 / 20409
     ├── PayloadTooLarge              413 / 20413
@@ -41,6 +42,7 @@ __all__ = [
     "SimFleetChangeWhileScheduled",
     "SimFleetNotFound",
     "SimFleetRequired",
+    "SimNotFound",
     "SimNotRegistrable",
     "SimRegistrationParameterMissing",
     "SimStatusChangeRefused",
@@ -128,6 +130,15 @@ class NotFound(TwilioError):
 
     def __init__(self, path: str) -> None:
         super().__init__(f"The requested resource {path} was not found")
+
+
+class SimNotFound(NotFound):
+    """A `Sim` parameter (not the path) names no Super SIM of the account."""
+
+    code = 83005
+
+    def __init__(self, ref: str) -> None:
+        TwilioError.__init__(self, f"Super SIM not found: no Super SIM of this account is '{ref}'")
 
 
 class MethodNotAllowed(TwilioError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -28,25 +29,38 @@ def fetch_page(
     query: Select[T],
     key: InstrumentedAttribute[int],
     request: PageRequest,
+    *,
+    descending: bool = False,
 ) -> Page[T]:
-    """Rows of `query` in ascending `key` order, `request.page_size` at a time."""
+    """Rows of `query` in ascending `key` order (newest first with `descending`),
+    `request.page_size` at a time."""
     cursor = Cursor.decode(request.token, (int,)) if request.token else None
     size = request.page_size
+    # In list order: `later` rows come after a key, `earlier` rows before it.
+    later, later_or_at, earlier, earlier_or_at = (
+        (operator.lt, operator.le, operator.gt, operator.ge)
+        if descending
+        else (operator.gt, operator.ge, operator.lt, operator.le)
+    )
+    forward, backward = (key.desc(), key.asc()) if descending else (key.asc(), key.desc())
     if cursor is not None and cursor.direction == "before":
+        edge_key = cursor.key[0]
         rows = list(
-            session.execute(query.where(key < cursor.key[0]).order_by(key.desc()).limit(size + 1))
+            session.execute(query.where(earlier(key, edge_key)).order_by(backward).limit(size + 1))
             .scalars()
             .all()
         )
         has_previous = len(rows) > size
         items = list(reversed(rows[:size]))
-        has_next = _any(session, query.where(key >= cursor.key[0]))
+        has_next = _any(session, query.where(later_or_at(key, edge_key)))
     else:
-        bounded = query if cursor is None else query.where(key > cursor.key[0])
-        rows = list(session.execute(bounded.order_by(key).limit(size + 1)).scalars().all())
+        bounded = query if cursor is None else query.where(later(key, cursor.key[0]))
+        rows = list(session.execute(bounded.order_by(forward).limit(size + 1)).scalars().all())
         has_next = len(rows) > size
         items = rows[:size]
-        has_previous = cursor is not None and _any(session, query.where(key <= cursor.key[0]))
+        has_previous = cursor is not None and _any(
+            session, query.where(earlier_or_at(key, cursor.key[0]))
+        )
     edge = key.key
     return Page(
         items=items,

@@ -20,7 +20,12 @@ __all__ = ["LIFECYCLES", "Policy", "due_at", "get_policy", "reset_policies", "se
 PolicyName = Literal["immediate", "delay", "manual"]
 
 # Default delays, in seconds of server-clock time.
-LIFECYCLES: dict[str, float] = {"sim": 3.0}
+LIFECYCLES: dict[str, float] = {
+    "sim": 3.0,
+    "sms_command": 1.0,
+    "ip_command": 1.0,
+    "data_limit": 0.0,
+}
 
 
 @dataclass(frozen=True)

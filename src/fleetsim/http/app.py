@@ -16,17 +16,29 @@ from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
+from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
 from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
+from fleetsim.resources.ip_commands.device_routes import IP_COMMAND_DEVICE_ROUTES
+from fleetsim.resources.ip_commands.routes import ROUTES as IP_COMMAND_ROUTES
 from fleetsim.resources.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
 from fleetsim.resources.networks.routes import ROUTES as NETWORK_ROUTES
 from fleetsim.resources.sims.routes import ROUTES as SIM_ROUTES
+from fleetsim.resources.sms_commands.device_routes import DEVICE_SMS_ROUTES
+from fleetsim.resources.sms_commands.routes import ROUTES as SMS_COMMAND_ROUTES
 
 __all__ = ["API_ROUTES", "create_app"]
 
 log = logging.getLogger("fleetsim.http")
 
-API_ROUTES: list[Route] = [*NETWORK_ROUTES, *PROFILE_ROUTES, *FLEET_ROUTES, *SIM_ROUTES]
+API_ROUTES: list[Route] = [
+    *NETWORK_ROUTES,
+    *PROFILE_ROUTES,
+    *FLEET_ROUTES,
+    *SIM_ROUTES,
+    *SMS_COMMAND_ROUTES,
+    *IP_COMMAND_ROUTES,
+]
 
 
 async def health(request: Request) -> Response:
@@ -72,6 +84,9 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
             *API_ROUTES,
             *CONTROL_ROUTES,
             *DEVICE_ROUTES,
+            *DATA_ROUTES,
+            *DEVICE_SMS_ROUTES,
+            *IP_COMMAND_DEVICE_ROUTES,
             Route("/health", health, methods=["GET"], name="health"),
         ],
         lifespan=lifespan,

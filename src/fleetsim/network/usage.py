@@ -1,17 +1,326 @@
-"""Data and SMS use by devices: counted toward the Sim's billing period (work in progress)."""
+"""Data and SMS use by devices, counted where it happens.
+
+Each recorded use of data is attributed, at the clock time it happens, to the Sim's hour
+of use (`usage_hours`: account, Sim, the Fleet it is in then, the device's network and
+that network's country, the UTC hour), to the device's data session counters and to the
+current billing period, and is reported as a `data-session.updated` connection event;
+then the ready thresholds and the data limit are checked (see `billing`).
+
+Use spread `Over` seconds is cut into windows of one minute from the start (longer for
+spreads over a day, so that there are at most 1,440 windows), also cut at every UTC hour
+boundary, so a window never straddles two hours. Each window's share (proportional to
+its length, in whole bytes, adding up exactly) is counted when the window closes, by a
+`usage.window` job due then, in the hour and billing period the window opened in. A
+window that closes with the device detached (or on a new data session), its data blocked
+or its Sim no longer ready or active drops the rest of the spread.
+
+Deviation: fleetsim's own device API, not Twilio's. A refused use answers 400 (20001,
+or 83705 for an inactive Super SIM) with what to do about it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fleetsim.core.dates import iso
+from fleetsim.core.errors import BadRequest, InvalidParameter
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.tables import Sim
+from fleetsim.db.tables import Account, Device, Fleet, Network, Sim, UsageHour
+from fleetsim.engine.jobs import schedule
+from fleetsim.engine.worker import JobContext, JobHandler, transactional
+from fleetsim.network import billing
+from fleetsim.network.devices import device_of, effective_status, network_of
+from fleetsim.network.events import record_event
 
-__all__ = ["record_sms"]
+__all__ = [
+    "JOB_HANDLERS",
+    "MAX_BYTES",
+    "MAX_OVER_SECONDS",
+    "USAGE_WINDOW",
+    "DataUse",
+    "DataUseRefused",
+    "record_sms",
+    "use_data",
+]
+
+USAGE_WINDOW = "usage.window"
+MAX_BYTES = 10**12
+MAX_OVER_SECONDS = 31 * 86400
+MAX_WINDOWS = 1440
+_MINUTE = dt.timedelta(minutes=1)
+_HOUR = dt.timedelta(hours=1)
+_TICK = dt.timedelta(microseconds=1)
+
+
+class DataUseRefused(BadRequest):
+    """The device cannot move data now (400); the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DataUse:
+    sim: Sim
+    device: Device
+    network: Network | None
+    # Bytes counted at once (none when spread: each window counts as it closes).
+    upload: int
+    download: int
+    ends_at: dt.datetime
+    windows: int
+
+
+@dataclass(frozen=True)
+class _Spread:
+    start: dt.datetime
+    end: dt.datetime
+    upload: int
+    download: int
+
+    @property
+    def step(self) -> dt.timedelta:
+        minutes = -(-(self.end - self.start) // (_MINUTE * MAX_WINDOWS))
+        return _MINUTE * max(1, minutes)
+
+    def window_end(self, at: dt.datetime) -> dt.datetime:
+        step_end = self.start + ((at - self.start) // self.step + 1) * self.step
+        next_hour = at.replace(minute=0, second=0, microsecond=0) + _HOUR
+        return min(step_end, next_hour, self.end)
+
+    def share(self, total: int, start: dt.datetime, end: dt.datetime) -> int:
+        span = (self.end - self.start) // _TICK
+
+        def upto(t: dt.datetime) -> int:
+            return total * ((t - self.start) // _TICK) // span
+
+        return upto(end) - upto(start)
+
+    def count(self) -> int:
+        at, windows = self.start, 0
+        while at < self.end:
+            at, windows = self.window_end(at), windows + 1
+        return windows
+
+
+def _bytes(name: str, value: int) -> int:
+    if not 0 <= value <= MAX_BYTES:
+        raise InvalidParameter(name, f"must be between 0 and {MAX_BYTES} bytes")
+    return value
+
+
+def _refusal(session: Session, sim: Sim, device: Device) -> DataUseRefused | None:
+    status = effective_status(sim)
+    if status not in ("ready", "active"):
+        return DataUseRefused(
+            f"The Super SIM is {status}: set its Status to active to use data.",
+            code=83705 if status == "inactive" else None,
+        )
+    if device.state != "attached" or device.network_id is None:
+        return DataUseRefused(
+            f"The device of Super SIM {sim.sid} is not attached to a network: attach it "
+            f"first (POST /devices/{sim.sid}/attach)."
+        )
+    fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id is not None else None
+    if fleet is None:
+        return DataUseRefused("The Super SIM has no Fleet: assign one to use data.")
+    if device.data_blocked:
+        return DataUseRefused(
+            f"Data is blocked: Super SIM {sim.sid} used more than its Fleet's data limit "
+            f"({fleet.data_limit} MB) in this billing period. Raise the Fleet's DataLimit, "
+            "or wait for the next billing period."
+        )
+    return None
+
+
+def use_data(
+    session: Session,
+    account: Account,
+    sim_ref: str,
+    *,
+    upload: int,
+    download: int,
+    over_seconds: int,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> DataUse:
+    """The device moves `upload` and `download` bytes, at once or spread over time."""
+    upload, download = _bytes("Upload", upload), _bytes("Download", download)
+    if upload + download == 0:
+        raise InvalidParameter("Upload", "give Upload or Download bytes greater than 0")
+    if not 0 <= over_seconds <= MAX_OVER_SECONDS:
+        raise InvalidParameter("Over", f"must be between 0 and {MAX_OVER_SECONDS} seconds")
+    sim, _ = device_of(session, account, sim_ref)
+    device = billing.lock_device(session, sim.id)
+    assert device is not None
+    session.refresh(sim)
+    refusal = _refusal(session, sim, device)
+    if refusal is not None:
+        raise refusal
+    network = network_of(session, device)
+    assert network is not None
+    if over_seconds == 0:
+        _record(session, sim, device, network, upload, download, start=now, end=now, sids=sids)
+        return DataUse(sim, device, network, upload, download, now, 1)
+    spread = _Spread(now, now + dt.timedelta(seconds=over_seconds), upload, download)
+    _schedule_window(session, sim, device, spread, now)
+    session.flush()
+    return DataUse(sim, device, network, 0, 0, spread.end, spread.count())
+
+
+def _schedule_window(
+    session: Session, sim: Sim, device: Device, spread: _Spread, at: dt.datetime
+) -> None:
+    """The job that counts the window of `spread` opening at `at`, due when it closes."""
+    payload = {
+        "sim_id": sim.id,
+        "data_session_sid": device.data_session_sid,
+        "start": spread.start.isoformat(),
+        "end": spread.end.isoformat(),
+        "upload": spread.upload,
+        "download": spread.download,
+        "at": at.isoformat(),
+    }
+    due = spread.window_end(at)
+    schedule(session, USAGE_WINDOW, payload, due_at=due, now=at, subject=f"use:{sim.sid}")
+
+
+def _usage_window(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+    sim = session.get(Sim, payload["sim_id"])
+    if sim is None:
+        return
+    device = billing.lock_device(session, sim.id)
+    if device is None or device.data_session_sid != payload["data_session_sid"]:
+        return  # the device detached (or attached again): the rest of the spread is dropped
+    if _refusal(session, sim, device) is not None:
+        return
+    network = network_of(session, device)
+    assert network is not None
+    spread = _Spread(
+        dt.datetime.fromisoformat(str(payload["start"])),
+        dt.datetime.fromisoformat(str(payload["end"])),
+        int(str(payload["upload"])),
+        int(str(payload["download"])),
+    )
+    start = dt.datetime.fromisoformat(str(payload["at"]))
+    end = spread.window_end(start)
+    upload = spread.share(spread.upload, start, end)
+    download = spread.share(spread.download, start, end)
+    if upload or download:
+        _record(
+            session, sim, device, network, upload, download, start=start, end=end, sids=context.sids
+        )
+    if end < spread.end:
+        _schedule_window(session, sim, device, spread, end)
+
+
+def _record(
+    session: Session,
+    sim: Sim,
+    device: Device,
+    network: Network,
+    upload: int,
+    download: int,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    sids: SidFactory,
+) -> None:
+    """Count bytes moved in [start, end] (within one UTC hour) as of `end`."""
+    assert sim.fleet_id is not None
+    billing.roll_forward(session, sim, at=end, sids=sids)
+    period = billing.period_at(session, sim.id, start)
+    _add_to_hour(session, sim, sim.fleet_id, network, start, upload, download)
+    device.session_upload += upload
+    device.session_download += download
+    if period is not None:
+        period.data_bytes += upload + download
+        period.date_updated = end
+    record_event(
+        session,
+        name="data-session.updated",
+        sim=sim,
+        device=device,
+        network=network,
+        now=end,
+        sids=sids,
+        extra={
+            "data_session_update_start_time": iso(start),
+            "data_session_update_end_time": iso(end),
+            "data_upload": upload,
+            "data_download": download,
+            "data_total": upload + download,
+            "data_session_data_upload": device.session_upload,
+            "data_session_data_download": device.session_download,
+            "data_session_data_total": device.session_upload + device.session_download,
+        },
+    )
+    session.flush()
+    billing.check_ready_thresholds(session, sim, now=end, sids=sids)
+    billing.evaluate_limit(session, sim, now=end)
+
+
+def _add_to_hour(
+    session: Session,
+    sim: Sim,
+    fleet_id: int,
+    network: Network,
+    at: dt.datetime,
+    upload: int,
+    download: int,
+) -> None:
+    """Add to the hour's row, creating it if need be (portable: update, else insert in a
+    savepoint, else update again when a concurrent request inserted it first)."""
+    hour = at.replace(minute=0, second=0, microsecond=0)
+    key = (
+        UsageHour.sim_id == sim.id,
+        UsageHour.fleet_id == fleet_id,
+        UsageHour.network_id == network.id,
+        UsageHour.hour == hour,
+    )
+    add = (
+        update(UsageHour)
+        .where(*key)
+        .values(upload=UsageHour.upload + upload, download=UsageHour.download + download)
+    )
+    if session.execute(add.execution_options(synchronize_session=False)).rowcount:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                UsageHour(
+                    account_id=sim.account_id,
+                    sim_id=sim.id,
+                    fleet_id=fleet_id,
+                    network_id=network.id,
+                    iso_country=network.iso_country,
+                    hour=hour,
+                    upload=upload,
+                    download=download,
+                )
+            )
+    except IntegrityError:
+        session.execute(add.execution_options(synchronize_session=False))
 
 
 def record_sms(session: Session, sim: Sim, *, now: dt.datetime, sids: SidFactory) -> None:
-    """Count one SMS toward the Sim's current billing period (ready -> active after 5)."""
-    return
+    """Count one SMS Command (either direction) toward the Sim's current billing period;
+    a ready Sim becomes active at its fifth. A Sim with no current period (new, or
+    inactive after its last period ended) counts nothing."""
+    billing.lock_device(session, sim.id)
+    period = billing.roll_forward(session, sim, at=now, sids=sids)
+    if period is None:
+        return
+    period.sms_count += 1
+    period.date_updated = now
+    session.flush()
+    billing.check_ready_thresholds(session, sim, now=now, sids=sids)
+    billing.evaluate_limit(session, sim, now=now)
+
+
+JOB_HANDLERS: dict[str, JobHandler] = {
+    USAGE_WINDOW: transactional(_usage_window),
+    **billing.JOB_HANDLERS,
+}

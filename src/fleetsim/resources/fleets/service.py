@@ -20,6 +20,7 @@ from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
 from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile
+from fleetsim.network.billing import fleet_limit_changed
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.network_access_profiles.service import find_network_access_profile
 
@@ -148,6 +149,7 @@ def update_fleet(
         fleet.unique_name = clean_unique_name(changes.unique_name, Prefix.FLEET)
     if changes.network_access_profile is not None:
         fleet.network_access_profile = _profile(session, account, changes.network_access_profile)
+    limit_changed = changes.data_limit is not None and changes.data_limit != fleet.data_limit
     if changes.data_limit is not None:
         fleet.data_limit = _data_limit(changes.data_limit)
     if changes.sms_commands_url is not None:
@@ -160,4 +162,8 @@ def update_fleet(
         fleet.ip_commands_method = changes.ip_commands_method
     fleet.date_updated = clock.now()
     flush_unique(session, [_unique_name_rule(changes.unique_name)])
+    if limit_changed:
+        # Each Sim of the Fleet is blocked or unblocked by the new limit once it has
+        # propagated (the `data_limit` policy; see fleetsim.network.billing).
+        fleet_limit_changed(session, fleet, now=clock.now())
     return fleet

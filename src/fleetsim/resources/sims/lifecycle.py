@@ -28,6 +28,7 @@ from fleetsim.core.errors import (
 )
 from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
 from fleetsim.engine.worker import JobContext, transactional
+from fleetsim.network.billing import status_took_effect
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = ["COMPLETE_UPDATE", "TRANSITIONS", "Plan", "complete_update", "plan_update"]
@@ -90,6 +91,7 @@ def _complete_update(session: Session, context: JobContext, payload: dict[str, o
     now = context.clock.now()
     if sim.fleet_change_pending:
         sim.fleet = session.get(Fleet, sim.target_fleet_id) if sim.target_fleet_id else None
+    previous = sim.settled_status
     sim.status = sim.target_status
     callback_url, callback_method = sim.callback_url, sim.callback_method
     sim.settled_status = sim.target_status = sim.target_fleet_id = None
@@ -99,6 +101,9 @@ def _complete_update(session: Session, context: JobContext, payload: dict[str, o
     session.add(
         SimStatusEvent(sim_id=sim.id, status=sim.status, fleet_id=sim.fleet_id, occurred_at=now)
     )
+    # Billing periods open, switch or roll on; the ready thresholds and the data limit
+    # are judged again (the Fleet may have changed).
+    status_took_effect(session, sim, previous=previous, now=now, sids=context.sids)
     if callback_url:
         account_sid = session.execute(
             select(Account.sid).where(Account.id == sim.account_id)

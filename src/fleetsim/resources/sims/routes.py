@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.core.dates import iso
 from fleetsim.core.errors import SimRegistrationParameterMissing
 from fleetsim.core.paging import Cursor
 from fleetsim.db.paging import Page
+from fleetsim.db.tables import BillingPeriod
 from fleetsim.http.endpoint import Call, Reply, endpoint
+from fleetsim.network.billing import latest_period
 from fleetsim.resources.sims import service
 from fleetsim.resources.sims.wire import render_sim, sim_changes, sim_path
 
@@ -61,9 +64,24 @@ def update_sim(call: Call) -> Reply:
 
 @endpoint("ListBillingPeriod")
 def list_billing_periods(call: Call) -> Reply:
-    """Billing periods open when a Sim first becomes ready or active; a `new` Sim has none."""
+    """Only the current or most recent period, as Twilio lists it; a `new` Sim has none."""
     sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
-    return call.page(f"{sim_path(sim.sid)}/BillingPeriods", _no_rows(call), dict)
+    period = latest_period(call.session, sim.id)
+    rows = [] if period is None else [_render_period(period, call.account.sid, sim.sid)]
+    return call.page(f"{sim_path(sim.sid)}/BillingPeriods", _single_page(call, rows), dict)
+
+
+def _render_period(period: BillingPeriod, account_sid: str, sim_sid: str) -> dict[str, object]:
+    return {
+        "sid": period.sid,
+        "account_sid": account_sid,
+        "sim_sid": sim_sid,
+        "period_type": period.period_type,
+        "start_time": iso(period.start_time),
+        "end_time": iso(period.end_time),
+        "date_created": iso(period.date_created),
+        "date_updated": iso(period.date_updated),
+    }
 
 
 @endpoint("ListSimIpAddress")
@@ -85,10 +103,6 @@ def _single_page(call: Call, rows: list[dict[str, object]]) -> Page[dict[str, ob
         Cursor.decode(token, (int,))
         return Page([], None, None)
     return Page(rows, None, None)
-
-
-def _no_rows(call: Call) -> Page[dict[str, object]]:
-    return _single_page(call, [])
 
 
 ROUTES = [

@@ -1,0 +1,227 @@
+"""SMS Commands: send one to a Super SIM's device, receive one from it, fetch, list.
+
+A command can only be exchanged with a Sim that is `ready` or `active` (the status in
+force, for a `scheduled` Sim) in a Fleet with `sms_commands_enabled`. Its payload is at
+most 160 characters of the GSM 03.38 7-bit default alphabet, the extension characters
+(`^ { } \\ [ ] ~ | €`, form feed) counting two.
+
+Deviations (Twilio's answers are unconfirmed): a payload that is too long, empty, or holds
+characters outside the alphabet answers 400/20001 naming `Payload`; a Sim that is not
+`ready` or `active`, or whose Fleet has SMS Commands disabled, answers 400/20001 naming
+`Sim` (Twilio has no documented code for either); a `Sim` that does not resolve in the
+account (unknown, or another account's) answers 404/83005 ("Super SIM not found"). Lists are
+newest first (the reference recommends `date_created` descending for commands).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, joinedload
+
+from fleetsim.core.errors import BadRequest, InvalidParameter, NotFound, SimNotFound
+from fleetsim.core.paging import PageRequest
+from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.scoping import owned
+from fleetsim.db.tables import Account, Sim, SmsCommand
+from fleetsim.engine.policies import due_at
+from fleetsim.network.devices import device_of, effective_status
+from fleetsim.network.usage import record_sms
+from fleetsim.resources.sims.lifecycle import CONNECTED
+from fleetsim.resources.sims.service import find_sim
+from fleetsim.resources.sms_commands.gsm import MAX_SEPTETS, outside_alphabet, septet_count
+from fleetsim.resources.sms_commands.lifecycle import (
+    DELIVERY_WINDOW,
+    callback_params,
+    schedule_delivery,
+)
+from fleetsim.webhooks.service import enqueue_webhook
+
+__all__ = [
+    "DEVICE_NUMBER",
+    "NewSmsCommand",
+    "check_payload",
+    "create_sms_command",
+    "fetch_sms_command",
+    "list_sms_commands",
+    "receive_sms_command",
+]
+
+# The only number a device can send SMS Commands to (and the one they come from).
+DEVICE_NUMBER = "000"
+
+_WITH_SIM = joinedload(SmsCommand.sim)
+
+
+@dataclass(frozen=True)
+class NewSmsCommand:
+    sim: str
+    payload: str
+    callback_url: str | None = None
+    callback_method: str | None = None
+
+
+def check_payload(name: str, text: str) -> None:
+    """Refuse (400, naming `name`) what one GSM 7-bit SMS cannot carry."""
+    if text == "":
+        raise InvalidParameter(name, "must not be empty")
+    foreign = outside_alphabet(text)
+    if foreign:
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in foreign[:5])
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        raise InvalidParameter(
+            name,
+            "must use only the GSM 03.38 7-bit default alphabet; "
+            f"these characters are outside it: {shown}{more}",
+        )
+    length = septet_count(text)
+    if length > MAX_SEPTETS:
+        raise InvalidParameter(
+            name,
+            f"is {length} characters long and an SMS Command holds at most {MAX_SEPTETS} "
+            "(GSM 03.38 7-bit; ^ { } \\ [ ] ~ | € and form feed count as 2)",
+        )
+
+
+def _require_commands(sim: Sim) -> None:
+    """Refuse (400, naming Sim) a Sim that cannot exchange SMS Commands now."""
+    status = effective_status(sim)
+    if status not in CONNECTED:
+        raise InvalidParameter(
+            "Sim",
+            f"the Super SIM {sim.sid} is {status}; set its Status to ready or active "
+            "before exchanging SMS Commands",
+        )
+    fleet = sim.fleet
+    if fleet is None:
+        raise InvalidParameter("Sim", f"the Super SIM {sim.sid} belongs to no Fleet")
+    if not fleet.sms_commands_enabled:
+        raise InvalidParameter(
+            "Sim",
+            f"SMS Commands are disabled on the Super SIM's Fleet {fleet.sid}; SmsCommandsEnabled "
+            "is fixed when a Fleet is created, so move the Super SIM to a Fleet that has them",
+        )
+
+
+def create_sms_command(
+    session: Session,
+    account: Account,
+    *,
+    command: NewSmsCommand,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> SmsCommand:
+    """Queue an SMS Command to the Sim's device; delivery follows (see `lifecycle`)."""
+    check_payload("Payload", command.payload)
+    sim = find_sim(session, account, command.sim)
+    if sim is None:
+        raise SimNotFound(command.sim)
+    _require_commands(sim)
+    row = SmsCommand(
+        sid=sids.new(Prefix.SMS_COMMAND),
+        account_id=account.id,
+        sim=sim,
+        payload=command.payload,
+        status="queued",
+        direction="to_sim",
+        callback_url=command.callback_url or None,
+        callback_method=(command.callback_method or "POST") if command.callback_url else None,
+        expires_at=now + DELIVERY_WINDOW,
+        date_created=now,
+        date_updated=now,
+    )
+    session.add(row)
+    session.flush()
+    schedule_delivery(
+        session, row, sim.sid, attempt=1, due_at=due_at(session, "sms_command", now), now=now
+    )
+    return row
+
+
+def receive_sms_command(
+    session: Session,
+    account: Account,
+    sim_ref: str,
+    *,
+    to: str,
+    body: str,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> SmsCommand:
+    """An SMS the Sim's device sends to 000: stored `received`, and sent on to the Fleet's
+    `sms_commands_url` if it has one."""
+    sim, device = device_of(session, account, sim_ref)
+    if device.state != "attached":
+        raise BadRequest(
+            f"The device of Super SIM {sim.sid} is not attached to a network: attach it first "
+            f"(POST /devices/{sim.sid}/attach), then send"
+        )
+    if to != DEVICE_NUMBER:
+        raise InvalidParameter(
+            "To", f"a device sends SMS Commands to {DEVICE_NUMBER}, Super SIM's only number"
+        )
+    check_payload("Body", body)
+    _require_commands(sim)
+    row = SmsCommand(
+        sid=sids.new(Prefix.SMS_COMMAND),
+        account_id=account.id,
+        sim=sim,
+        payload=body,
+        status="received",
+        direction="from_sim",
+        callback_url=None,
+        callback_method=None,
+        expires_at=None,
+        date_created=now,
+        date_updated=now,
+    )
+    session.add(row)
+    session.flush()
+    record_sms(session, sim, now=now, sids=sids)
+    fleet = sim.fleet
+    if fleet is not None and fleet.sms_commands_url:
+        enqueue_webhook(
+            session,
+            account,
+            kind="sms_command.received",
+            url=fleet.sms_commands_url,
+            method=fleet.sms_commands_method,
+            params=callback_params(row, account.sid),
+            subject=row.sid,
+            now=now,
+        )
+    return row
+
+
+def fetch_sms_command(session: Session, account: Account, sid: str) -> SmsCommand:
+    """The account's SMS Command by SID (commands have no unique name)."""
+    found = None
+    if is_sid(sid, Prefix.SMS_COMMAND):
+        query = owned(SmsCommand, account.id).where(SmsCommand.sid == "HC" + sid[2:].lower())
+        found = session.execute(query.options(_WITH_SIM)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"/SmsCommands/{sid}")
+    return found
+
+
+def list_sms_commands(
+    session: Session,
+    account: Account,
+    *,
+    sim: str | None,
+    status: str | None,
+    direction: str | None,
+    page: PageRequest,
+) -> Page[SmsCommand]:
+    """SMS Commands, newest first, filtered; a Sim that does not resolve matches none."""
+    query = owned(SmsCommand, account.id).options(_WITH_SIM)
+    if sim is not None:
+        found = find_sim(session, account, sim)
+        query = query.where(SmsCommand.sim_id == (found.id if found else -1))
+    if status is not None:
+        query = query.where(SmsCommand.status == status)
+    if direction is not None:
+        query = query.where(SmsCommand.direction == direction)
+    return fetch_page(session, query, SmsCommand.id, page, descending=True)
