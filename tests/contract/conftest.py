@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,8 +20,10 @@ import httpx2 as httpx
 import pytest
 from twilio.rest import Client
 
+from fleetsim.control.operator import OPERATOR
 from fleetsim.inventory.service import Card, read_cards
 from tests.conftest import BACKENDS, fresh_database
+from tests.support.receiver import Receiver
 from tests.support.sdk import sdk_client
 from tests.support.server import LiveServer
 
@@ -90,10 +92,18 @@ def generate_cards(database_url: str, workdir: Path, *, count: int, seed: int) -
 
 @contextmanager
 def running(
-    database_url: str, workdir: Path, env: dict[str, str] | None = None
+    database_url: str,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[LiveServer]:
     """A server on `database_url`, stopped (SIGTERM) on the way out."""
-    server = LiveServer(database_url, workdir, env=dict(CREDENTIALS_ENV if env is None else env))
+    server = LiveServer(
+        database_url,
+        workdir,
+        env=dict(CREDENTIALS_ENV if env is None else env),
+        extra_args=list(extra_args),
+    )
     try:
         server.start()  # inside: a server that never answers is stopped too
         yield server
@@ -102,13 +112,20 @@ def running(
 
 
 @contextmanager
-def live_server(database_url: str, workdir: Path, *, seed: int = 1) -> Iterator[Live]:
+def live_server(
+    database_url: str,
+    workdir: Path,
+    *,
+    seed: int = 1,
+    env: dict[str, str] | None = None,
+    extra_args: Sequence[str] = (),
+) -> Iterator[Live]:
     """A server with the test account and 8 cards in its warehouse."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The CLI stores the cards while the server starts: each spends ~1.5 s importing,
         # and both share the database as an operator's CLI and server would.
         loading = pool.submit(generate_cards, database_url, workdir, count=8, seed=seed)
-        with running(database_url, workdir) as server:
+        with running(database_url, workdir, env, extra_args) as server:
             client = sdk_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN)
             yield Live(server, client, ACCOUNT_SID, AUTH_TOKEN, loading.result())
 
@@ -140,3 +157,40 @@ def module_live(
 def as_dict(instance: Any) -> dict[str, Any]:
     """The public properties an SDK instance deserialized, for comparing two fetches."""
     return {name: value for name, value in vars(instance).items() if not name.startswith("_")}
+
+
+OPERATOR_TOKEN = "contract0operator0token"
+
+
+@pytest.fixture(scope="module")
+def manual_live(
+    request: pytest.FixtureRequest,
+    module_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Live]:
+    """One server for the module on a manual clock that starts at the module's
+    `CLOCK_START`, with the operator token, the test account and 8 cards."""
+    start: str = request.module.CLOCK_START
+    with live_server(
+        module_database_url,
+        tmp_path_factory.mktemp("manual"),
+        seed=21,
+        env={**CREDENTIALS_ENV, "FLEETSIM_OPERATOR_TOKEN": OPERATOR_TOKEN},
+        extra_args=["--clock", "manual", "--clock-start", start],
+    ) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def control(manual_live: Live) -> Iterator[httpx.Client]:
+    """Plain HTTP to the control API, as the operator."""
+    with httpx.Client(
+        base_url=manual_live.base_url, auth=(OPERATOR, OPERATOR_TOKEN), timeout=30.0
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as running_receiver:
+        yield running_receiver

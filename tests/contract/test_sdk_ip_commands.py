@@ -11,51 +11,29 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from fleetsim.control.operator import OPERATOR
 from tests.contract.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,
-    CREDENTIALS_ENV,
     Live,
     as_dict,
-    generate_cards,
 )
 from tests.contract.test_sdk_scenario import rest_error
 from tests.support.receiver import Received, Receiver
-from tests.support.sdk import sdk_client
-from tests.support.server import LiveServer
 
 pytestmark = [pytest.mark.live]
 
-OPERATOR_TOKEN = "ipcommands0operator0token"
 CLOCK_START = "2026-03-01T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def live(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    workdir: Path = tmp_path_factory.mktemp("ip-commands")
-    server = LiveServer(
-        module_database_url,
-        workdir,
-        env={**CREDENTIALS_ENV, "FLEETSIM_OPERATOR_TOKEN": OPERATOR_TOKEN},
-        extra_args=["--clock", "manual", "--clock-start", CLOCK_START],
-    )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        loading = pool.submit(generate_cards, module_database_url, workdir, count=8, seed=21)
-        try:
-            server.start()
-            client = sdk_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN)
-            yield Live(server, client, ACCOUNT_SID, AUTH_TOKEN, loading.result())
-        finally:
-            server.stop()
+def live(manual_live: Live) -> Live:
+    return manual_live
 
 
 @pytest.fixture(scope="module")
@@ -63,20 +41,6 @@ def http(live: Live) -> Iterator[httpx.Client]:
     """The account's plain HTTP client, for the device API."""
     with live.http() as client:
         yield client
-
-
-@pytest.fixture(scope="module")
-def control(live: Live) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=live.base_url, auth=(OPERATOR, OPERATOR_TOKEN), timeout=30.0
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
 
 
 def advance(control: httpx.Client, seconds: float) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx2 as httpx
@@ -21,23 +19,15 @@ import pytest
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from fleetsim.control.operator import OPERATOR
 from fleetsim.inventory.service import Card
 from tests.contract.conftest import (
-    ACCOUNT_SID,
-    AUTH_TOKEN,
-    CREDENTIALS_ENV,
     Live,
-    generate_cards,
 )
 from tests.contract.test_sdk_scenario import rest_error
 from tests.support.receiver import Hang, Receiver
-from tests.support.sdk import sdk_client
-from tests.support.server import LiveServer
 
 pytestmark = [pytest.mark.live]
 
-OPERATOR_TOKEN = "lifecycle0operator0token"
 CLOCK_START = "2026-01-01T00:00:00Z"
 COMPLETION_SECONDS = 3
 # A functional bound for one API call while a callback hangs (not a benchmark).
@@ -45,38 +35,8 @@ CALL_BOUND_SECONDS = 2.0
 
 
 @pytest.fixture(scope="module")
-def live(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    """One server on a manual clock for the module, with the test account and 8 cards."""
-    workdir: Path = tmp_path_factory.mktemp("lifecycle")
-    server = LiveServer(
-        module_database_url,
-        workdir,
-        env={**CREDENTIALS_ENV, "FLEETSIM_OPERATOR_TOKEN": OPERATOR_TOKEN},
-        extra_args=["--clock", "manual", "--clock-start", CLOCK_START],
-    )
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        loading = pool.submit(generate_cards, module_database_url, workdir, count=8, seed=11)
-        try:
-            server.start()
-            client = sdk_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN)
-            yield Live(server, client, ACCOUNT_SID, AUTH_TOKEN, loading.result())
-        finally:
-            server.stop()
-
-
-@pytest.fixture(scope="module")
-def control(live: Live) -> Iterator[httpx.Client]:
-    """Plain HTTP to the control API, as the operator."""
-    with httpx.Client(
-        base_url=live.base_url, auth=(OPERATOR, OPERATOR_TOKEN), timeout=30.0
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    with Receiver() as running:
-        yield running
+def live(manual_live: Live) -> Live:
+    return manual_live
 
 
 def call_control(control: httpx.Client, method: str, path: str, **data: str) -> dict[str, Any]:
@@ -132,10 +92,9 @@ def test_update_is_scheduled_completes_on_the_clock_and_calls_back(
     assert v1.sims(sim.sid).fetch().status == "scheduled"
     assert receiver.requests == []
 
-    advanced = call_control(
-        control, "POST", "/control/clock/advance", Seconds=str(COMPLETION_SECONDS + 2)
-    )
-    assert advanced["jobs_run"] >= 1
+    # (The server's own worker may run the due job before the advance call does, so the
+    # count of jobs the call ran is not asserted; their effects are.)
+    call_control(control, "POST", "/control/clock/advance", Seconds=str(COMPLETION_SECONDS + 2))
     completed_at = asked_at + dt.timedelta(seconds=COMPLETION_SECONDS)
 
     fetched = v1.sims(sim.sid).fetch()
