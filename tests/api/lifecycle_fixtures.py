@@ -16,7 +16,7 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE
 from fleetsim.webhooks.transport import HttpResult
 from tests.api.conftest import Api, assert_error
-from tests.api.test_sims import fetch, new_fleet, register
+from tests.api.sim_helpers import fetch, new_fleet, register
 from tests.conftest import START
 
 

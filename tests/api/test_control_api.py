@@ -14,7 +14,7 @@ from fleetsim.db.tables import Sim, SimStatusEvent
 from fleetsim.db.uow import unit_of_work
 from tests.api.conftest import OPERATOR_TOKEN, assert_error
 from tests.api.lifecycle_fixtures import Ops, history, later, now, scheduled, sim_in
-from tests.api.test_sims import fetch, register
+from tests.api.sim_helpers import fetch, register
 from tests.conftest import START
 
 # --- progression policies --------------------------------------------------------------

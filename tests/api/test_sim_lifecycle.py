@@ -17,7 +17,7 @@ from tests.api.lifecycle_fixtures import (
     scheduled,
     sim_in,
 )
-from tests.api.test_sims import fetch, new_fleet, sids_of
+from tests.api.sim_helpers import fetch, new_fleet, sids_of
 
 # --- transitions -----------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.policies import LIFECYCLES
 from fleetsim.webhooks.service import MAX_ATTEMPTS, retry_delay
 from tests.api.conftest import OPERATOR_TOKEN, Api, Credentials, assert_error
-from tests.api.test_sims import new_fleet, register_many
+from tests.api.sim_helpers import new_fleet, register_many
 from tests.support.receiver import Hang, Receiver, Reply
 from tests.support.server import free_port
 
