@@ -52,6 +52,7 @@ FIXTURE_NAMES = {
     "CreateIpCommand": ("ip_commands", "create"),
     "FetchIpCommand": ("ip_commands", "fetch"),
     "ListIpCommand": ("ip_commands", "list"),
+    "ListUsageRecord": ("usage_records", "list"),
 }
 
 # Lists that are empty for a `new` Sim: only their envelope can be checked here.
@@ -146,6 +147,7 @@ def recorded(module_live: Live) -> dict[str, httpx.Response]:
         ip_command = call("CreateIpCommand", data=ip_data)["sid"]
         call("FetchIpCommand", {"Sid": ip_command})
         call("ListIpCommand", params={"Sim": commanded})
+        call("ListUsageRecord", params={"Granularity": "day"})
     return responses
 
 

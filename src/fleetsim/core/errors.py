@@ -50,6 +50,12 @@ __all__ = [
     "SuperSimError",
     "TwilioError",
     "UnsupportedMediaType",
+    "UsageRecordsInvalidParameter",
+    "UsageRecordsNotDayAligned",
+    "UsageRecordsNotHourAligned",
+    "UsageRecordsPeriodTooLong",
+    "UsageRecordsSimGroupTooLong",
+    "UsageRecordsStartTooOld",
 ]
 
 MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
@@ -248,4 +254,58 @@ class SimUniqueNameTaken(SuperSimError):
     def __init__(self, unique_name: str) -> None:
         super().__init__(
             f"A Super SIM with the specified Unique Name exists already: {unique_name}"
+        )
+
+
+class UsageRecordsInvalidParameter(SuperSimError):
+    code = 83600
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"An invalid parameter value was passed to the API: {detail}")
+
+
+class UsageRecordsNotDayAligned(SuperSimError):
+    code = 83601
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Request StartTime and/or EndTime must be aligned to UTC day boundaries "
+            "(e.g. 2024-05-01T00:00:00Z) when Granularity is day"
+        )
+
+
+class UsageRecordsNotHourAligned(SuperSimError):
+    code = 83602
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Request StartTime and/or EndTime must be aligned to UTC hour boundaries "
+            "(e.g. 2024-05-01T13:00:00Z) when Granularity is hour"
+        )
+
+
+class UsageRecordsSimGroupTooLong(SuperSimError):
+    code = 83603
+
+    def __init__(self) -> None:
+        super().__init__("The maximum allowed query period is 31 days for group by sim queries")
+
+
+class UsageRecordsPeriodTooLong(SuperSimError):
+    code = 83604
+
+    def __init__(self, granularity: str, limit: str) -> None:
+        super().__init__(
+            "The requested query period exceeds the maximum allowed period for the requested "
+            f"Granularity: at most {limit} for Granularity {granularity}"
+        )
+
+
+class UsageRecordsStartTooOld(SuperSimError):
+    code = 83605
+
+    def __init__(self, oldest: str) -> None:
+        super().__init__(
+            "StartTime parameter is too far in the past. It must be within the last 18 months "
+            f"(not before {oldest})."
         )

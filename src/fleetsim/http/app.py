@@ -26,6 +26,7 @@ from fleetsim.resources.networks.routes import ROUTES as NETWORK_ROUTES
 from fleetsim.resources.sims.routes import ROUTES as SIM_ROUTES
 from fleetsim.resources.sms_commands.device_routes import DEVICE_SMS_ROUTES
 from fleetsim.resources.sms_commands.routes import ROUTES as SMS_COMMAND_ROUTES
+from fleetsim.resources.usage_records.routes import ROUTES as USAGE_RECORD_ROUTES
 
 __all__ = ["API_ROUTES", "create_app"]
 
@@ -38,6 +39,7 @@ API_ROUTES: list[Route] = [
     *SIM_ROUTES,
     *SMS_COMMAND_ROUTES,
     *IP_COMMAND_ROUTES,
+    *USAGE_RECORD_ROUTES,
 ]
 
 

@@ -1,0 +1,1 @@
+"""What data use costs: the rate card (`rates`)."""
