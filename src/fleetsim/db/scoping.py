@@ -10,7 +10,7 @@ from sqlalchemy.sql.base import ExecutableOption
 
 from fleetsim.core.sids import Prefix, is_sid
 
-__all__ = ["AccountOwned", "find_by_ref", "owned"]
+__all__ = ["AccountOwned", "find_by_ref", "find_by_sid", "owned"]
 
 
 class AccountOwned(Protocol):
@@ -42,5 +42,22 @@ def find_by_ref(
         condition = model.sid == prefix.value + ref[2:].lower()  # type: ignore[attr-defined]
     else:
         condition = model.unique_name == ref  # type: ignore[attr-defined]
+    query = owned(model, account_id).where(condition).options(*options)
+    return session.execute(query).scalar_one_or_none()
+
+
+def find_by_sid(
+    session: Session,
+    model: type[T],
+    account_id: int,
+    sid: str,
+    prefix: Prefix,
+    *options: ExecutableOption,
+) -> T | None:
+    """The row of this account with this SID (resources without unique names); None for
+    strings that are not SIDs of `prefix`."""
+    if not is_sid(sid, prefix):
+        return None
+    condition = model.sid == prefix.value + sid[2:].lower()  # type: ignore[attr-defined]
     query = owned(model, account_id).where(condition).options(*options)
     return session.execute(query).scalar_one_or_none()

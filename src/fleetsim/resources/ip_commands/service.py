@@ -36,9 +36,9 @@ from fleetsim.core.errors import (
     SimNotFound,
 )
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
-from fleetsim.db.scoping import owned
+from fleetsim.db.scoping import find_by_sid, owned
 from fleetsim.db.tables import Account, Device, Fleet, IpCommand, Sim
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.policies import due_at
@@ -158,10 +158,7 @@ def create_ip_command(
 
 def fetch_ip_command(session: Session, account: Account, sid: str) -> IpCommand:
     """The account's IP Command by its HG SID; 404 otherwise."""
-    row = None
-    if is_sid(sid, Prefix.IP_COMMAND):
-        query = owned(IpCommand, account.id).where(IpCommand.sid == "HG" + sid[2:].lower())
-        row = session.execute(query.options(_WITH_SIM)).scalar_one_or_none()
+    row = find_by_sid(session, IpCommand, account.id, sid, Prefix.IP_COMMAND, _WITH_SIM)
     if row is None:
         raise NotFound(f"/IpCommands/{sid}")
     return row

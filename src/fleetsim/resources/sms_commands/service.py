@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.core.errors import BadRequest, InvalidParameter, NotFound, SimNotFound
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
-from fleetsim.db.scoping import owned
+from fleetsim.db.scoping import find_by_sid, owned
 from fleetsim.db.tables import Account, Sim, SmsCommand
 from fleetsim.engine.policies import due_at
 from fleetsim.network.devices import device_of, effective_status
@@ -197,10 +197,7 @@ def receive_sms_command(
 
 def fetch_sms_command(session: Session, account: Account, sid: str) -> SmsCommand:
     """The account's SMS Command by SID (commands have no unique name)."""
-    found = None
-    if is_sid(sid, Prefix.SMS_COMMAND):
-        query = owned(SmsCommand, account.id).where(SmsCommand.sid == "HC" + sid[2:].lower())
-        found = session.execute(query.options(_WITH_SIM)).scalar_one_or_none()
+    found = find_by_sid(session, SmsCommand, account.id, sid, Prefix.SMS_COMMAND, _WITH_SIM)
     if found is None:
         raise NotFound(f"/SmsCommands/{sid}")
     return found
