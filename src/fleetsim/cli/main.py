@@ -17,6 +17,7 @@ from rich.progress import Progress
 from sqlalchemy import Engine
 
 from fleetsim.cli.device import device
+from fleetsim.cli.simulate import simulate
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
@@ -217,6 +218,7 @@ def migrate(database_url: str) -> None:
 
 
 main.add_command(device)
+main.add_command(simulate)
 
 
 @main.group()

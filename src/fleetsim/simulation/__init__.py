@@ -1,0 +1,1 @@
+"""`fleetsim simulate`: many simulated devices using data over a span of time."""
