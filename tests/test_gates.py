@@ -15,9 +15,9 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_lint_and_format() -> None:
-    lint = _run(str(BIN / "ruff"), "check", "src", "tests", "scripts")
+    lint = _run(str(BIN / "ruff"), "check", "src", "tests", "scripts", "bench")
     assert lint.returncode == 0, lint.stdout + lint.stderr
-    fmt = _run(str(BIN / "ruff"), "format", "--check", "src", "tests", "scripts")
+    fmt = _run(str(BIN / "ruff"), "format", "--check", "src", "tests", "scripts", "bench")
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
