@@ -23,7 +23,6 @@ __all__ = [
     "SettableClock",
     "clock_for",
     "configure_clock",
-    "read_clock",
     "set_manual_time",
 ]
 
@@ -89,13 +88,6 @@ def configure_clock(
 
 def clock_for(engine: Engine, mode: ClockMode) -> Clock:
     return DatabaseClock(engine) if mode == "manual" else SystemClock()
-
-
-def read_clock(session: Session) -> tuple[ClockMode, dt.datetime | None]:
-    state = _state(session)
-    if state is None or state.mode != "manual":
-        return "real", None
-    return "manual", state.manual_now
 
 
 def set_manual_time(session: Session, value: dt.datetime) -> None:

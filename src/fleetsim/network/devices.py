@@ -197,13 +197,7 @@ def attach(
 def _end_session(
     session: Session, sim: Sim, device: Device, *, now: dt.datetime, sids: SidFactory
 ) -> None:
-    network = (
-        session.execute(
-            with_identifiers(select(Network).where(Network.id == device.network_id))
-        ).scalar_one_or_none()
-        if device.network_id
-        else None
-    )
+    network = network_of(session, device)
     record_event(
         session,
         name="data-session.ended",

@@ -25,7 +25,6 @@ __all__ = [
     "create_api_key",
     "ensure_account",
     "fetch_account",
-    "is_parent_of",
 ]
 
 _DUMMY_HASH = hash_secret("0" * 32, "0" * 32)
@@ -150,7 +149,3 @@ def _authenticate_key(session: Session, username: str, password: str) -> Account
     if account.status != "active":
         raise AuthenticationFailed()
     return account
-
-
-def is_parent_of(session: Session, parent: Account, child: Account) -> bool:
-    return child.parent_id == parent.id
