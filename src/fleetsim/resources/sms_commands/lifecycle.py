@@ -29,9 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.core.dates import iso
-from fleetsim.db.tables import Account, Device, SmsCommand
+from fleetsim.db.tables import Account, SmsCommand
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.worker import JobContext, transactional
+from fleetsim.network.billing import lock_device
 from fleetsim.network.devices import awaiting_attach, effective_status, receive_message
 from fleetsim.network.usage import record_sms
 from fleetsim.resources.sims.lifecycle import CONNECTED
@@ -135,7 +136,11 @@ def _deliver(session: Session, context: JobContext, payload: dict[str, object]) 
     if command.status == "queued":
         _move(session, command, "sent", now=now)
     sim = command.sim
-    device = session.execute(select(Device).where(Device.sim_id == sim.id)).scalar_one()
+    # Lock the device before the inbox row refers to it: that insert takes a key-share lock
+    # on the device, and record_sms's lock would then deadlock with another delivery to the
+    # same Sim holding the same key-share lock (PostgreSQL, seen under load).
+    device = lock_device(session, sim.id)
+    assert device is not None, f"Super SIM {sim.sid} has no device row"
     if device.state == "attached" and effective_status(sim) in CONNECTED:
         receive_message(
             session, device, kind="sms", command_sid=command.sid, payload=command.payload, now=now
