@@ -173,7 +173,7 @@ def test_an_over_the_air_update_waits_for_the_device_to_attach(
     (running,) = v1.settings_updates.list(sim=sim, status="in-progress")
     assert running.sid == update_sid
     advance(control, 5)
-    done = [u for u in v1.settings_updates.list(sim=sim) if u.sid == update_sid][0]
+    (done,) = [u for u in v1.settings_updates.list(sim=sim) if u.sid == update_sid]
     assert done.status == "successful"
     assert done.date_completed == server_now(control)
     assert [p["name"] for p in done.packages] == ["base-settings", "multi-imsi"]
