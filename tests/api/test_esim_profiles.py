@@ -165,6 +165,9 @@ def test_the_stock_runs_out_with_83500(api: Api) -> None:
             api.control("POST", "/control/esim/stock", {"Remaining": bad}), 400, 20001, "Remaining"
         )
     assert_error(api.control("POST", "/control/esim/stock", {}), 400, 20001, "Remaining")
+    assert api.control("POST", "/control/reset").status_code == 200
+    assert api.control("GET", "/control/esim/stock").json() == {"remaining": DEFAULT_STOCK}
+    assert sids(api) == []
     assert_error(api.control("GET", "/control/esim/stock", auth=("operator", "x" * 20)), 401, 20003)
 
 
