@@ -133,3 +133,30 @@ def test_scheduling_refusals_change_nothing(api: Api) -> None:
     empty = api.post("/v1/Fleets", data={"NetworkAccessProfile": connected.profile_sid})
     refused({"Fleet": empty.json()["sid"], "Package": "apn", "Version": "1"}, 400, 20001, "no")
     assert listed(api) == before
+
+
+def test_a_manual_policy_and_a_detach_hold_an_update_in_progress(api: Api) -> None:
+    response = api.control("POST", "/control/policies/settings_update", {"Policy": "manual"})
+    assert response.status_code == 200, response.text
+    connected = connectable_sim(api)
+    network = connected.network_sids[0]
+    (held,) = schedule(api, Sim=connected.sid, Package="apn", Version="2")
+    attach(api, connected.sid, network)
+    advance(api, 3600)
+    assert [u["sid"] for u in listed(api, Status="in-progress")] == [held["sid"]]
+    path = f"/control/lifecycles/settings_update/{held['sid']}/progress"
+    assert api.control("POST", path).status_code == 200
+    assert [u["sid"] for u in listed(api, Status="successful")][-1] == held["sid"]
+
+    api.control("POST", "/control/policies/settings_update", {"Policy": "delay", "Delay": "5"})
+    (away,) = schedule(api, Sim=connected.sid, Package="apn", Version="3")
+    advance(api, 0)
+    assert [u["sid"] for u in listed(api, Status="in-progress")] == [away["sid"]]
+    assert api.post(f"/devices/{connected.sid}/detach").status_code == 200
+    advance(api, 3600)
+    assert [u["sid"] for u in listed(api, Status="in-progress")] == [away["sid"]]
+    attach(api, connected.sid, network)
+    advance(api, 0)
+    (done,) = [u for u in listed(api, Sim=connected.sid) if u["sid"] == away["sid"]]
+    assert done["status"] == "successful"
+    assert done["date_completed"] == iso(api.clock.now())
