@@ -18,6 +18,7 @@ __all__ = ["DEFAULT_STOCK", "MAX_STOCK", "get_stock", "set_stock", "take_profile
 DEFAULT_STOCK = 1000
 MAX_STOCK = 10_000_000
 _ROW = 1
+_PASSES = 10
 
 
 def get_stock(session: Session) -> int:
@@ -39,19 +40,27 @@ def set_stock(session: Session, remaining: int) -> int:
 
 def take_profile(session: Session) -> None:
     """Take one profile from the stock, or refuse with 83500 when none is left."""
-    # One conditional UPDATE: two nodes taking the last profile cannot both get it.
-    taken = session.execute(
-        update(ESimStock)
-        .where(ESimStock.id == _ROW, ESimStock.remaining > 0)
-        .values(remaining=ESimStock.remaining - 1)
-        .execution_options(synchronize_session=False)
-    )
-    if taken.rowcount == 1:  # type: ignore[attr-defined]
+    # Each pass ends or loses a race with another request that made the row meanwhile;
+    # a few passes are plenty.
+    for _ in range(_PASSES):
+        # One conditional UPDATE: two nodes taking the last profile cannot both get it.
+        taken = session.execute(
+            update(ESimStock)
+            .where(ESimStock.id == _ROW, ESimStock.remaining > 0)
+            .values(remaining=ESimStock.remaining - 1)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return
+        row = session.get(ESimStock, _ROW, populate_existing=True)
+        if row is not None:
+            if row.remaining <= 0:
+                raise ESimProfilesOutOfStock()
+            continue  # made by another request since the UPDATE: take from it
+        try:
+            with session.begin_nested():
+                session.add(ESimStock(id=_ROW, remaining=DEFAULT_STOCK - 1))
+        except IntegrityError:
+            continue  # another request made the row first: take from it
         return
-    if session.get(ESimStock, _ROW, populate_existing=True) is not None:
-        raise ESimProfilesOutOfStock()
-    try:
-        with session.begin_nested():
-            session.add(ESimStock(id=_ROW, remaining=DEFAULT_STOCK - 1))
-    except IntegrityError:
-        take_profile(session)  # another request made the row first: take from it
+    raise RuntimeError(f"the eSIM stock row kept changing during {_PASSES} attempts")
