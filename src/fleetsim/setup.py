@@ -21,8 +21,10 @@ from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
 from fleetsim.resources.accounts.service import create_account, ensure_account
+from fleetsim.resources.esim_profiles.lifecycle import JOB_HANDLERS as ESIM_PROFILE_JOBS
 from fleetsim.resources.ip_commands.delivery import JOB_HANDLERS as IP_COMMAND_JOBS
 from fleetsim.resources.networks.catalogue import sync_catalogue
+from fleetsim.resources.settings_updates.lifecycle import JOB_HANDLERS as SETTINGS_UPDATE_JOBS
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, complete_update
 from fleetsim.resources.sms_commands import lifecycle as sms_commands
 from fleetsim.webhooks.service import DELIVER, deliver_webhook
@@ -67,6 +69,8 @@ def job_handlers() -> dict[str, JobHandler]:
         sms_commands.DELIVER: sms_commands.deliver_sms_command,
         **IP_COMMAND_JOBS,
         **USAGE_JOBS,
+        **ESIM_PROFILE_JOBS,
+        **SETTINGS_UPDATE_JOBS,
     }
 
 

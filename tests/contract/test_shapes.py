@@ -53,6 +53,10 @@ FIXTURE_NAMES = {
     "FetchIpCommand": ("ip_commands", "fetch"),
     "ListIpCommand": ("ip_commands", "list"),
     "ListUsageRecord": ("usage_records", "list"),
+    "CreateEsimProfile": ("esim_profiles", "create"),
+    "FetchEsimProfile": ("esim_profiles", "fetch"),
+    "ListEsimProfile": ("esim_profiles", "list"),
+    "ListSettingsUpdate": ("settings_updates", "list"),
 }
 
 # Lists that are empty for a `new` Sim: only their envelope can be checked here.
@@ -148,6 +152,11 @@ def recorded(module_live: Live) -> dict[str, httpx.Response]:
         call("FetchIpCommand", {"Sid": ip_command})
         call("ListIpCommand", params={"Sim": commanded})
         call("ListUsageRecord", params={"Granularity": "day"})
+        esim = call("CreateEsimProfile", data={"GenerateMatchingId": "true"})["sid"]
+        call("FetchEsimProfile", {"Sid": esim})
+        call("ListEsimProfile")
+        # Every registered Sim has its base settings from manufacture.
+        call("ListSettingsUpdate", params={"Sim": sim})
     return responses
 
 

@@ -17,6 +17,7 @@ from rich.progress import Progress
 from sqlalchemy import Engine
 
 from fleetsim.cli.device import device
+from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.errors import TwilioError
@@ -219,6 +220,8 @@ def migrate(database_url: str) -> None:
 
 main.add_command(device)
 main.add_command(simulate)
+main.add_command(esim)
+main.add_command(settings_updates)
 
 
 @main.group()

@@ -29,6 +29,7 @@ __all__ = [
     "AuthenticationFailed",
     "BadRequest",
     "Conflict",
+    "ESimProfilesOutOfStock",
     "Forbidden",
     "InternalError",
     "InvalidPageToken",
@@ -308,4 +309,14 @@ class UsageRecordsStartTooOld(SuperSimError):
         super().__init__(
             "StartTime parameter is too far in the past. It must be within the last 18 months "
             f"(not before {oldest})."
+        )
+
+
+class ESimProfilesOutOfStock(SuperSimError):
+    code = 83500
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No eSIM Profiles are available: the SM-DP+ has none left to reserve. "
+            "Try again once more are in stock."
         )

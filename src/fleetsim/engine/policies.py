@@ -25,6 +25,8 @@ LIFECYCLES: dict[str, float] = {
     "sms_command": 1.0,
     "ip_command": 1.0,
     "data_limit": 0.0,
+    "esim_profile": 2.0,
+    "settings_update": 5.0,
 }
 
 

@@ -12,17 +12,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
+from fleetsim.resources.esim_profiles.routes import ROUTES as ESIM_PROFILE_ROUTES
+from fleetsim.resources.esim_profiles.smdp_routes import SMDP_ROUTES
 from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
 from fleetsim.resources.ip_commands.device_routes import IP_COMMAND_DEVICE_ROUTES
 from fleetsim.resources.ip_commands.routes import ROUTES as IP_COMMAND_ROUTES
 from fleetsim.resources.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
 from fleetsim.resources.networks.routes import ROUTES as NETWORK_ROUTES
+from fleetsim.resources.settings_updates.routes import ROUTES as SETTINGS_UPDATE_ROUTES
 from fleetsim.resources.sims.routes import ROUTES as SIM_ROUTES
 from fleetsim.resources.sms_commands.device_routes import DEVICE_SMS_ROUTES
 from fleetsim.resources.sms_commands.routes import ROUTES as SMS_COMMAND_ROUTES
@@ -40,6 +44,8 @@ API_ROUTES: list[Route] = [
     *SMS_COMMAND_ROUTES,
     *IP_COMMAND_ROUTES,
     *USAGE_RECORD_ROUTES,
+    *ESIM_PROFILE_ROUTES,
+    *SETTINGS_UPDATE_ROUTES,
 ]
 
 
@@ -85,10 +91,12 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
         routes=[
             *API_ROUTES,
             *CONTROL_ROUTES,
+            *PROVISIONING_ROUTES,
             *DEVICE_ROUTES,
             *DATA_ROUTES,
             *DEVICE_SMS_ROUTES,
             *IP_COMMAND_DEVICE_ROUTES,
+            *SMDP_ROUTES,
             Route("/health", health, methods=["GET"], name="health"),
         ],
         lifespan=lifespan,

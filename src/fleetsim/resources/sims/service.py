@@ -37,6 +37,7 @@ from fleetsim.engine.jobs import schedule
 from fleetsim.engine.policies import due_at
 from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.resources.naming import clean_unique_name
+from fleetsim.resources.settings_updates.packages import record_factory_settings
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, plan_update
 
 __all__ = [
@@ -89,7 +90,8 @@ def register_sim(
     clock: Clock,
     sids: SidFactory,
 ) -> Sim:
-    """Claim a physical card for `account`; the Sim starts `new`, in no Fleet."""
+    """Claim a physical card for `account`; the Sim starts `new`, in no Fleet, with the
+    base settings package the card was made with."""
     for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
         if not value.strip():
             raise SimRegistrationParameterMissing(name)
@@ -126,6 +128,7 @@ def register_sim(
             data_blocked=False,
         )
     )
+    record_factory_settings(session, sim, card, sids=sids)
     session.flush()
     return sim
 
