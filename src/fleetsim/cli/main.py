@@ -33,7 +33,8 @@ from fleetsim.inventory.service import (
 )
 from fleetsim.network.events import set_event_sink
 from fleetsim.network.udp import UdpBridge
-from fleetsim.resources.accounts.service import create_account, create_api_key, fetch_account
+from fleetsim.resources.accounts.keys import create_api_key
+from fleetsim.resources.accounts.service import auth_token_of, create_account, fetch_account
 from fleetsim.setup import (
     build_runtime,
     ensure_startup_account,
@@ -272,7 +273,7 @@ def accounts_create(friendly_name: str | None, parent: str | None, database_url:
         created = {
             "sid": account.sid,
             "friendly_name": account.friendly_name,
-            "auth_token": account.auth_token,
+            "auth_token": auth_token_of(session, account),
             "owner_account_sid": parent_account.sid if parent_account else account.sid,
             "status": account.status,
         }

@@ -18,6 +18,7 @@ from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
+from fleetsim.resources.accounts.routes import ACCOUNT_ROUTES
 from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
 from fleetsim.resources.ip_commands.device_routes import IP_COMMAND_DEVICE_ROUTES
 from fleetsim.resources.ip_commands.routes import ROUTES as IP_COMMAND_ROUTES
@@ -84,6 +85,7 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
     app = Starlette(
         routes=[
             *API_ROUTES,
+            *ACCOUNT_ROUTES,
             *CONTROL_ROUTES,
             *DEVICE_ROUTES,
             *DATA_ROUTES,
