@@ -22,10 +22,12 @@ only), and /health 200. The number of cases is printed (`-s`) and asserted.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from starlette.routing import Route
 
 from tests.api.conftest import Api, Credentials
@@ -256,7 +258,8 @@ def call(api: Api, world: World, column: str, method: str, path: str, data: Any)
     return api.request(method, path, data=data, auth=auth, headers=headers)
 
 
-def test_auth_matrix(api: Api) -> None:
+def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     world = seed(api)
     routes = route_methods(api)
     failures: list[str] = []
@@ -292,3 +295,6 @@ def test_auth_matrix(api: Api) -> None:
     print(f"\nauth matrix: {len(routes)} operations x {len(COLUMNS)} callers = {cases} cases")
     assert cases == len(routes) * len(COLUMNS)
     assert failures == [], "\n".join(failures)
+    secrets = [world.a.password, world.b.password, world.sub.password, world.key.password]
+    secrets.append(world.revoked.password)
+    assert [s for s in secrets if s in caplog.text] == [], "secrets in the log"

@@ -148,7 +148,9 @@ def serve(
         click.echo("Created an account for this database:")
     if startup is not None:
         click.echo(f"  Account SID: {startup.sid}")
-        click.echo(f"  Auth Token:  {startup.auth_token}")
+        # Shown once, when made here; a token from the environment is never printed.
+        shown = startup.auth_token if startup.created else "(from FLEETSIM_AUTH_TOKEN)"
+        click.echo(f"  Auth Token:  {shown}")
     else:
         click.echo("Accounts exist already; `fleetsim accounts create` makes another.")
     if operator_token is not None:
