@@ -42,6 +42,12 @@ from fleetsim.setup import (
     new_worker,
     prepare_database,
 )
+from fleetsim.webhooks.transport import (
+    DESTINATIONS_ENV,
+    WEBHOOK_ALLOW_ENV,
+    DestinationPolicy,
+    HttpTransport,
+)
 
 __all__ = ["main"]
 
@@ -76,6 +82,32 @@ clock_start_option = click.option(
     default=None,
     help="With --clock manual: the time to start at (UTC), e.g. 2026-01-01T00:00:00Z.",
 )
+webhook_destinations_option = click.option(
+    "--webhook-destinations",
+    type=click.Choice(["any", "public"]),
+    envvar=DESTINATIONS_ENV,
+    default="any",
+    show_default=True,
+    help="public: refuse webhooks to private, loopback, link-local and other non-public "
+    "addresses, checked after DNS resolution at delivery (for shared deployments).",
+)
+webhook_allow_option = click.option(
+    "--webhook-allow",
+    multiple=True,
+    envvar=WEBHOOK_ALLOW_ENV,
+    metavar="CIDR",
+    help="With --webhook-destinations public: a network webhooks may reach all the same "
+    "(repeatable; the variable takes a list separated by spaces or commas).",
+)
+
+
+def _webhook_transport(destinations: str, allow: tuple[str, ...]) -> HttpTransport:
+    try:
+        return HttpTransport(policy=DestinationPolicy.parse(destinations, allow))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--webhook-allow") from None
+
+
 lease_option = click.option(
     "--job-lease",
     type=click.FloatRange(0.5, 3600),
@@ -113,6 +145,8 @@ lease_option = click.option(
     show_default=True,
     help="Run the UDP bridge: devices bound to a real UDP endpoint exchange real datagrams.",
 )
+@webhook_destinations_option
+@webhook_allow_option
 def serve(
     host: str,
     port: int,
@@ -125,12 +159,15 @@ def serve(
     job_lease: float,
     udp_port: int,
     udp: bool,
+    webhook_destinations: str,
+    webhook_allow: tuple[str, ...],
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
 
     from fleetsim.http.app import create_app
 
+    transport = _webhook_transport(webhook_destinations, webhook_allow)
     engine = prepare_database(database_url)
     runtime = build_runtime(
         engine,
@@ -138,6 +175,7 @@ def serve(
         clock_start=clock_start.replace(tzinfo=dt.UTC) if clock_start else None,
         seed=seed,
         public_url=public_url,
+        transport=transport,
         lease=dt.timedelta(seconds=job_lease),
     )
     bridge = _start_udp_bridge(runtime, udp_port) if udp else None
@@ -159,6 +197,9 @@ def serve(
     mode = "manual" if hasattr(runtime.clock, "set") else "real"
     click.echo(f"Clock: {mode}, now {runtime.clock.now():%Y-%m-%dT%H:%M:%SZ}")
     click.echo(f"Serving the Super SIM API at {base}/v1 (database: {_safe(database_url)})")
+    if webhook_destinations == "public":
+        allowed = ", ".join(str(n) for n in transport.policy.allowed) or "none"
+        click.echo(f"Webhooks go to public addresses only (also allowed: {allowed})")
     if bridge is not None:
         bridge_host, bridge_port = bridge.address
         click.echo(f"IP Commands over real UDP: the network is at {bridge_host}:{bridge_port}")
@@ -186,13 +227,22 @@ def _start_udp_bridge(runtime: Runtime, udp_port: int) -> UdpBridge:
 @database_option
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
 @lease_option
-def worker_command(database_url: str, concurrency: int, job_lease: float) -> None:
+@webhook_destinations_option
+@webhook_allow_option
+def worker_command(
+    database_url: str,
+    concurrency: int,
+    job_lease: float,
+    webhook_destinations: str,
+    webhook_allow: tuple[str, ...],
+) -> None:
     """Run a job worker alone (API nodes then run with --no-worker)."""
     import signal
     import threading
 
+    transport = _webhook_transport(webhook_destinations, webhook_allow)
     engine = prepare_database(database_url)
-    runtime = build_runtime(engine, lease=dt.timedelta(seconds=job_lease))
+    runtime = build_runtime(engine, transport=transport, lease=dt.timedelta(seconds=job_lease))
     worker = new_worker(runtime, concurrency=concurrency)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
