@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from twilio.base.exceptions import TwilioException
 
-from tests.contract.conftest import Live
+from tests.contract.conftest import ACCOUNT_SID, AUTH_TOKEN, Live, running
 from tests.contract.test_sdk_scenario import rest_error
 from tests.support.sdk import sdk_client
 
@@ -31,8 +31,11 @@ def refused_page(call: Callable[[], Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(module_live: Live) -> Live:
-    return module_live
+def live(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """One server for the module, on each backend; no cards (these tests register none)."""
+    with running(module_database_url, tmp_path_factory.mktemp("accounts")) as server:
+        client = sdk_client(server.base_url, ACCOUNT_SID, AUTH_TOKEN)
+        yield Live(server, client, ACCOUNT_SID, AUTH_TOKEN, [])
 
 
 def test_subaccounts_through_the_sdk(live: Live) -> None:
