@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from sqlalchemy import Engine, select, text
 
+from fleetsim.cli.main import main
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.errors import AuthenticationFailed
 from fleetsim.core.sealing import SecretKeyError, TokenBox, is_sealed
@@ -101,10 +103,16 @@ def test_without_a_configured_key_sqlite_keeps_one_in_a_0600_file(
 
 def test_postgresql_needs_a_configured_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(SECRET_KEY_ENV)
-    engine = create_database_engine("postgresql://nobody@127.0.0.1:1/none")
+    url = "postgresql://nobody@127.0.0.1:1/none"
+    engine = create_database_engine(url)
     with pytest.raises(SecretKeyError, match=SECRET_KEY_ENV):
         token_box(engine)
     engine.dispose()
+    # A node refuses to start, before it touches the database.
+    for node in (["serve", "--no-udp"], ["worker"]):
+        result = CliRunner().invoke(main, [*node, "--database-url", url])
+        assert result.exit_code == 1, result.output
+        assert f"Set {SECRET_KEY_ENV} (at least 16 characters" in result.output
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

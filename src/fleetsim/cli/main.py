@@ -20,8 +20,10 @@ from fleetsim.cli.device import device
 from fleetsim.cli.simulate import simulate
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.errors import TwilioError
+from fleetsim.core.sealing import SecretKeyError
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.dialect import DEFAULT_DATABASE_URL
+from fleetsim.db.dialect import DEFAULT_DATABASE_URL, create_database_engine
+from fleetsim.db.secret_key import token_box
 from fleetsim.db.uow import unit_of_work
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import (
@@ -168,7 +170,7 @@ def serve(
     from fleetsim.http.app import create_app
 
     transport = _webhook_transport(webhook_destinations, webhook_allow)
-    engine = prepare_database(database_url)
+    engine = _prepare_node(database_url)
     runtime = build_runtime(
         engine,
         clock_mode=clock_mode,  # type: ignore[arg-type]
@@ -241,7 +243,7 @@ def worker_command(
     import threading
 
     transport = _webhook_transport(webhook_destinations, webhook_allow)
-    engine = prepare_database(database_url)
+    engine = _prepare_node(database_url)
     runtime = build_runtime(engine, transport=transport, lease=dt.timedelta(seconds=job_lease))
     worker = new_worker(runtime, concurrency=concurrency)
     stopped = threading.Event()
@@ -265,7 +267,7 @@ def _safe(url: str) -> str:
 @database_option
 def migrate(database_url: str) -> None:
     """Bring the database to the newest schema and exit."""
-    with _database(database_url):
+    with _user_errors(), _database(database_url):
         pass
     click.echo(f"Database is up to date: {_safe(database_url)}")
 
@@ -432,8 +434,22 @@ def _print_json(value: dict[str, Any]) -> None:
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Show a TwilioError as a one-line message, not a traceback."""
+    """Show a TwilioError (or a missing secret key) as a one-line message, not a traceback."""
     try:
         yield
     except TwilioError as exc:
         raise click.ClickException(exc.message) from None
+    except SecretKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _prepare_node(database_url: str) -> Engine:
+    """The database of a server or worker node, once its secret key is known to be set
+    (a node that cannot open the auth tokens must not start)."""
+    with _user_errors():
+        probe = create_database_engine(database_url)
+        try:
+            token_box(probe)
+        finally:
+            probe.dispose()
+        return prepare_database(database_url)
