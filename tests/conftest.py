@@ -20,9 +20,14 @@ from sqlalchemy.orm import Session
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
+from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.uow import unit_of_work
 from fleetsim.setup import prepare_database
 from tests.support.postgres import PostgresCluster, find_pg_bin
+
+# The server's secret key, as a deployment on PostgreSQL must set it; servers started by
+# tests inherit it. Tests of the key file beside a SQLite database unset it.
+os.environ.setdefault(SECRET_KEY_ENV, "fleetsim-test-suite-secret-key")
 
 START = dt.datetime(2026, 1, 15, 12, 0, 0, tzinfo=dt.UTC)
 BACKENDS = ["sqlite", "postgresql"]

@@ -20,7 +20,7 @@ from fleetsim.engine.clock import ClockMode, clock_for, configure_clock
 from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
-from fleetsim.resources.accounts.service import create_account, ensure_account
+from fleetsim.resources.accounts.service import auth_token_of, create_account, ensure_account
 from fleetsim.resources.esim_profiles.lifecycle import JOB_HANDLERS as ESIM_PROFILE_JOBS
 from fleetsim.resources.ip_commands.delivery import JOB_HANDLERS as IP_COMMAND_JOBS
 from fleetsim.resources.networks.catalogue import sync_catalogue
@@ -128,10 +128,10 @@ def ensure_startup_account(
     with unit_of_work(engine, write=True) as session:
         if sid and token:
             account = ensure_account(session, sid=sid, auth_token=token, clock=clock)
-            return StartupAccount(account.sid, account.auth_token, created=False)
+            return StartupAccount(account.sid, token, created=False)
         if not create or session.execute(select(func.count()).select_from(Account)).scalar_one():
             return None
         account = create_account(
             session, friendly_name="fleetsim demo account", parent=None, clock=clock, sids=sids
         )
-        return StartupAccount(account.sid, account.auth_token, created=True)
+        return StartupAccount(account.sid, auth_token_of(session, account), created=True)

@@ -21,7 +21,8 @@ from fleetsim.engine.worker import JobContext, Worker
 from fleetsim.http.app import create_app
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import Card, generate_cards, import_cards
-from fleetsim.resources.accounts.service import create_account, create_api_key
+from fleetsim.resources.accounts.keys import create_api_key
+from fleetsim.resources.accounts.service import auth_token_of, create_account
 from fleetsim.setup import job_handlers
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
@@ -98,7 +99,7 @@ class Api:
             account = create_account(
                 session, friendly_name=None, parent=parent_row, clock=self.clock, sids=self.sids
             )
-            return Credentials(account.sid, account.auth_token, account.sid)
+            return Credentials(account.sid, auth_token_of(session, account), account.sid)
 
     def new_api_key(self, creds: Credentials | None = None) -> Credentials:
         owner = creds or self.creds
@@ -136,7 +137,7 @@ def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
             account = create_account(
                 session, friendly_name="test", parent=None, clock=clock, sids=sids
             )
-            creds = Credentials(account.sid, account.auth_token, account.sid)
+            creds = Credentials(account.sid, auth_token_of(session, account), account.sid)
         yield Api(client, engine, clock, sids, creds, random.Random(99))
     app.state.runtime.worker.stop()
     transport.close()

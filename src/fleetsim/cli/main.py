@@ -21,8 +21,10 @@ from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.errors import TwilioError
+from fleetsim.core.sealing import SecretKeyError
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.dialect import DEFAULT_DATABASE_URL
+from fleetsim.db.dialect import DEFAULT_DATABASE_URL, create_database_engine
+from fleetsim.db.secret_key import token_box
 from fleetsim.db.uow import unit_of_work
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import (
@@ -34,13 +36,20 @@ from fleetsim.inventory.service import (
 )
 from fleetsim.network.events import set_event_sink
 from fleetsim.network.udp import UdpBridge
-from fleetsim.resources.accounts.service import create_account, create_api_key, fetch_account
+from fleetsim.resources.accounts.keys import create_api_key
+from fleetsim.resources.accounts.service import auth_token_of, create_account, fetch_account
 from fleetsim.setup import (
     build_runtime,
     ensure_startup_account,
     ensure_startup_operator,
     new_worker,
     prepare_database,
+)
+from fleetsim.webhooks.transport import (
+    DESTINATIONS_ENV,
+    WEBHOOK_ALLOW_ENV,
+    DestinationPolicy,
+    HttpTransport,
 )
 
 __all__ = ["main"]
@@ -76,6 +85,32 @@ clock_start_option = click.option(
     default=None,
     help="With --clock manual: the time to start at (UTC), e.g. 2026-01-01T00:00:00Z.",
 )
+webhook_destinations_option = click.option(
+    "--webhook-destinations",
+    type=click.Choice(["any", "public"]),
+    envvar=DESTINATIONS_ENV,
+    default="any",
+    show_default=True,
+    help="public: refuse webhooks to private, loopback, link-local and other non-public "
+    "addresses, checked after DNS resolution at delivery (for shared deployments).",
+)
+webhook_allow_option = click.option(
+    "--webhook-allow",
+    multiple=True,
+    envvar=WEBHOOK_ALLOW_ENV,
+    metavar="CIDR",
+    help="With --webhook-destinations public: a network webhooks may reach all the same "
+    "(repeatable; the variable takes a list separated by spaces or commas).",
+)
+
+
+def _webhook_transport(destinations: str, allow: tuple[str, ...]) -> HttpTransport:
+    try:
+        return HttpTransport(policy=DestinationPolicy.parse(destinations, allow))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--webhook-allow") from None
+
+
 lease_option = click.option(
     "--job-lease",
     type=click.FloatRange(0.5, 3600),
@@ -113,6 +148,8 @@ lease_option = click.option(
     show_default=True,
     help="Run the UDP bridge: devices bound to a real UDP endpoint exchange real datagrams.",
 )
+@webhook_destinations_option
+@webhook_allow_option
 def serve(
     host: str,
     port: int,
@@ -125,19 +162,23 @@ def serve(
     job_lease: float,
     udp_port: int,
     udp: bool,
+    webhook_destinations: str,
+    webhook_allow: tuple[str, ...],
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
 
     from fleetsim.http.app import create_app
 
-    engine = prepare_database(database_url)
+    transport = _webhook_transport(webhook_destinations, webhook_allow)
+    engine = _prepare_node(database_url)
     runtime = build_runtime(
         engine,
         clock_mode=clock_mode,  # type: ignore[arg-type]
         clock_start=clock_start.replace(tzinfo=dt.UTC) if clock_start else None,
         seed=seed,
         public_url=public_url,
+        transport=transport,
         lease=dt.timedelta(seconds=job_lease),
     )
     bridge = _start_udp_bridge(runtime, udp_port) if udp else None
@@ -148,7 +189,9 @@ def serve(
         click.echo("Created an account for this database:")
     if startup is not None:
         click.echo(f"  Account SID: {startup.sid}")
-        click.echo(f"  Auth Token:  {startup.auth_token}")
+        # Shown once, when made here; a token from the environment is never printed.
+        shown = startup.auth_token if startup.created else "(from FLEETSIM_AUTH_TOKEN)"
+        click.echo(f"  Auth Token:  {shown}")
     else:
         click.echo("Accounts exist already; `fleetsim accounts create` makes another.")
     if operator_token is not None:
@@ -157,6 +200,9 @@ def serve(
     mode = "manual" if hasattr(runtime.clock, "set") else "real"
     click.echo(f"Clock: {mode}, now {runtime.clock.now():%Y-%m-%dT%H:%M:%SZ}")
     click.echo(f"Serving the Super SIM API at {base}/v1 (database: {_safe(database_url)})")
+    if webhook_destinations == "public":
+        allowed = ", ".join(str(n) for n in transport.policy.allowed) or "none"
+        click.echo(f"Webhooks go to public addresses only (also allowed: {allowed})")
     if bridge is not None:
         bridge_host, bridge_port = bridge.address
         click.echo(f"IP Commands over real UDP: the network is at {bridge_host}:{bridge_port}")
@@ -184,13 +230,22 @@ def _start_udp_bridge(runtime: Runtime, udp_port: int) -> UdpBridge:
 @database_option
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
 @lease_option
-def worker_command(database_url: str, concurrency: int, job_lease: float) -> None:
+@webhook_destinations_option
+@webhook_allow_option
+def worker_command(
+    database_url: str,
+    concurrency: int,
+    job_lease: float,
+    webhook_destinations: str,
+    webhook_allow: tuple[str, ...],
+) -> None:
     """Run a job worker alone (API nodes then run with --no-worker)."""
     import signal
     import threading
 
-    engine = prepare_database(database_url)
-    runtime = build_runtime(engine, lease=dt.timedelta(seconds=job_lease))
+    transport = _webhook_transport(webhook_destinations, webhook_allow)
+    engine = _prepare_node(database_url)
+    runtime = build_runtime(engine, transport=transport, lease=dt.timedelta(seconds=job_lease))
     worker = new_worker(runtime, concurrency=concurrency)
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -213,7 +268,7 @@ def _safe(url: str) -> str:
 @database_option
 def migrate(database_url: str) -> None:
     """Bring the database to the newest schema and exit."""
-    with _database(database_url):
+    with _user_errors(), _database(database_url):
         pass
     click.echo(f"Database is up to date: {_safe(database_url)}")
 
@@ -275,7 +330,7 @@ def accounts_create(friendly_name: str | None, parent: str | None, database_url:
         created = {
             "sid": account.sid,
             "friendly_name": account.friendly_name,
-            "auth_token": account.auth_token,
+            "auth_token": auth_token_of(session, account),
             "owner_account_sid": parent_account.sid if parent_account else account.sid,
             "status": account.status,
         }
@@ -382,8 +437,22 @@ def _print_json(value: dict[str, Any]) -> None:
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Show a TwilioError as a one-line message, not a traceback."""
+    """Show a TwilioError (or a missing secret key) as a one-line message, not a traceback."""
     try:
         yield
     except TwilioError as exc:
         raise click.ClickException(exc.message) from None
+    except SecretKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _prepare_node(database_url: str) -> Engine:
+    """The database of a server or worker node, once its secret key is known to be set
+    (a node that cannot open the auth tokens must not start)."""
+    with _user_errors():
+        probe = create_database_engine(database_url)
+        try:
+            token_box(probe)
+        finally:
+            probe.dispose()
+        return prepare_database(database_url)

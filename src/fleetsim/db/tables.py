@@ -74,7 +74,9 @@ class Account(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sid: Mapped[str] = mapped_column(String(34), unique=True)
     friendly_name: Mapped[str] = mapped_column(String(64))
-    auth_token: Mapped[str] = mapped_column(String(32))
+    # Sealed with the server's secret key (fleetsim.core.sealing); open it with
+    # fleetsim.resources.accounts.service.auth_token_of.
+    sealed_auth_token: Mapped[str] = mapped_column("auth_token", String(128))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
     date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)

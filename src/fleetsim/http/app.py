@@ -19,6 +19,7 @@ from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
+from fleetsim.resources.accounts.routes import ACCOUNT_ROUTES
 from fleetsim.resources.esim_profiles.routes import ROUTES as ESIM_PROFILE_ROUTES
 from fleetsim.resources.esim_profiles.smdp_routes import SMDP_ROUTES
 from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
@@ -90,6 +91,7 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
     app = Starlette(
         routes=[
             *API_ROUTES,
+            *ACCOUNT_ROUTES,
             *CONTROL_ROUTES,
             *PROVISIONING_ROUTES,
             *DEVICE_ROUTES,

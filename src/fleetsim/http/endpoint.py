@@ -94,10 +94,14 @@ Route = Callable[[Request], Awaitable[Response]]
 
 
 def endpoint(
-    operation_id: str | Operation, *, on_missing: Callable[[str], TwilioError] | None = None
+    operation_id: str | Operation,
+    *,
+    on_missing: Callable[[str], TwilioError] | None = None,
+    api_keys: bool = True,
 ) -> Callable[[Handler], Route]:
     """Make `handler` the implementation of the contract's `operation_id` (or of one of
-    fleetsim's own operations, given as an `Operation`)."""
+    fleetsim's own operations, given as an `Operation`); with `api_keys` False, API keys
+    are refused (403)."""
     op = operation(operation_id) if isinstance(operation_id, str) else operation_id
     write = op.method != "GET"
 
@@ -111,7 +115,7 @@ def endpoint(
 
             def work() -> Reply:
                 with unit_of_work(runtime.engine, write=write) as session:
-                    account = authenticate(session, username, password)
+                    account = authenticate(session, username, password, api_keys=api_keys)
                     params = parse_params(op, query, location="query")
                     params.update(parse_params(op, form, location="form", on_missing=on_missing))
                     call = Call(

@@ -44,6 +44,7 @@ __all__ = [
     "attach",
     "awaiting_attach",
     "detach",
+    "detach_all",
     "device_of",
     "effective_status",
     "list_messages",
@@ -220,6 +221,27 @@ def detach(
 ) -> tuple[Sim, Device]:
     """Detach the device (ending its data session); detaching a detached device is a no-op."""
     sim, device = device_of(session, account, sim_ref)
+    _detach(session, sim, device, now=now, sids=sids)
+    session.flush()
+    return sim, device
+
+
+def detach_all(session: Session, account_id: int, *, now: dt.datetime, sids: SidFactory) -> None:
+    """Detach every attached device of the account's Sims (it was suspended or closed)."""
+    rows = session.execute(
+        select(Sim, Device)
+        .join(Device, Device.sim_id == Sim.id)
+        .where(Sim.account_id == account_id, Device.state == "attached")
+        .order_by(Sim.id)
+    ).all()
+    for sim, device in rows:
+        _detach(session, sim, device, now=now, sids=sids)
+    session.flush()
+
+
+def _detach(
+    session: Session, sim: Sim, device: Device, *, now: dt.datetime, sids: SidFactory
+) -> None:
     if device.state == "attached":
         _end_session(session, sim, device, now=now, sids=sids)
     device.state = "detached"
@@ -228,8 +250,6 @@ def detach(
     device.attached_at = None
     device.data_session_sid = None
     device.session_started_at = None
-    session.flush()
-    return sim, device
 
 
 def receive_message(

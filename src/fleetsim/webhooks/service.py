@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from fleetsim.core.errors import NotFound
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.secret_key import token_box
 from fleetsim.db.tables import Account, Webhook, WebhookAttempt
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete, reschedule, schedule
@@ -135,11 +136,15 @@ def deliver_webhook(context: JobContext, job: ClaimedJob) -> None:
     webhook_id = int(str(job.payload["webhook_id"]))
     with unit_of_work(context.engine, write=False) as session:
         row = session.execute(
-            select(Webhook, Account.auth_token)
+            select(Webhook, Account)
             .join(Account, Account.id == Webhook.account_id)
             .where(Webhook.id == webhook_id)
         ).one_or_none()
-        request = None if row is None or row[0].state != "pending" else build_request(*row)
+        request = None
+        if row is not None and row[0].state == "pending":
+            pending, owner = row
+            auth_token = token_box(session).open(owner.sealed_auth_token, account_sid=owner.sid)
+            request = build_request(pending, auth_token)
     attempted_at = context.clock.now()
     result = (
         context.transport.send(request.method, request.url, request.headers, request.body)

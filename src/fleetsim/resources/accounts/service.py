@@ -1,41 +1,61 @@
-"""Accounts, subaccounts and API keys, and who a request acts for.
+"""Accounts and subaccounts, and who a request acts for.
 
-Deviation: Twilio lets parent credentials reach subaccount resources in some APIs; Super
+An account reaches itself and its subaccounts (the Accounts API); a subaccount reaches
+only itself, never its parent or its siblings (404, as for anything that is not yours).
+A `suspended` or `closed` account cannot authenticate (401, 20003), and its Sims stop
+passing traffic: suspending or closing detaches their devices, which cannot attach again
+because the device API authenticates as the account. `closed` is final.
+
+Auth tokens are kept sealed with the server's secret key (`fleetsim.db.secret_key`);
+`auth_token_of` opens one. Every comparison of a secret runs in constant time.
+
+Deviations: Twilio lets parent credentials reach subaccount resources in some APIs; Super
 SIM resources here are visible only to the account that owns them (behaviour reference
-§1.3), and API keys act for the account that owns them.
+§1.3), and API keys act for the account that owns them. Only a parent changes a
+subaccount's Status (an account cannot suspend or close itself through the API), and a
+subaccount cannot create subaccounts (403, 20403), so accounts nest one level deep.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import logging
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock
-from fleetsim.core.credentials import hash_secret, new_salt, new_token, same_secret
-from fleetsim.core.errors import AuthenticationFailed, InvalidParameter, NotFound
+from fleetsim.core.credentials import hash_secret, new_token, same_secret
+from fleetsim.core.errors import AuthenticationFailed, Forbidden, InvalidParameter, NotFound
+from fleetsim.core.paging import PageRequest
+from fleetsim.core.sealing import SecretKeyError
 from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.secret_key import token_box
 from fleetsim.db.tables import Account, ApiKey
+from fleetsim.network.devices import detach_all
 
 __all__ = [
-    "NewApiKey",
+    "ACCOUNTS_PATH",
+    "STATUSES",
+    "auth_token_of",
     "authenticate",
     "create_account",
-    "create_api_key",
+    "create_subaccount",
     "ensure_account",
     "fetch_account",
+    "list_accounts",
+    "reachable_account",
+    "update_account",
 ]
 
+log = logging.getLogger("fleetsim.accounts")
+
+ACCOUNTS_PATH = "/2010-04-01/Accounts"
+STATUSES = ("active", "suspended", "closed")
+# Compared against when the account or key is unknown, so timing tells nothing.
+_DUMMY_TOKEN = "0" * 32
 _DUMMY_HASH = hash_secret("0" * 32, "0" * 32)
-
-
-@dataclass(frozen=True)
-class NewApiKey:
-    """An API key as created: the only moment its secret is known."""
-
-    key: ApiKey
-    secret: str
 
 
 def create_account(
@@ -46,13 +66,14 @@ def create_account(
     clock: Clock,
     sids: SidFactory,
 ) -> Account:
-    """Create an account (a subaccount when `parent` is given) with a fresh auth token."""
+    """Create an account (a subaccount when `parent` is given) with a fresh auth token
+    (read it once with `auth_token_of`)."""
     now = clock.now()
     sid = sids.new(Prefix.ACCOUNT)
     account = Account(
         sid=sid,
         friendly_name=friendly_name or f"fleetsim account {sid[-6:]}",
-        auth_token=new_token(),
+        sealed_auth_token=token_box(session).seal(new_token(), account_sid=sid),
         parent_id=parent.id if parent else None,
         status="active",
         date_created=now,
@@ -63,6 +84,10 @@ def create_account(
     return account
 
 
+def auth_token_of(session: Session, account: Account) -> str:
+    return token_box(session).open(account.sealed_auth_token, account_sid=account.sid)
+
+
 def ensure_account(session: Session, *, sid: str, auth_token: str, clock: Clock) -> Account:
     """Make sure the account `sid` exists with `auth_token`; the same result on every call."""
     if not is_sid(sid, Prefix.ACCOUNT):
@@ -71,18 +96,22 @@ def ensure_account(session: Session, *, sid: str, auth_token: str, clock: Clock)
         raise InvalidParameter("AuthToken", "must be 32 letters or digits")
     account = session.execute(select(Account).where(Account.sid == sid)).scalar_one_or_none()
     now = clock.now()
+    box = token_box(session)
     if account is None:
         account = Account(
             sid=sid,
             friendly_name="fleetsim account",
-            auth_token=auth_token,
+            sealed_auth_token=box.seal(auth_token, account_sid=sid),
             status="active",
             date_created=now,
             date_updated=now,
         )
         session.add(account)
-    elif account.auth_token != auth_token or account.status != "active":
-        account.auth_token = auth_token
+    elif (
+        not same_secret(box.open(account.sealed_auth_token, account_sid=sid), auth_token)
+        or account.status != "active"
+    ):
+        account.sealed_auth_token = box.seal(auth_token, account_sid=sid)
         account.status = "active"
         account.date_updated = now
     session.flush()
@@ -96,42 +125,30 @@ def fetch_account(session: Session, sid: str) -> Account:
     return account
 
 
-def create_api_key(
-    session: Session,
-    account: Account,
-    *,
-    friendly_name: str | None,
-    clock: Clock,
-    sids: SidFactory,
-) -> NewApiKey:
-    """Create an API key acting for `account`; only a salted hash of the secret is kept."""
-    now = clock.now()
-    secret = new_token()
-    salt = new_salt()
-    key = ApiKey(
-        sid=sids.new(Prefix.API_KEY),
-        account_id=account.id,
-        friendly_name=friendly_name,
-        secret_salt=salt,
-        secret_hash=hash_secret(secret, salt),
-        date_created=now,
-        date_updated=now,
-    )
-    session.add(key)
-    session.flush()
-    return NewApiKey(key=key, secret=secret)
-
-
-def authenticate(session: Session, username: str, password: str) -> Account:
-    """The active account these Basic credentials act for; 20003 otherwise."""
+def authenticate(
+    session: Session, username: str, password: str, *, api_keys: bool = True
+) -> Account:
+    """The active account these Basic credentials act for; 20003 otherwise. With
+    `api_keys` False, a valid API key is refused with 403 (the Accounts API)."""
     if username.startswith(Prefix.API_KEY.value):
-        return _authenticate_key(session, username, password)
-    account = session.execute(select(Account).where(Account.sid == username)).scalar_one_or_none()
-    expected = account.auth_token if account is not None else "0" * 32
+        account = _authenticate_key(session, username, password)
+        if not api_keys:
+            raise Forbidden("API keys cannot manage accounts or keys: use the account's auth token")
+        return account
+    found = session.execute(select(Account).where(Account.sid == username)).scalar_one_or_none()
+    expected, usable = _DUMMY_TOKEN, False
+    if found is not None:
+        try:
+            expected = token_box(session).open(found.sealed_auth_token, account_sid=found.sid)
+            usable = True
+        except SecretKeyError as exc:  # this node has another key: a 401, and why in the log
+            log.error("%s", exc)
     # Compare even when the account is unknown, so timing does not tell which part was wrong.
-    if not same_secret(password, expected) or account is None or account.status != "active":
+    if not same_secret(password, expected) or not usable or found is None:
         raise AuthenticationFailed()
-    return account
+    if found.status != "active":
+        raise AuthenticationFailed()
+    return found
 
 
 def _authenticate_key(session: Session, username: str, password: str) -> Account:
@@ -149,3 +166,92 @@ def _authenticate_key(session: Session, username: str, password: str) -> Account
     if account.status != "active":
         raise AuthenticationFailed()
     return account
+
+
+# --- the Accounts API -------------------------------------------------------------------
+
+
+def account_path(sid: str) -> str:
+    return f"{ACCOUNTS_PATH}/{sid}.json"
+
+
+def reachable_account(
+    session: Session, account: Account, sid: str, *, path: str | None = None
+) -> Account:
+    """`sid` when it is `account` itself or one of its subaccounts; 404 (naming `path`,
+    the resource asked for) otherwise."""
+    if sid == account.sid:
+        return account
+    found = None
+    if is_sid(sid, Prefix.ACCOUNT):
+        found = session.execute(
+            select(Account).where(Account.sid == sid, Account.parent_id == account.id)
+        ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(path or account_path(sid))
+    return found
+
+
+def create_subaccount(
+    session: Session,
+    account: Account,
+    *,
+    friendly_name: str | None,
+    clock: Clock,
+    sids: SidFactory,
+) -> Account:
+    if account.parent_id is not None:
+        raise Forbidden("A subaccount cannot create subaccounts")
+    now = clock.now()
+    return create_account(
+        session,
+        friendly_name=friendly_name or f"SubAccount Created at {now:%Y-%m-%d %I:%M %p}",
+        parent=account,
+        clock=clock,
+        sids=sids,
+    )
+
+
+def list_accounts(
+    session: Session,
+    account: Account,
+    *,
+    friendly_name: str | None,
+    status: str | None,
+    page: PageRequest,
+) -> Page[Account]:
+    """The account itself and its subaccounts, oldest first."""
+    query = select(Account).where(or_(Account.id == account.id, Account.parent_id == account.id))
+    if friendly_name is not None:
+        query = query.where(Account.friendly_name == friendly_name)
+    if status is not None:
+        query = query.where(Account.status == status)
+    return fetch_page(session, query, Account.id, page)
+
+
+def update_account(
+    session: Session,
+    account: Account,
+    sid: str,
+    *,
+    friendly_name: str | None,
+    status: str | None,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> Account:
+    target = reachable_account(session, account, sid)
+    if status is not None and status != target.status:
+        if target.parent_id != account.id:
+            raise InvalidParameter("Status", "an account's status is changed by its parent account")
+        if target.status == "closed":
+            raise InvalidParameter("Status", "a closed account cannot be reopened")
+        target.status = status
+        if status != "active":
+            detach_all(session, target.id, now=now, sids=sids)
+    if friendly_name is not None:
+        if len(friendly_name) > 64:
+            raise InvalidParameter("FriendlyName", "must be at most 64 characters")
+        target.friendly_name = friendly_name
+    target.date_updated = now
+    session.flush()
+    return target

@@ -1,0 +1,300 @@
+"""The auth matrix: every route of the app x every kind of caller -> the expected status,
+and never another account's data in a body.
+
+The routes come from the app's own route table, and each must have an entry in `ROUTES`
+below: a route added without one fails `test_every_route_has_an_expected_outcome`.
+Account A (the `api` fixture's) owns a Network Access Profile, a Fleet, an attached Sim,
+an SMS and an IP Command and API keys; every `{Sid}` in a path names one of them. B is
+another account, S a subaccount of A; both own objects too. The callers:
+
+    no credentials, a wrong token, a malformed Authorization header, a revoked API key
+        -> 401 (20003) everywhere (the control API included)
+    B's valid credentials, S's valid credentials
+        -> 404 (20404 or the resource's own code) on A's objects; on collections, their
+           own data (201 for creates)
+    A's API key
+        -> what A gets, except in the Accounts API, closed to keys (403)
+
+The control API answers 401 to every one of them (it takes the operator's credential
+only), and /health 200. The number of cases is printed (`-s`) and asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from starlette.routing import Route
+
+from tests.api.conftest import Api, Credentials
+from tests.api.network_fixtures import attach, connectable_sim
+
+COLUMNS = (
+    "no credentials",
+    "wrong token",
+    "malformed header",
+    "revoked API key",
+    "another account",
+    "subaccount",
+    "API key",
+)
+UNAUTHENTICATED = COLUMNS[:4]
+OUTSIDERS = ("another account", "subaccount")
+
+
+@dataclass
+class World:
+    """Who is who, and what A owns (names used in the paths below)."""
+
+    a: Credentials
+    b: Credentials
+    sub: Credentials
+    key: Credentials
+    revoked: Credentials
+    names: dict[str, str]
+    cards: list[tuple[str, str]]
+    # Strings that must never reach a caller who is not A (A's SIDs, ICCID, secrets) ...
+    a_only: set[str] = field(default_factory=set)
+    # ... and that A's own callers must never see (B's and S's).
+    others_only: set[str] = field(default_factory=set)
+
+
+Body = Callable[[World], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    path: str  # `{name}`s filled from World.names
+    ok: int  # what A's API key gets
+    body: Body | None = None
+    owned: bool = True  # the path names A's objects: outsiders get 404
+    outsider: int | None = None  # what outsiders get instead (collections, creates)
+    sub: int | None = None  # what the subaccount gets, when unlike another account
+    area: str = "api"  # api | accounts (no API keys) | control | public
+
+
+def sim_body(world: World) -> dict[str, str]:
+    iccid, code = world.cards.pop()
+    return {"Iccid": iccid, "RegistrationCode": code}
+
+
+def fixed(**values: str) -> Body:
+    return lambda world: {k: v.format(**world.names) for k, v in values.items()}
+
+
+ACCOUNT = "/2010-04-01/Accounts"
+NAP = "/v1/NetworkAccessProfiles"
+
+ROUTES: dict[str, Spec] = {
+    # Networks are a shared catalogue.
+    "ListNetwork": Spec("/v1/Networks", 200, owned=False),
+    "FetchNetwork": Spec("/v1/Networks/{net}", 200, owned=False),
+    "ListNetworkAccessProfile": Spec(NAP, 200, owned=False),
+    "CreateNetworkAccessProfile": Spec(NAP, 201, fixed(), owned=False),
+    "FetchNetworkAccessProfile": Spec(NAP + "/{nap}", 200),
+    "UpdateNetworkAccessProfile": Spec(NAP + "/{nap}", 200, fixed()),
+    "ListNetworkAccessProfileNetwork": Spec(NAP + "/{nap}/Networks", 200),
+    "CreateNetworkAccessProfileNetwork": Spec(
+        NAP + "/{nap}/Networks", 201, fixed(Network="{spare_net}")
+    ),
+    "FetchNetworkAccessProfileNetwork": Spec(NAP + "/{nap}/Networks/{net}", 200),
+    "DeleteNetworkAccessProfileNetwork": Spec(NAP + "/{nap}/Networks/{net}", 204),
+    "ListFleet": Spec("/v1/Fleets", 200, owned=False),
+    # Naming A's profile: outsiders are told (20001) there is none such in their account.
+    "CreateFleet": Spec("/v1/Fleets", 201, fixed(NetworkAccessProfile="{nap}"), outsider=400),
+    "FetchFleet": Spec("/v1/Fleets/{fleet}", 200),
+    "UpdateFleet": Spec("/v1/Fleets/{fleet}", 200, fixed(DataLimit="1000")),
+    "ListSim": Spec("/v1/Sims", 200, owned=False),
+    "CreateSim": Spec("/v1/Sims", 201, sim_body, owned=False),
+    "FetchSim": Spec("/v1/Sims/{sim}", 200),
+    "UpdateSim": Spec("/v1/Sims/{sim}", 200, fixed(UniqueName="renamed")),
+    "ListBillingPeriod": Spec("/v1/Sims/{sim}/BillingPeriods", 200),
+    "ListSimIpAddress": Spec("/v1/Sims/{sim}/IpAddresses", 200),
+    "ListSmsCommand": Spec("/v1/SmsCommands", 200, owned=False),
+    "CreateSmsCommand": Spec(
+        "/v1/SmsCommands", 201, fixed(Sim="{sim}", Payload="hi"), outsider=404
+    ),
+    "FetchSmsCommand": Spec("/v1/SmsCommands/{sms}", 200),
+    "ListIpCommand": Spec("/v1/IpCommands", 200, owned=False),
+    "CreateIpCommand": Spec(
+        "/v1/IpCommands", 201, fixed(Sim="{sim}", Payload="hi", DevicePort="5000"), outsider=404
+    ),
+    "FetchIpCommand": Spec("/v1/IpCommands/{ip}", 200),
+    "ListUsageRecord": Spec("/v1/UsageRecords", 200, owned=False),
+    # The Accounts API: a subaccount may not create subaccounts; B makes its own.
+    "CreateAccount": Spec(ACCOUNT + ".json", 201, fixed(), False, 201, 403, "accounts"),
+    "ListAccount": Spec(ACCOUNT + ".json", 200, owned=False, area="accounts"),
+    "FetchAccount": Spec(ACCOUNT + "/{a}.json", 200, area="accounts"),
+    "UpdateAccount": Spec(ACCOUNT + "/{a}.json", 200, fixed(FriendlyName="x"), area="accounts"),
+    "CreateNewKey": Spec(ACCOUNT + "/{a}/Keys.json", 201, fixed(), area="accounts"),
+    "ListKey": Spec(ACCOUNT + "/{a}/Keys.json", 200, area="accounts"),
+    "FetchKey": Spec(ACCOUNT + "/{a}/Keys/{target_key}.json", 200, area="accounts"),
+    "UpdateKey": Spec(
+        ACCOUNT + "/{a}/Keys/{target_key}.json", 200, fixed(FriendlyName="x"), area="accounts"
+    ),
+    "DeleteKey": Spec(ACCOUNT + "/{a}/Keys/{target_key}.json", 204, area="accounts"),
+    # The device API acts for the Sim's account.
+    "FetchDevice": Spec("/devices/{sim}", 200),
+    "AttachDevice": Spec("/devices/{sim}/attach", 200, fixed(Network="{spare_net}")),
+    "ListDeviceMessages": Spec("/devices/{sim}/inbox", 200),
+    "ListConnectionEvents": Spec("/devices/{sim}/events", 200),
+    "UseDeviceData": Spec("/devices/{sim}/data", 200, fixed(Upload="100")),
+    "SendDeviceSms": Spec("/devices/{sim}/sms", 201, fixed(To="000", Body="hello")),
+    "SendDeviceDatagram": Spec("/devices/{sim}/udp", 201, fixed(SourcePort="7", Text="hi")),
+    "BindDeviceUdp": Spec("/devices/{sim}/udp-binding", 200, fixed(Port="9")),
+    "UnbindDeviceUdp": Spec("/devices/{sim}/udp-binding", 200),
+    "DetachDevice": Spec("/devices/{sim}/detach", 200, fixed()),
+    # The control API takes the operator's credential only.
+    "control:clock": Spec("/control/clock", 401, area="control"),
+    "control:advance": Spec("/control/clock/advance", 401, fixed(Seconds="1"), area="control"),
+    "control:reset": Spec("/control/reset", 401, fixed(), area="control"),
+    "control:seed": Spec("/control/sids/seed", 401, fixed(Seed="1"), area="control"),
+    "control:policies": Spec("/control/policies", 401, area="control"),
+    "control:policy": Spec(
+        "/control/policies/sim_update", 401, fixed(Policy="manual"), area="control"
+    ),
+    "control:progress": Spec(
+        "/control/lifecycles/sim_update/{sim}/progress", 401, fixed(), area="control"
+    ),
+    "control:jobs": Spec("/control/jobs", 401, area="control"),
+    "control:webhooks": Spec("/control/webhooks", 401, area="control"),
+    "control:webhook": Spec("/control/webhooks/1", 401, area="control"),
+    "control:redeliver": Spec("/control/webhooks/1/redeliver", 401, fixed(), area="control"),
+    "control:event-sink": Spec(
+        "/control/accounts/{a}/event-sink", 401, fixed(Url="http://x.test/"), area="control"
+    ),
+    "health": Spec("/health", 200, owned=False, area="public"),
+}
+
+
+def route_methods(api: Api) -> list[tuple[str, str]]:
+    """(name, method) of every route of the app, in the order of `ROUTES` (so the device
+    detaches last); routes missing from it last of all."""
+    found = []
+    for route in api.client.app.routes:  # type: ignore[attr-defined]
+        assert isinstance(route, Route)
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            found.append((route.name, method))
+    order = list(ROUTES)
+    return sorted(found, key=lambda r: order.index(r[0]) if r[0] in order else len(order))
+
+
+def test_every_route_has_an_expected_outcome(api: Api) -> None:
+    names = {name for name, _ in route_methods(api)}
+    assert names - set(ROUTES) == set(), "routes without an entry in the auth matrix"
+    assert set(ROUTES) - names == set(), "entries for routes that no longer exist"
+
+
+def expected(spec: Spec, column: str) -> int:
+    if spec.area == "public":
+        return 200
+    if spec.area == "control" or column in UNAUTHENTICATED:
+        return 401
+    if column == "API key":
+        return 403 if spec.area == "accounts" else spec.ok
+    if column == "subaccount" and spec.sub is not None:
+        return spec.sub
+    if spec.outsider is not None:
+        return spec.outsider
+    return 404 if spec.owned else spec.ok
+
+
+def seed(api: Api) -> World:
+    """A's objects (and B's and S's, so their lists are not empty)."""
+    sim = connectable_sim(api, networks=2)
+    attach(api, sim.sid, sim.network_sids[0])
+    sms = api.post("/v1/SmsCommands", {"Sim": sim.sid, "Payload": "seed"}).json()
+    ip = api.post("/v1/IpCommands", {"Sim": sim.sid, "Payload": "x", "DevicePort": "1"}).json()
+    # The Sim's profile keeps one network for Create...Network to add again.
+    removed = api.delete(f"{NAP}/{sim.profile_sid}/Networks/{sim.network_sids[1]}")
+    assert removed.status_code == 204, removed.text
+    key, target, revoked = api.new_api_key(), api.new_api_key(), api.new_api_key()
+    gone = api.delete(f"{ACCOUNT}/{api.creds.account_sid}/Keys/{revoked.username}.json")
+    assert gone.status_code == 204, gone.text
+    sub_body = api.post(ACCOUNT + ".json", {"FriendlyName": "sub"}).json()
+    sub = Credentials(sub_body["sid"], sub_body["auth_token"], sub_body["sid"])
+    b = api.new_account()
+    others: set[str] = {b.account_sid, b.password, sub.password}
+    for owner in (b, sub):
+        made = api.post(NAP, {"UniqueName": "theirs"}, as_=owner).json()
+        others.add(made["sid"])
+    cards = [(c.iccid, c.registration_code) for c in api.cards(8)]
+    names = {
+        "a": api.creds.account_sid,
+        "nap": sim.profile_sid,
+        "net": sim.network_sids[0],
+        "spare_net": sim.network_sids[1],
+        "fleet": sim.fleet_sid,
+        "sim": sim.sid,
+        "sms": sms["sid"],
+        "ip": ip["sid"],
+        "target_key": target.username,
+    }
+    a_only = {api.creds.password, key.password, target.password, sim.iccid, sms["sid"]}
+    a_only |= {ip["sid"], sim.sid, sim.fleet_sid, sim.profile_sid, target.username}
+    a_only |= {key.username, revoked.username}
+    return World(api.creds, b, sub, key, revoked, names, cards, a_only, others)
+
+
+def call(api: Api, world: World, column: str, method: str, path: str, data: Any) -> Any:
+    auth: Any = None
+    headers = {}
+    if column == "wrong token":
+        auth = (world.a.username, "f" * 32)
+    elif column == "malformed header":
+        headers = {"Authorization": "Basic not*base64"}
+    elif column != "no credentials":
+        creds = {
+            "revoked API key": world.revoked,
+            "another account": world.b,
+            "subaccount": world.sub,
+            "API key": world.key,
+        }[column]
+        auth = (creds.username, creds.password)
+    return api.request(method, path, data=data, auth=auth, headers=headers)
+
+
+def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    world = seed(api)
+    routes = route_methods(api)
+    failures: list[str] = []
+    cases = 0
+    for column in COLUMNS:  # A's API key last: its writes change A's objects
+        for name, method in routes:
+            spec = ROUTES[name]
+            path = spec.path.format(**world.names)
+            data = spec.body(world) if spec.body else None
+            response = call(api, world, column, method, path, data)
+            cases += 1
+            want = expected(spec, column)
+            where = f"{column}: {method} {path} {data or ''}"
+            if response.status_code != want:
+                got = f"{response.status_code} {response.text[:200]}"
+                failures.append(f"{where} -> {got}, expected {want}")
+                continue
+            if want >= 400:
+                body = response.json()
+                if body.get("status") != want or not isinstance(body.get("code"), int):
+                    failures.append(f"{where}: not a Twilio error body: {body}")
+                if want == 401 and body["code"] != 20003:
+                    failures.append(f"{where}: code {body['code']}, expected 20003")
+            # Nobody sees another's data; what the caller sent may be echoed (a 404 names
+            # the path it was asked for).
+            sent = path + json.dumps(data or {})
+            secret = world.others_only if column == "API key" else set(world.a_only)
+            if column == "subaccount":
+                secret = secret - {world.a.account_sid}  # its owner_account_sid
+            leaked = sorted(s for s in secret if s in response.text and s not in sent)
+            if leaked:
+                failures.append(f"{where}: leaked {leaked}: {response.text[:300]}")
+    print(f"\nauth matrix: {len(routes)} operations x {len(COLUMNS)} callers = {cases} cases")
+    assert cases == len(routes) * len(COLUMNS)
+    assert failures == [], "\n".join(failures)
+    secrets = [world.a.password, world.b.password, world.sub.password, world.key.password]
+    secrets.append(world.revoked.password)
+    assert [s for s in secrets if s in caplog.text] == [], "secrets in the log"
