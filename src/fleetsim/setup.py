@@ -21,6 +21,7 @@ from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
 from fleetsim.resources.accounts.service import create_account, ensure_account
+from fleetsim.resources.bulk_operations.service import JOB_HANDLERS as BULK_JOBS
 from fleetsim.resources.ip_commands.delivery import JOB_HANDLERS as IP_COMMAND_JOBS
 from fleetsim.resources.networks.catalogue import sync_catalogue
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, complete_update
@@ -67,6 +68,7 @@ def job_handlers() -> dict[str, JobHandler]:
         sms_commands.DELIVER: sms_commands.deliver_sms_command,
         **IP_COMMAND_JOBS,
         **USAGE_JOBS,
+        **BULK_JOBS,
     }
 
 

@@ -30,8 +30,10 @@ __all__ = [
     "ApiKey",
     "Base",
     "BillingPeriod",
+    "BulkOperation",
     "ClockState",
     "ConnectionEvent",
+    "ConsoleSecret",
     "Device",
     "DeviceMessage",
     "EventSink",
@@ -466,4 +468,33 @@ class EventSink(Base):
 
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     url: Mapped[str] = mapped_column(String(2048))
+    date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class BulkOperation(Base):
+    """A console action on many Sims at once, carried out by jobs; counts show progress."""
+
+    __tablename__ = "bulk_operations"
+    __table_args__ = (Index(None, "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    fleet_sid: Mapped[str | None] = mapped_column(String(34))
+    total: Mapped[int] = mapped_column(Integer)
+    succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # The first errors, one per line ("HS...: message"), for the progress page.
+    errors: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsoleSecret(Base):
+    """The key that signs console sessions, made once and shared by every node."""
+
+    __tablename__ = "console_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
     date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)

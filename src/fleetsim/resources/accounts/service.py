@@ -25,6 +25,7 @@ __all__ = [
     "create_api_key",
     "ensure_account",
     "fetch_account",
+    "list_accounts",
 ]
 
 _DUMMY_HASH = hash_secret("0" * 32, "0" * 32)
@@ -149,3 +150,9 @@ def _authenticate_key(session: Session, username: str, password: str) -> Account
     if account.status != "active":
         raise AuthenticationFailed()
     return account
+
+
+def list_accounts(session: Session, *, limit: int = 500) -> list[Account]:
+    """Active accounts, oldest first: those the operator's console can switch between."""
+    query = select(Account).where(Account.status == "active").order_by(Account.id).limit(limit)
+    return list(session.execute(query).scalars())
