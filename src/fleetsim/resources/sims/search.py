@@ -65,7 +65,7 @@ def count_sims_by_status(session: Session, account: Account) -> dict[str, int]:
         .group_by(Sim.status)
         .order_by(Sim.status)
     )
-    return dict(rows.tuples().all())
+    return {str(status): int(count) for status, count in rows}
 
 
 def status_history(session: Session, sim: Sim, *, limit: int = 50) -> list[SimStatusEvent]:
