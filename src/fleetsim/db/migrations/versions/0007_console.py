@@ -1,4 +1,4 @@
-"""the web console: bulk operations and the session-signing secret
+"""the web console: bulk operations, the session-signing secret, the ICCID search index
 
 Revision ID: 0007
 Revises: 0003
@@ -40,6 +40,10 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_bulk_operations_account_id_id"), ["account_id", "id"], unique=False
         )
+    with op.batch_alter_table("sims", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sims_account_id_iccid"), ["account_id", "iccid"], unique=False
+        )
     op.create_table(
         "console_secrets",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -51,6 +55,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("console_secrets")
+    with op.batch_alter_table("sims", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sims_account_id_iccid"))
     with op.batch_alter_table("bulk_operations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bulk_operations_account_id_id"))
     op.drop_table("bulk_operations")
