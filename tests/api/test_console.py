@@ -17,6 +17,7 @@ from fleetsim.console.session import COOKIE
 from fleetsim.control.operator import OPERATOR
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
+from fleetsim.resources.sims import search
 from tests.api.conftest import OPERATOR_TOKEN, Api, Credentials
 from tests.api.sim_helpers import fetch, new_fleet, register, register_many
 
@@ -302,3 +303,25 @@ def test_static_files_are_served_without_a_session(api: Api, path: str) -> None:
     response = api.client.get(path)
     assert response.status_code == 200
     assert len(response.text) > 200
+
+
+def test_a_broad_search_walks_the_list_and_finds_the_same_sims(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered = register_many(api, 6)
+    for index, sim in enumerate(registered):
+        api.post(f"/v1/Sims/{sim['sid']}", data={"UniqueName": f"{'ab'[index % 2]}-{index}"})
+    console = _as(api, api.creds)
+
+    def shown(q: str) -> list[str]:
+        page = console.get("/console/sims", q=q)
+        return re.findall(r'name="sim" value="(HS[0-9a-f]{32})"', page.text)
+
+    newest_first = [s["sid"] for s in reversed(registered)]
+    narrow = {q: shown(q) for q in ("a-", "b-", registered[0]["iccid"][:6])}
+    assert narrow["a-"] == newest_first[1::2]
+    assert narrow["b-"] == newest_first[0::2]
+    assert narrow[registered[0]["iccid"][:6]] == newest_first  # the cards share a prefix
+    # Past the threshold of matches the query walks the list in id order instead.
+    monkeypatch.setattr(search, "_MANY", 2)
+    assert {q: shown(q) for q in narrow} == narrow
