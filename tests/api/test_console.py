@@ -325,3 +325,11 @@ def test_a_broad_search_walks_the_list_and_finds_the_same_sims(
     # Past the threshold of matches the query walks the list in id order instead.
     monkeypatch.setattr(search, "_MANY", 2)
     assert {q: shown(q) for q in narrow} == narrow
+
+
+def test_a_reset_that_keeps_accounts_keeps_their_console_sessions(api: Api) -> None:
+    console = _as(api, api.creds)
+    assert api.control("POST", "/control/reset", {"Accounts": "keep"}).status_code == 200
+    assert console.get("/console/sims").status_code == 200
+    assert api.control("POST", "/control/reset", {"Accounts": "delete"}).status_code == 200
+    assert console.get("/console/sims").status_code == 303
