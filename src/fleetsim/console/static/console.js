@@ -8,6 +8,8 @@ document.querySelectorAll("[data-poll]").forEach((element) => {
     if (element.querySelector("[data-finished]")) return;
     try {
       const response = await fetch(element.dataset.poll, { credentials: "same-origin" });
+      // Redirected: signed out (the sign-in page is not a fragment); stop here.
+      if (response.redirected) return;
       if (response.ok) element.innerHTML = await response.text();
     } catch (error) {
       // The server restarting: try again on the next tick.
