@@ -35,8 +35,10 @@ def _required() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("FLEETSIM_REQUIRE_POSTGRES"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One browser per module: Playwright's sync API holds an event loop on this thread
+    while it runs, which later tests on the same worker must not inherit."""
     if not CHROMIUM.exists():
         if _required():
             pytest.fail(
