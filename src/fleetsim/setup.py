@@ -21,6 +21,7 @@ from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
 from fleetsim.resources.accounts.service import auth_token_of, create_account, ensure_account
+from fleetsim.resources.bulk_operations.service import JOB_HANDLERS as BULK_JOBS
 from fleetsim.resources.esim_profiles.lifecycle import JOB_HANDLERS as ESIM_PROFILE_JOBS
 from fleetsim.resources.ip_commands.delivery import JOB_HANDLERS as IP_COMMAND_JOBS
 from fleetsim.resources.networks.catalogue import sync_catalogue
@@ -71,6 +72,7 @@ def job_handlers() -> dict[str, JobHandler]:
         **USAGE_JOBS,
         **ESIM_PROFILE_JOBS,
         **SETTINGS_UPDATE_JOBS,
+        **BULK_JOBS,
     }
 
 

@@ -10,6 +10,7 @@ from fleetsim.db.tables import (
     ApiKey,
     Base,
     ClockState,
+    ConsoleSecret,
     Job,
     Network,
     NetworkIdentifier,
@@ -19,12 +20,14 @@ from fleetsim.engine.policies import reset_policies
 
 __all__ = ["job_counts", "reset_state"]
 
-# What a reset never removes: the network catalogue, the clock and the operator.
+# What a reset never removes: the network catalogue, the clock, the operator and the
+# console's signing secret (console sessions of kept accounts stay valid).
 _KEPT = {
     Network.__table__,
     NetworkIdentifier.__table__,
     ClockState.__table__,
     OperatorCredential.__table__,
+    ConsoleSecret.__table__,
 }
 _ACCOUNTS = {Account.__table__, ApiKey.__table__}
 

@@ -30,8 +30,10 @@ __all__ = [
     "ApiKey",
     "Base",
     "BillingPeriod",
+    "BulkOperation",
     "ClockState",
     "ConnectionEvent",
+    "ConsoleSecret",
     "Device",
     "DeviceMessage",
     "ESimProfile",
@@ -189,6 +191,8 @@ class Sim(Base):
         Index(None, "account_id", "id"),
         Index(None, "account_id", "status", "id"),
         Index(None, "account_id", "fleet_id", "id"),
+        # The console's ICCID search (migration 0007).
+        Index(None, "account_id", "iccid"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -538,3 +542,32 @@ class SettingsUpdate(Base):
     date_completed: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     date_updated: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class BulkOperation(Base):
+    """A console action on many Sims at once, carried out by jobs; counts show progress."""
+
+    __tablename__ = "bulk_operations"
+    __table_args__ = (Index(None, "account_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    fleet_sid: Mapped[str | None] = mapped_column(String(34))
+    total: Mapped[int] = mapped_column(Integer)
+    succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    # The first errors, one per line ("HS...: message"), for the progress page.
+    errors: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsoleSecret(Base):
+    """The key that signs console sessions, made once and shared by every node."""
+
+    __tablename__ = "console_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    secret: Mapped[str] = mapped_column(String(64))
+    date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fleetsim.console.routes import CONSOLE_ROUTES
 from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
@@ -100,6 +101,7 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
             *IP_COMMAND_DEVICE_ROUTES,
             *SMDP_ROUTES,
             Route("/health", health, methods=["GET"], name="health"),
+            *CONSOLE_ROUTES,
         ],
         lifespan=lifespan,
         exception_handlers={

@@ -35,6 +35,7 @@ __all__ = [
     "deliver_webhook",
     "enqueue_webhook",
     "fetch_webhook",
+    "find_account_webhook",
     "list_attempts",
     "list_webhooks",
     "redeliver_webhook",
@@ -193,15 +194,26 @@ def fetch_webhook(session: Session, webhook_id: int) -> Webhook:
     return webhook
 
 
+def find_account_webhook(session: Session, account_id: int, webhook_id: int) -> Webhook | None:
+    """The delivery if it is the account's (the console shows an account only its own)."""
+    webhook = session.get(Webhook, webhook_id)
+    return webhook if webhook is not None and webhook.account_id == account_id else None
+
+
 def list_webhooks(
-    session: Session, *, state: str | None, account_id: int | None, page: PageRequest
+    session: Session,
+    *,
+    state: str | None,
+    account_id: int | None,
+    page: PageRequest,
+    newest_first: bool = False,
 ) -> Page[Webhook]:
     query = select(Webhook)
     if state is not None:
         query = query.where(Webhook.state == state)
     if account_id is not None:
         query = query.where(Webhook.account_id == account_id)
-    return fetch_page(session, query, Webhook.id, page)
+    return fetch_page(session, query, Webhook.id, page, descending=newest_first)
 
 
 def list_attempts(session: Session, webhook_ids: Sequence[int]) -> dict[int, list[WebhookAttempt]]:

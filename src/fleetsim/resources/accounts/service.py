@@ -38,6 +38,7 @@ from fleetsim.network.devices import detach_all
 __all__ = [
     "ACCOUNTS_PATH",
     "STATUSES",
+    "active_accounts",
     "auth_token_of",
     "authenticate",
     "create_account",
@@ -255,3 +256,9 @@ def update_account(
     target.date_updated = now
     session.flush()
     return target
+
+
+def active_accounts(session: Session, *, limit: int = 500) -> list[Account]:
+    """Active accounts, oldest first: those the operator's console can switch between."""
+    query = select(Account).where(Account.status == "active").order_by(Account.id).limit(limit)
+    return list(session.execute(query).scalars())

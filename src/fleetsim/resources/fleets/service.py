@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.core.clock import Clock
@@ -19,7 +20,7 @@ from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
-from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile
+from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile, Sim, SimStatusEvent, UsageHour
 from fleetsim.network.billing import fleet_limit_changed
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.network_access_profiles.service import find_network_access_profile
@@ -28,6 +29,7 @@ __all__ = [
     "FleetChanges",
     "NewFleet",
     "create_fleet",
+    "delete_fleet",
     "fetch_fleet",
     "find_fleet",
     "list_fleets",
@@ -167,3 +169,31 @@ def update_fleet(
         # propagated (the `data_limit` policy; see fleetsim.network.billing).
         fleet_limit_changed(session, fleet, now=clock.now())
     return fleet
+
+
+def delete_fleet(session: Session, account: Account, ref: str) -> None:
+    """Delete a Fleet that no Sim is in (or moving to).
+
+    Deviation: Twilio's API cannot delete a Fleet; its console can, only while no Super
+    SIM is assigned. fleetsim also keeps a Fleet that data was used in (UsageRecords are
+    reported per Fleet): 409/20409 says so.
+    """
+    fleet = fetch_fleet(session, account, ref)
+    assigned = session.execute(
+        select(Sim.id)
+        .where(or_(Sim.fleet_id == fleet.id, Sim.target_fleet_id == fleet.id))
+        .limit(1)
+    ).first()
+    if assigned is not None:
+        raise Conflict(
+            f"Fleet {fleet.sid} still has Super SIMs assigned: move them to another Fleet first"
+        )
+    used = session.execute(select(UsageHour.id).where(UsageHour.fleet_id == fleet.id).limit(1))
+    if used.first() is not None:
+        raise Conflict(f"Fleet {fleet.sid} has usage records (data was used in it), so it is kept")
+    # Status history outlives the Fleet: past entries keep their status, not the Fleet.
+    session.execute(
+        update(SimStatusEvent).where(SimStatusEvent.fleet_id == fleet.id).values(fleet_id=None)
+    )
+    session.delete(fleet)
+    session.flush()
