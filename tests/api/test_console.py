@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 from fleetsim.console.session import COOKIE
 from fleetsim.control.operator import OPERATOR
+from fleetsim.db.secret_key import token_box
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.sims import search
@@ -101,8 +102,11 @@ def test_sign_in_sets_a_signed_session_that_a_new_token_ends(api: Api) -> None:
     console.client.cookies.set(COOKIE, cookie, path="/console")
     assert console.get("/console/sims").status_code == 200
     with unit_of_work(api.engine, write=True) as session:
+        sealed = token_box(session).seal("f" * 32, account_sid=api.creds.account_sid)
         session.execute(
-            update(Account).where(Account.sid == api.creds.account_sid).values(auth_token="f" * 32)
+            update(Account)
+            .where(Account.sid == api.creds.account_sid)
+            .values(sealed_auth_token=sealed)
         )
     assert console.get("/console/sims").status_code == 303
 
