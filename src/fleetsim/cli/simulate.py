@@ -139,7 +139,7 @@ def _summary(
     click.echo(f"  Sim-hours:     {totals.sim_hours:,}")
     click.echo(f"  Bytes up:      {totals.upload:,}")
     click.echo(f"  Bytes down:    {totals.download:,}")
-    click.echo(f"  Rows written:  {totals.rows:,} (usage_hours)")
+    click.echo(f"  Rows written:  {totals.rows:,} (usage_hours, plus their rollups)")
     click.echo(f"  Samples/s:     {rate:,.0f} Sim-hours per second of usage generation")
     click.echo(f"  Elapsed:       {elapsed:.2f}s ({elapsed - usage:.2f}s creating Sims)")
 
