@@ -173,7 +173,12 @@ def _shape(q: UsageQuery, segment: _Segment) -> _Shape:
 
 def _filters(q: UsageQuery, s: _Shape, segment: _Segment) -> list[ColumnElement[bool]]:
     t = s.table
-    where = [s.time >= segment.start, s.time < segment.end]
+    unit = DAY if segment.daily else HOUR
+    if segment.end - segment.start == unit and segment.start.minute == segment.start.second == 0:
+        # One day or hour: an equality, so that its rows come in key order off an index.
+        where = [s.time == segment.start]
+    else:
+        where = [s.time >= segment.start, s.time < segment.end]
     if q.sim is not None:
         # The Sim is the account's (resolved so): its own index, not the account's.
         where.append(t.sim_id == q.sim.id)
@@ -211,17 +216,67 @@ def _seek(
     return or_(past_period, and_(s.period == period, past_key))
 
 
+# Where a page starts: (the pair at the edge, after it (else before), the pair included).
+_Seek = tuple[tuple[dt.datetime, str], bool, bool]
+
+
 def _pairs(
+    session: Session, q: UsageQuery, card: RateCard, *, seek: _Seek | None, limit: int
+) -> list[_Pair]:
+    """Up to `limit` (period, key) pairs in list order after/before the seek point, or
+    from the top; in reverse order when seeking before."""
+    if q.group == "sim" and q.sim is None and q.granularity != "all":
+        return _pairs_by_period(session, q, card, seek=seek, limit=limit)
+    return _pairs_at_once(session, q, _segments(q, card), seek=seek, limit=limit)
+
+
+def _pairs_by_period(
+    session: Session, q: UsageQuery, card: RateCard, *, seek: _Seek | None, limit: int
+) -> list[_Pair]:
+    """Group=sim by day or hour: thousands of Sims per period, so one period at a time
+    (the periods with usage come from the small per-Fleet table)."""
+    daily = q.granularity == "day"
+    t: Any = UsageFleetDay if daily else UsageFleetHour
+    time: Any = t.day if daily else t.hour
+    shape = _Shape(t, time, time, None, None)
+    where = _filters(replace(q, sim=None), shape, _Segment(daily, q.start, q.end, None))
+    step = DAY if daily else HOUR
+    backward = seek is not None and not seek[1]
+    found: list[_Pair] = []
+    if seek is not None:
+        edge = seek[0][0]
+        where.append(time > edge if backward else time < edge)
+        if q.start <= edge < q.end:  # the rest of the period the page ends in
+            rest = replace(q, start=edge, end=edge + step)
+            found = _pairs_at_once(session, rest, _segments(rest, card), seek=seek, limit=limit)
+    periods = session.execute(
+        select(time).where(*where).group_by(time).order_by(time.asc() if backward else time.desc())
+    ).scalars()
+    for period in periods:
+        if len(found) >= limit:
+            break
+        one = replace(q, start=period, end=period + step)
+        found += _pairs_at_once(
+            session,
+            one,
+            _segments(one, card),
+            seek=None,
+            limit=limit - len(found),
+            backward=backward,
+        )
+    return found
+
+
+def _pairs_at_once(
     session: Session,
     q: UsageQuery,
     segments: Sequence[_Segment],
     *,
-    seek: tuple[tuple[dt.datetime, str], bool, bool] | None,
+    seek: _Seek | None,
     limit: int,
+    backward: bool = False,
 ) -> list[_Pair]:
-    """Up to `limit` (period, key) pairs in list order after/before the seek point
-    (`(pair, after, inclusive)`), or from the top; in reverse order when seeking before."""
-    backward = seek is not None and not seek[1]
+    backward = backward or (seek is not None and not seek[1])
     selects = []
     for segment in segments:
         s = _shape(q, segment)
@@ -260,24 +315,23 @@ def _names(q: UsageQuery) -> list[str]:
 def _grouped(
     session: Session, q: UsageQuery, request: PageRequest, card: RateCard
 ) -> Page[UsageRecord]:
-    segments = _segments(q, card)
     cursor = Cursor.decode(request.token, (int, str)) if request.token else None
     size = request.page_size
     at = None
     if cursor is not None:
         at = (dt.datetime.fromtimestamp(int(cursor.key[0]), dt.UTC), str(cursor.key[1]))
     if cursor is not None and at is not None and cursor.direction == "before":
-        rows = _pairs(session, q, segments, seek=(at, False, False), limit=size + 1)
+        rows = _pairs(session, q, card, seek=(at, False, False), limit=size + 1)
         has_previous = len(rows) > size
         items = list(reversed(rows[:size]))
-        has_next = bool(_pairs(session, q, segments, seek=(at, True, True), limit=1))
+        has_next = bool(_pairs(session, q, card, seek=(at, True, True), limit=1))
     else:
         seek = (at, True, False) if at is not None else None
-        rows = _pairs(session, q, segments, seek=seek, limit=size + 1)
+        rows = _pairs(session, q, card, seek=seek, limit=size + 1)
         has_next = len(rows) > size
         items = rows[:size]
         has_previous = at is not None and bool(
-            _pairs(session, q, segments, seek=(at, False, True), limit=1)
+            _pairs(session, q, card, seek=(at, False, True), limit=1)
         )
     records = _priced(session, q, card, items)
     return Page(
