@@ -141,6 +141,26 @@ def test_usage_records_agree_with_the_generator(engine: Engine) -> None:
     assert (record.upload, record.download) == (totals.upload, totals.download)
 
 
+def test_each_sims_hours_add_up_to_what_the_generator_decided(engine: Engine) -> None:
+    """Per Sim and hour, as UsageRecords reads the bulk-written hours back."""
+    w = world(engine)
+    totals = run(engine, w, sims=6, offline_share=0.0)
+    end = START + dt.timedelta(hours=HOURS)
+    with unit_of_work(engine, write=False) as session:
+        account = session.execute(select(Account).where(Account.sid == w.account_sid)).scalar_one()
+        for sid, (up, down) in totals.per_sim.items():
+            page = list_usage_records(
+                session,
+                account,
+                filters=UsageFilters(sim=sid, granularity="hour", start_time=START, end_time=end),
+                page=PageRequest(page_size=HOURS),
+                now=end,
+            )
+            assert len(page.items) == HOURS
+            assert sum(r.upload for r in page.items) == up > 0
+            assert sum(r.download for r in page.items) == down > 0
+
+
 def test_the_same_seed_gives_the_same_usage(engine: Engine) -> None:
     w = world(engine)
     first, second, other = run(engine, w), run(engine, w), run(engine, w, seed=8)

@@ -13,14 +13,17 @@ Fleet row always equals the sum of its hours (tests/billing/test_usage_store.py)
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table, column
+from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Session
 
 from fleetsim.db.dialect import add_or_insert
 from fleetsim.db.tables import UsageDay, UsageFleetDay, UsageFleetHour, UsageHour
+from fleetsim.db.types import UTCDateTime
 
 __all__ = ["UsageSample", "record_usage"]
 
@@ -91,7 +94,7 @@ def record_usage(
     connection = session.connection()
     day_rows = _rows(days, ("sim_id", "sim_sid", "fleet_id", "network_id", "day"))
     if new_sims:
-        connection.execute(_HOURS.insert(), new_hours)
+        _insert_prepared(connection, _HOURS, new_hours)
         connection.execute(_DAYS.insert(), day_rows)
     else:
         hour_rows = _rows(hours, ("sim_id", "fleet_id", "network_id", "hour"))
@@ -119,6 +122,26 @@ def _add(totals: _Totals, key: tuple[Any, ...], s: UsageSample) -> None:
     else:
         total[0] += s.upload
         total[1] += s.download
+
+
+def _insert_prepared(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows whose only typed values are their few distinct times: each time
+    is converted for the database once, and the rows go in untyped (the bulk path spends
+    its time here, per row)."""
+    if not rows:
+        return
+    converters: dict[str, Callable[[Any], Any]] = {}
+    for typed in table.columns:
+        # The dialect's own form of the type (SQLite keeps times as text, for one).
+        convert = typed.type.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+        if convert is not None and typed.name in rows[0]:
+            few = isinstance(typed.type, UTCDateTime)
+            converters[typed.name] = functools.cache(convert) if few else convert
+    for row in rows:
+        for name, converter in converters.items():
+            row[name] = converter(row[name])
+    untyped = sa_table(table.name, *(column(name) for name in rows[0]))
+    connection.execute(untyped.insert(), rows)
 
 
 def _rows(totals: _Totals, names: tuple[str, ...]) -> list[dict[str, Any]]:
