@@ -13,8 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from fleetsim.billing.rates import parse_rate_card, rate_card
+from fleetsim.core.paging import PageRequest
+from fleetsim.db.tables import Account
+from fleetsim.db.uow import unit_of_work
+from fleetsim.resources.usage_records.query import UsageQuery, fetch_records
 from tests.api.conftest import Api, assert_error
 from tests.api.network_fixtures import advance, attach
 from tests.api.test_billing_periods import immediate_updates, move_to
@@ -298,6 +303,48 @@ def test_billed_amounts_use_each_countrys_price_rounded_half_up(scenario: Scenar
     assert rate_card().price_per_mb("ZW", at("2026-02-01T00:00:00Z")) == Decimal("0.10")
 
 
+def _price(country: str, hour: dt.datetime) -> Decimal:
+    """The prices of CHANGING_CARD, written out: GB from 11:00 on Feb 1, US from 23:30 on
+    Feb 3 (an hour is priced at its start: the 23:00 hour keeps the old US price)."""
+    if country == "GB":
+        return Decimal("3000") if hour >= at("2026-02-01T11:00:00Z") else Decimal("0.08")
+    return Decimal("2000") if hour >= at("2026-02-04T00:00:00Z") else Decimal("100")
+
+
+CHANGING_CARD = (
+    "iso_country,effective_from,price_per_mb\n"
+    "*,2020-01-01T00:00:00Z,0.10\nUS,2020-01-01T00:00:00Z,100\nGB,2020-01-01T00:00:00Z,0.08\n"
+    "GB,2026-02-01T11:00:00Z,3000\nUS,2026-02-03T23:30:00Z,2000\n"
+)
+
+
+def test_prices_that_change_within_a_day_apply_from_their_hour(scenario: Scenario) -> None:
+    """Days in which a price changes are read by the hour, whatever the shape."""
+    card = parse_rate_card(CHANGING_CARD)
+    api = scenario.api
+    with unit_of_work(api.engine, write=False) as session:
+        account = session.execute(
+            select(Account).where(Account.sid == api.creds.account_sid)
+        ).scalar_one()
+        for granularity, group in itertools.product(["day", "all"], [None, "isoCountry", "sim"]):
+            start, end = (at(t) for t in WINDOWS[granularity])
+            query = UsageQuery(account.id, None, None, None, None, group, granularity, start, end)
+            page = fetch_records(session, query, PageRequest(page_size=1000), card)
+            got = {(r.start, r.iso_country or r.sim_sid): r.billed for r in page.items}
+            want: dict[tuple[dt.datetime, str | None], Decimal] = {}
+            for use in scenario.uses:
+                if not start <= hour_of(use.at) < end:
+                    continue
+                first = bucket(use.at, granularity, start, end)[0]
+                key = {"isoCountry": use.country, "sim": use.sim}.get(group or "")
+                cost = _price(use.country, hour_of(use.at)) * (use.upload + use.download)
+                want[(first, key)] = want.get((first, key), Decimal(0)) + cost / 1_000_000
+            assert got == {
+                k: v.quantize(Decimal("0.01"), ROUND_HALF_UP) for k, v in want.items()
+            }, (granularity, group)
+            assert any(v > 100 for v in got.values())
+
+
 def test_defaults_are_all_over_the_last_month_to_now(scenario: Scenario) -> None:
     api = scenario.api
     now = api.clock.now()
@@ -337,6 +384,28 @@ def test_pages_follow_newest_first_both_ways(scenario: Scenario) -> None:
     )
     bad = api.get("/v1/UsageRecords", params={"PageToken": "PAnonsense"})
     assert_error(bad, 400, 21481)
+
+
+def test_every_shape_pages_the_same_both_ways(scenario: Scenario) -> None:
+    """Pages of two, forward to the end and back to the start, list what one page does."""
+    api = scenario.api
+    for granularity, group in itertools.product(WINDOWS, GROUPS):
+        start, end = WINDOWS[granularity]
+        params = {"Granularity": granularity, "StartTime": start, "EndTime": end}
+        if group:
+            params["Group"] = group
+        everything = listed(api, **params)
+        body = api.get("/v1/UsageRecords", params={**params, "PageSize": "2"}).json()
+        forward = [body]
+        while body["meta"]["next_page_url"]:
+            body = api.get(_path(body["meta"]["next_page_url"])).json()
+            forward.append(body)
+        assert [r for page in forward for r in page["usage_records"]] == everything, params
+        backward = [body]
+        while body["meta"]["previous_page_url"]:
+            body = api.get(_path(body["meta"]["previous_page_url"])).json()
+            backward.append(body)
+        assert [r for page in reversed(backward) for r in page["usage_records"]] == everything
 
 
 def _path(url: str) -> str:

@@ -57,6 +57,13 @@ class RateCard:
                 return price
         return Decimal(0)
 
+    def changes_between(self, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+        """When some price changes strictly between `start` and `end`, oldest first:
+        between two of them (and the ends) every country has one price."""
+        return sorted(
+            {t for prices in self.by_country.values() for t in prices.starts if start < t < end}
+        )
+
     def cost(self, iso_country: str, when: dt.datetime, data_bytes: int) -> Decimal:
         """The exact (unrounded) price of `data_bytes` used in `iso_country` at `when`."""
         return self.price_per_mb(iso_country, when) * data_bytes / BYTES_PER_MB

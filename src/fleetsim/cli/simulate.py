@@ -108,7 +108,7 @@ def simulate(
                     progress=lambda n: progress.advance(setup, n),
                 )
                 account_id, fleet_id = account.id, fleet_row.id
-            usage_began = time.perf_counter()
+            usage_began, usage_cpu = time.perf_counter(), time.process_time()
             task = progress.add_task("Generating usage", total=count)
             totals = simulate_usage(
                 engine,
@@ -123,14 +123,20 @@ def simulate(
                 offline_share=offline_share,
                 progress=lambda n: progress.advance(task, n),
             )
-        ended = time.perf_counter()
+        ended, cpu = time.perf_counter(), time.process_time() - usage_cpu
     finally:
         engine.dispose()
-    _summary(totals, first, hours, seed, ended - began, ended - usage_began)
+    _summary(totals, first, hours, seed, ended - began, ended - usage_began, cpu)
 
 
 def _summary(
-    totals: Totals, first: dt.datetime, hours: int, seed: int, elapsed: float, usage: float
+    totals: Totals,
+    first: dt.datetime,
+    hours: int,
+    seed: int,
+    elapsed: float,
+    usage: float,
+    cpu: float,
 ) -> None:
     last = first + dt.timedelta(hours=hours)
     rate = totals.sim_hours / usage if usage > 0 else float("inf")
@@ -139,8 +145,12 @@ def _summary(
     click.echo(f"  Sim-hours:     {totals.sim_hours:,}")
     click.echo(f"  Bytes up:      {totals.upload:,}")
     click.echo(f"  Bytes down:    {totals.download:,}")
-    click.echo(f"  Rows written:  {totals.rows:,} (usage_hours)")
+    click.echo(f"  Rows written:  {totals.rows:,} (usage_hours, plus their rollups)")
     click.echo(f"  Samples/s:     {rate:,.0f} Sim-hours per second of usage generation")
+    # On a shared machine the wall-clock rate says more about the neighbours than about
+    # fleetsim: the rate per second of this process's CPU is what a quiet core gives.
+    cpu_rate = totals.sim_hours / cpu if cpu > 0 else float("inf")
+    click.echo(f"  CPU:           {cpu:.2f}s ({cpu_rate:,.0f} Sim-hours per CPU second)")
     click.echo(f"  Elapsed:       {elapsed:.2f}s ({elapsed - usage:.2f}s creating Sims)")
 
 

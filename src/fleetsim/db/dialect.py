@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy import Engine, Select, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import IntegrityError
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "WRITE",
+    "add_or_insert",
     "create_database_engine",
     "is_sqlite",
     "normalize_url",
@@ -66,6 +69,9 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # 64 MiB of page cache (the default is 2 MiB): usage tables are written in bulk
+        # and read by range, and index pages that stay cached make both fast.
+        cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -106,3 +112,23 @@ def lock_for_migration(connection: Connection) -> None:
 def skip_locked(query: Select[T]) -> Select[T]:
     """Rows locked by another claimer are skipped (PostgreSQL); SQLite has one writer."""
     return query.with_for_update(skip_locked=True)
+
+
+def add_or_insert(
+    connection: Connection, table: Table, keys: Sequence[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert `rows` into `table`; a row whose `keys` (a unique constraint) exist already
+    adds its `upload` and `download` to the stored ones instead (atomically, one
+    statement executed for all rows)."""
+    if not rows:
+        return
+    module: Any = sqlite if is_sqlite(connection) else postgresql
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={
+            "upload": table.c.upload + statement.excluded.upload,
+            "download": table.c.download + statement.excluded.download,
+        },
+    )
+    connection.execute(statement, list(rows))

@@ -53,6 +53,9 @@ __all__ = [
     "SimCard",
     "SimStatusEvent",
     "SmsCommand",
+    "UsageDay",
+    "UsageFleetDay",
+    "UsageFleetHour",
     "UsageHour",
     "Webhook",
     "WebhookAttempt",
@@ -439,7 +442,6 @@ class UsageHour(Base):
     __table_args__ = (
         UniqueConstraint("sim_id", "fleet_id", "network_id", "hour"),
         Index(None, "account_id", "hour"),
-        Index(None, "account_id", "fleet_id", "hour"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -571,3 +573,62 @@ class ConsoleSecret(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret: Mapped[str] = mapped_column(String(64))
     date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+class UsageDay(Base):
+    """`usage_hours` summed per UTC day, written in the same transaction as the hours.
+    Carries the Sim's SID so that Group=sim lists in SID order straight off an index."""
+
+    __tablename__ = "usage_days"
+    __table_args__ = (
+        UniqueConstraint("sim_id", "fleet_id", "network_id", "day"),
+        Index(None, "account_id", "sim_sid", "day"),
+        Index(None, "account_id", "day", "sim_sid"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    sim_id: Mapped[int] = mapped_column(ForeignKey("sims.id"))
+    sim_sid: Mapped[str] = mapped_column(String(34))
+    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    iso_country: Mapped[str] = mapped_column(String(2))
+    day: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    upload: Mapped[int] = mapped_column(BigInteger, default=0)
+    download: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageFleetHour(Base):
+    """`usage_hours` summed over the Sims of a Fleet: what queries without a Sim read."""
+
+    __tablename__ = "usage_fleet_hours"
+    __table_args__ = (
+        UniqueConstraint("fleet_id", "network_id", "hour"),
+        Index(None, "account_id", "hour"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    iso_country: Mapped[str] = mapped_column(String(2))
+    hour: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    upload: Mapped[int] = mapped_column(BigInteger, default=0)
+    download: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageFleetDay(Base):
+    """`usage_fleet_hours` summed per UTC day."""
+
+    __tablename__ = "usage_fleet_days"
+    __table_args__ = (
+        UniqueConstraint("fleet_id", "network_id", "day"),
+        Index(None, "account_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    iso_country: Mapped[str] = mapped_column(String(2))
+    day: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    upload: Mapped[int] = mapped_column(BigInteger, default=0)
+    download: Mapped[int] = mapped_column(BigInteger, default=0)

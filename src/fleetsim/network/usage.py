@@ -1,10 +1,11 @@
 """Data and SMS use by devices, counted where it happens.
 
 Each recorded use of data is attributed, at the clock time it happens, to the Sim's hour
-of use (`usage_hours`: account, Sim, the Fleet it is in then, the device's network and
-that network's country, the UTC hour), to the device's data session counters and to the
-current billing period, and is reported as a `data-session.updated` connection event;
-then the ready thresholds and the data limit are checked (see `billing`).
+of use (account, Sim, the Fleet it is in then, the device's network and that network's
+country, the UTC hour; kept with its rollups by `billing.usage_store`), to the device's
+data session counters and to the current billing period, and is reported as a
+`data-session.updated` connection event; then the ready thresholds and the data limit
+are checked (see `billing`).
 
 Use spread `Over` seconds is cut into windows of one minute from the start (longer for
 spreads over a day, so that there are at most 1,440 windows), also cut at every UTC hour
@@ -23,14 +24,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fleetsim.billing.usage_store import UsageSample, record_usage
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import BadRequest, InvalidParameter
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.tables import Account, Device, Fleet, Network, Sim, UsageHour
+from fleetsim.db.tables import Account, Device, Fleet, Network, Sim
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.worker import JobContext, JobHandler, transactional
 from fleetsim.network import billing
@@ -232,7 +232,19 @@ def _record(
     assert sim.fleet_id is not None
     billing.roll_forward(session, sim, at=end, sids=sids)
     period = billing.period_at(session, sim.id, start)
-    _add_to_hour(session, sim, sim.fleet_id, network, start, upload, download)
+    hour = start.replace(minute=0, second=0, microsecond=0)
+    sample = UsageSample(
+        sim.account_id,
+        sim.id,
+        sim.sid,
+        sim.fleet_id,
+        network.id,
+        network.iso_country,
+        hour,
+        upload,
+        download,
+    )
+    record_usage(session, [sample])
     device.session_upload += upload
     device.session_download += download
     if period is not None:
@@ -260,49 +272,6 @@ def _record(
     session.flush()
     billing.check_ready_thresholds(session, sim, now=end, sids=sids)
     billing.evaluate_limit(session, sim, now=end)
-
-
-def _add_to_hour(
-    session: Session,
-    sim: Sim,
-    fleet_id: int,
-    network: Network,
-    at: dt.datetime,
-    upload: int,
-    download: int,
-) -> None:
-    """Add to the hour's row, creating it if need be (portable: update, else insert in a
-    savepoint, else update again when a concurrent request inserted it first)."""
-    hour = at.replace(minute=0, second=0, microsecond=0)
-    key = (
-        UsageHour.sim_id == sim.id,
-        UsageHour.fleet_id == fleet_id,
-        UsageHour.network_id == network.id,
-        UsageHour.hour == hour,
-    )
-    add = (
-        update(UsageHour)
-        .where(*key)
-        .values(upload=UsageHour.upload + upload, download=UsageHour.download + download)
-    )
-    if session.execute(add.execution_options(synchronize_session=False)).rowcount:  # type: ignore[attr-defined]
-        return
-    try:
-        with session.begin_nested():
-            session.add(
-                UsageHour(
-                    account_id=sim.account_id,
-                    sim_id=sim.id,
-                    fleet_id=fleet_id,
-                    network_id=network.id,
-                    iso_country=network.iso_country,
-                    hour=hour,
-                    upload=upload,
-                    download=download,
-                )
-            )
-    except IntegrityError:
-        session.execute(add.execution_options(synchronize_session=False))
 
 
 def record_sms(session: Session, sim: Sim, *, now: dt.datetime, sids: SidFactory) -> None:

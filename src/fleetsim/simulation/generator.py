@@ -4,20 +4,25 @@ Every device draws from its own random stream (the run's seed and its position),
 seed gives the same usage whatever the batching. Per UTC hour a device on the network
 reports telemetry (the reports that fall in the hour), may make a burst, may roam to
 another network of its Fleet's Network Access Profile, or is off the network (an outage,
-or, for `offline_share` of the devices, the whole span). Hours with use become one
-`usage_hours` row each (a Sim is on one network per hour), inserted in batches.
+or, for `offline_share` of the devices, the whole span). Hours with use become one usage
+sample each (a Sim is on one network per hour), written with their rollups by
+`billing.usage_store` in batches.
 
-Deviation (a bulk path, documented): a Sim is activated as `sim.complete_update` would
-complete `new -> active` in the Fleet (the status, the Fleet, a status event, and
-`status_took_effect`, which opens the billing period and schedules its rollover), at the
-start of the span, without the `scheduled` step and its job. Usage is written to
-`usage_hours` only: billing periods' counters, the data limit and devices' session
-counters are not replayed (a simulated Sim is never blocked).
+Deviation (a bulk path, documented): Sims are written in batches, one insert per table,
+with the rows the services would write: the card (`import_cards`), the Sim, its `new`
+status event and its device (`register_sim`), then `new -> active` in the Fleet as
+`sim.complete_update` completes it (the status, the Fleet, an `active` status event, and
+`status_took_effect`: the billing period and the job that rolls it over), at the start of
+the span, without the `scheduled` step and its job. ICCIDs come from the `cards` random
+source, SIDs from the SID factory. Usage is written to the usage tables only: billing
+periods' counters, the data limit and devices' session counters are not replayed (a
+simulated Sim is never blocked).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
 from collections.abc import Callable, Iterator
@@ -27,21 +32,26 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from fleetsim.core.clock import FrozenClock
-from fleetsim.core.sids import SidFactory
+from fleetsim.billing.usage_store import UsageSample, record_usage
+from fleetsim.core.iccid import imei_for
+from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.tables import (
     Account,
+    BillingPeriod,
+    Device,
     Fleet,
+    Job,
     Network,
     NetworkAccessProfileNetwork,
+    Sim,
+    SimCard,
     SimStatusEvent,
-    UsageHour,
 )
 from fleetsim.db.uow import unit_of_work
-from fleetsim.inventory.service import generate_cards, import_cards
-from fleetsim.network.billing import status_took_effect
+from fleetsim.engine.jobs import DEFAULT_MAX_ATTEMPTS
+from fleetsim.inventory.service import Card, generate_cards
+from fleetsim.network.billing import ROLLOVER, add_months
 from fleetsim.resources.fleets.service import find_fleet
-from fleetsim.resources.sims.service import register_sim
 from fleetsim.simulation.profiles import Profile, profile_mix
 
 __all__ = [
@@ -60,7 +70,8 @@ __all__ = [
 _HOUR = dt.timedelta(hours=1)
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
-_BATCH_ROWS = 20_000
+_BATCH_ROWS = 50_000
+_SIM_BATCH = 2_000
 
 
 class SimulationError(Exception):
@@ -149,38 +160,117 @@ def create_sims(
     *,
     at: dt.datetime,
     sids: SidFactory,
+    cards: random.Random | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[Target]:
-    """`count` new cards registered to `account` and made active in `fleet` at `at`."""
-    clock = FrozenClock(at)
-    cards = list(generate_cards(count, random.SystemRandom()))
-    import_cards(session, cards, clock=clock)
-    targets = []
-    for index, card in enumerate(cards):
-        sim = register_sim(
-            session,
-            account,
-            iccid=card.iccid,
-            registration_code=card.registration_code,
-            clock=clock,
-            sids=sids,
-        )
-        _activate(session, sim, fleet, at=at, sids=sids)
-        targets.append(Target(index, sim.id, sim.sid))
-        progress(1)
-    session.flush()
+    """`count` new cards registered to `account` and made active in `fleet` at `at`,
+    written in batches (one insert per table per batch: see the module docstring)."""
+    fresh = list(generate_cards(count, cards or random.SystemRandom()))
+    targets: list[Target] = []
+    for first in range(0, count, _SIM_BATCH):
+        batch = fresh[first : first + _SIM_BATCH]
+        targets += _create_batch(session, account, fleet, batch, len(targets), at=at, sids=sids)
+        progress(len(batch))
     return targets
 
 
-def _activate(
-    session: Session, sim: Any, fleet: Fleet, *, at: dt.datetime, sids: SidFactory
-) -> None:
-    """`new -> active` in `fleet`, as `sim.complete_update` completes it (see the module)."""
-    sim.fleet = fleet
-    sim.status = "active"
-    sim.date_updated = at
-    session.add(SimStatusEvent(sim_id=sim.id, status="active", fleet_id=fleet.id, occurred_at=at))
-    status_took_effect(session, sim, previous="new", now=at, sids=sids)
+def _create_batch(
+    session: Session,
+    account: Account,
+    fleet: Fleet,
+    cards: list[Card],
+    offset: int,
+    *,
+    at: dt.datetime,
+    sids: SidFactory,
+) -> list[Target]:
+    """The rows `import_cards`, `register_sim` and `_activate` would write for `cards`."""
+    connection = session.connection()
+    connection.execute(
+        insert(SimCard),
+        [
+            {"iccid": c.iccid, "registration_code": c.registration_code, "date_created": at}
+            for c in cards
+        ],
+    )
+    sim_rows = [
+        {
+            "sid": sids.new(Prefix.SIM),
+            "account_id": account.id,
+            "iccid": c.iccid,
+            "unique_name": None,
+            "status": "active",
+            "fleet_id": fleet.id,
+            "date_created": at,
+            "date_updated": at,
+            "settled_status": None,
+            "target_status": None,
+            "fleet_change_pending": False,
+            "target_fleet_id": None,
+            "callback_url": None,
+            "callback_method": None,
+        }
+        for c in cards
+    ]
+    returning = insert(Sim).returning(Sim.id, sort_by_parameter_order=True)
+    ids = [int(i) for i in connection.execute(returning, sim_rows).scalars()]
+    events: list[dict[str, Any]] = []
+    devices: list[dict[str, Any]] = []
+    periods: list[dict[str, Any]] = []
+    jobs: list[dict[str, Any]] = []
+    end = add_months(at, 1)
+    for sim_id, row in zip(ids, sim_rows, strict=True):
+        events.append({"sim_id": sim_id, "status": "new", "fleet_id": None, "occurred_at": at})
+        events.append(
+            {"sim_id": sim_id, "status": "active", "fleet_id": fleet.id, "occurred_at": at}
+        )
+        devices.append(
+            {
+                "sim_id": sim_id,
+                "imei": imei_for(sim_id),
+                "state": "detached",
+                "session_upload": 0,
+                "session_download": 0,
+                "data_blocked": False,
+            }
+        )
+        periods.append(
+            {
+                "sid": sids.new(Prefix.BILLING_PERIOD),
+                "account_id": account.id,
+                "sim_id": sim_id,
+                "period_type": "active",
+                "start_time": at,
+                "end_time": end,
+                "data_bytes": 0,
+                "sms_count": 0,
+                "date_created": at,
+                "date_updated": at,
+            }
+        )
+        jobs.append(
+            {
+                "kind": ROLLOVER,
+                "payload": json.dumps({"sim_id": sim_id}, separators=(",", ":")),
+                "subject": f"bill:{row['sid']}",
+                "state": "pending",
+                "due_at": end,
+                "attempts": 0,
+                "max_attempts": DEFAULT_MAX_ATTEMPTS,
+                "created_at": at,
+            }
+        )
+    for table, rows in (
+        (SimStatusEvent, events),
+        (Device, devices),
+        (BillingPeriod, periods),
+        (Job, jobs),
+    ):
+        connection.execute(insert(table), rows)
+    return [
+        Target(offset + n, sim_id, str(row["sid"]))
+        for n, (sim_id, row) in enumerate(zip(ids, sim_rows, strict=True))
+    ]
 
 
 def _pick(rng: random.Random, mix: tuple[tuple[Profile, float], ...]) -> Profile:
@@ -222,6 +312,9 @@ def device_hours(
     outage_end = -1
     up_lo, up_hi = profile.report_upload
     down_lo, down_hi = profile.report_download
+    # rng.random() scaled, not rng.randint: the same uniform bytes at a fraction of the
+    # cost, in the loop that runs once per device and hour.
+    uniform = rng.random
     for h in range(hours):
         if h >= next_roam:
             if places > 1:
@@ -234,10 +327,10 @@ def device_hours(
             continue
         minute = h * 60
         n = _reports_before(minute + 60, phase, interval) - _reports_before(minute, phase, interval)
-        up = n * up_lo + rng.randint(0, n * (up_hi - up_lo)) if n else 0
-        down = n * down_lo + rng.randint(0, n * (down_hi - down_lo)) if n else 0
+        up = n * up_lo + int(uniform() * (n * (up_hi - up_lo) + 1)) if n else 0
+        down = n * down_lo + int(uniform() * (n * (down_hi - down_lo) + 1)) if n else 0
         chance = profile.burst_chance * (2 if 8 <= (start_hour_of_day + h) % 24 < 20 else 1)
-        if rng.random() < chance:
+        if uniform() < chance:
             up += rng.randint(*profile.burst_upload)
             down += rng.randint(*profile.burst_download)
         if up or down:
@@ -264,7 +357,7 @@ def simulate_usage(
     mix = profile_mix(profile)
     stamps = [start + h * _HOUR for h in range(hours)]
     totals = Totals(sims=len(targets), sim_hours=len(targets) * hours)
-    rows: list[dict[str, object]] = []
+    samples: list[UsageSample] = []
     done = 0
     for target in targets:
         sim_up = sim_down = 0
@@ -278,17 +371,18 @@ def simulate_usage(
             offline_share=offline_share,
         ):
             where = places[place]
-            rows.append(
-                {
-                    "account_id": account_id,
-                    "sim_id": target.sim_id,
-                    "fleet_id": fleet_id,
-                    "network_id": where.network_id,
-                    "iso_country": where.iso_country,
-                    "hour": stamps[h],
-                    "upload": up,
-                    "download": down,
-                }
+            samples.append(
+                UsageSample(
+                    account_id,
+                    target.sim_id,
+                    target.sid,
+                    fleet_id,
+                    where.network_id,
+                    where.iso_country,
+                    stamps[h],
+                    up,
+                    down,
+                )
             )
             sim_up += up
             sim_down += down
@@ -296,20 +390,19 @@ def simulate_usage(
         totals.upload += sim_up
         totals.download += sim_down
         done += 1
-        if len(rows) >= batch_rows:
-            totals.rows += _write(engine, rows)
-            rows = []
+        if len(samples) >= batch_rows:
+            totals.rows += _write(engine, samples)
+            samples = []
             progress(done)
             done = 0
-    if rows:
-        totals.rows += _write(engine, rows)
+    if samples:
+        totals.rows += _write(engine, samples)
     progress(done)
     return totals
 
 
-def _write(engine: Engine, rows: list[dict[str, object]]) -> int:
-    """Insert one batch in its own transaction (the simulated Sims are new, so every
-    (Sim, Fleet, network, hour) is written once: plain inserts, no upserts)."""
+def _write(engine: Engine, samples: list[UsageSample]) -> int:
+    """Write one batch, hours and rollups, in its own transaction (the simulated Sims are
+    new, so every (Sim, Fleet, network, hour) is written once)."""
     with unit_of_work(engine, write=True) as session:
-        session.execute(insert(UsageHour), rows)
-    return len(rows)
+        return record_usage(session, samples, new_sims=True)

@@ -1,7 +1,7 @@
 """eSIM profiles, their stock, and settings updates
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-22
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import fleetsim.db.types
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
