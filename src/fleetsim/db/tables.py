@@ -573,6 +573,8 @@ class ConsoleSecret(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     secret: Mapped[str] = mapped_column(String(64))
     date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class UsageDay(Base):
     """`usage_hours` summed per UTC day, written in the same transaction as the hours.
     Carries the Sim's SID so that Group=sim lists in SID order straight off an index."""
