@@ -11,6 +11,8 @@ GET  /control/jobs                          queue depth by state
 GET  /control/webhooks                      deliveries and attempts (State, AccountSid)
 GET  /control/webhooks/{Id}                 one delivery with its attempts
 POST /control/webhooks/{Id}/redeliver       deliver again now
+POST /control/accounts/{AccountSid}/event-sink    Url=…: where the account's connection events go
+DELETE /control/accounts/{AccountSid}/event-sink  stop sending them
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ from starlette.routing import Route
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
+from fleetsim.http.coverage import coverage_page
+from fleetsim.http.openapi import openapi_json
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
@@ -90,6 +92,8 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
             *DEVICE_SMS_ROUTES,
             *IP_COMMAND_DEVICE_ROUTES,
             Route("/health", health, methods=["GET"], name="health"),
+            Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
+            Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
         ],
         lifespan=lifespan,
         exception_handlers={

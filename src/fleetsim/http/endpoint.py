@@ -36,9 +36,11 @@ from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
 from fleetsim.resources.accounts.service import authenticate
 
-__all__ = ["Call", "Reply", "endpoint", "read_form"]
+__all__ = ["Call", "Reply", "endpoint", "operation_of", "read_form"]
 
 _PAGING = ("PageSize", "Page", "PageToken")
+# The operation each endpoint implements, for the route table's readers (/openapi.json).
+_OPERATIONS: dict[Callable[..., Any], Operation] = {}
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,15 @@ def endpoint(
 
         route.__name__ = handler.__name__
         route.__doc__ = handler.__doc__
+        _OPERATIONS[route] = op
         return route
 
     return decorate
+
+
+def operation_of(route_endpoint: Callable[..., Any]) -> Operation | None:
+    """The operation a route's endpoint implements, if `endpoint` made it."""
+    return _OPERATIONS.get(route_endpoint)
 
 
 def basic_credentials(request: Request) -> tuple[str, str]:
