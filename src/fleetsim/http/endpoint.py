@@ -22,6 +22,7 @@ from fleetsim.contract import Operation, operation
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import (
     AuthenticationFailed,
+    NotFound,
     PayloadTooLarge,
     TwilioError,
     UnsupportedMediaType,
@@ -114,6 +115,9 @@ def endpoint(
             def work() -> Reply:
                 with unit_of_work(runtime.engine, write=write) as session:
                     account = authenticate(session, username, password)
+                    if any("\x00" in value for value in request.path_params.values()):
+                        # No SID or name holds NUL, and PostgreSQL refuses it in a query.
+                        raise NotFound(request.url.path.replace("\x00", "%00"))
                     params = parse_params(op, query, location="query")
                     params.update(parse_params(op, form, location="form", on_missing=on_missing))
                     call = Call(
