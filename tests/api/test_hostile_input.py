@@ -26,11 +26,12 @@ from sqlalchemy import Engine, func, select
 from starlette.routing import Route
 
 from fleetsim.contract import Operation, operations
+from fleetsim.control.operator import OPERATOR
 from fleetsim.db.tables import Base
 from fleetsim.db.uow import unit_of_work
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.params import MAX_VALUE_LENGTH
-from tests.api.conftest import Api
+from tests.api.conftest import OPERATOR_TOKEN, Api
 from tests.api.network_fixtures import attach, connectable_sim
 from tests.api.sim_helpers import FORGED_TOKENS, new_fleet, register, token
 
@@ -119,6 +120,38 @@ def served_operations(api: Api) -> list[tuple[Operation, str]]:
         if op is not None:
             found.append((op, op.method))
     assert len(found) >= len(operations()) - 4
+    return found
+
+
+def control_inputs(api: Api, world: World) -> list[Hostile]:
+    """Hostile requests to every control route (with the operator credential): bad path
+    values, malformed or NUL-holding parameters, repeated parameters, bodies too big."""
+    found = []
+    plausible = {
+        "Lifecycle": "sim",
+        "Sid": world.refs["Sim"],
+        "Id": "1",
+        "AccountSid": api.creds.account_sid,
+    }
+    for route in api.client.app.routes:  # type: ignore[attr-defined]
+        if not (isinstance(route, Route) and route.path.startswith("/control/")):
+            continue
+        names = re.findall(r"{(\w+)}", route.path)
+        values = {name: plausible[name] for name in names}
+        for method in sorted((route.methods or set()) - {"HEAD"}):
+            for name in names:
+                for bad in ["%00", SQL[0].replace(" ", "%20"), PATHS[1], "A" * 5000, "9" * 30]:
+                    path = fill(route.path, {**values, name: bad})
+                    found.append(Hostile(f"{method} {name}={bad[:20]}", method, path))
+            path = fill(route.path, values)
+            for raw in [b"%", b"A=%E0%A4", b"X=a%00b", b"A=1&A=2"]:
+                if method != "POST":  # a DELETE's body means nothing; its query is read
+                    found.append(Hostile(f"query {raw!r}", method, path, query=raw))
+                else:
+                    found.append(Hostile(f"body {raw!r}", method, path, body=raw))
+            if method == "POST":
+                found.append(Hostile("too big", method, path, body=b"A=" + b"x" * LIMIT))
+    assert len(found) > 50
     return found
 
 
@@ -276,24 +309,33 @@ def test_hostile_input_answers_a_twilio_4xx_and_changes_nothing(
     # PostgreSQL takes every third input: the value classes that differ between backends
     # (NUL, encodings, lengths) are in every operation's inputs, and it is the slower one.
     stride = 1 if backend == "sqlite" else 3
-    for op, method in served_operations(api):
-        for hostile in list(hostile_inputs(op, world))[::stride]:
-            url = hostile.path + ("?" + _ascii(hostile.query) if hostile.query else "")
-            response = api.client.request(
-                method,
-                url,
-                content=hostile.body,
-                headers=dict(hostile.headers) or None,
-                auth=(api.creds.username, api.creds.password),
-            )
-            tried += 1
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-            if hostile.empty_page_of:
-                problem = _not_empty(hostile.empty_page_of, response.status_code, response.content)
-            else:
-                problem = _problem(response.status_code, response.content)
-            if problem:
-                problems.append(f"{op.id} {hostile.why}: {problem}")
+    account = (api.creds.username, api.creds.password)
+    items = [
+        (op.id, hostile, account)
+        for op, _ in served_operations(api)
+        for hostile in list(hostile_inputs(op, world))[::stride]
+    ]
+    items += [
+        (hostile.path, hostile, (OPERATOR, OPERATOR_TOKEN))
+        for hostile in control_inputs(api, world)[::stride]
+    ]
+    for label, hostile, auth in items:
+        url = hostile.path + ("?" + _ascii(hostile.query) if hostile.query else "")
+        response = api.client.request(
+            hostile.method,
+            url,
+            content=hostile.body,
+            headers=dict(hostile.headers) or None,
+            auth=auth,
+        )
+        tried += 1
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if hostile.empty_page_of:
+            problem = _not_empty(hostile.empty_page_of, response.status_code, response.content)
+        else:
+            problem = _problem(response.status_code, response.content)
+        if problem:
+            problems.append(f"{label} {hostile.why}: {problem}")
     after = snapshot(api.engine)
     summary = (
         f"hostile input ({backend}): {tried} inputs, "
@@ -365,3 +407,21 @@ def test_base64_of_basic_credentials_is_not_a_way_in(api: Api) -> None:
         assert response.status_code == 401, (header, response.text)
         assert response.json()["code"] == 20003
     assert sent == 7
+
+
+def test_a_nul_in_a_path_answers_404_on_every_backend(api: Api, world: World) -> None:
+    """PostgreSQL refuses NUL in a query; the route answers 404 before asking it."""
+    for path in ["/v1/Sims/HS%00", f"/devices/{world.refs['Sim'][:5]}%00x", "/v1/Fleets/%00"]:
+        response = api.get(path)
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == 20404
+        assert "%00" in response.json()["message"]
+    response = api.control("POST", f"/control/lifecycles/sim/{world.refs['Sim']}%00/progress")
+    assert response.status_code == 404, response.text
+    response = api.control("GET", "/control/webhooks", params={"AccountSid": "AC%00"})
+    assert response.status_code == 200, response.text
+    response = api.control("GET", "/control/webhooks", params={"AccountSid": "AC\x00"})
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == (
+        "Invalid parameter AccountSid: must not contain NUL characters"
+    )
