@@ -3,10 +3,12 @@
 Commands, usage), over every Twilio-compatible operation.
 
 For every generated request (positive and negative data): no 5xx, a status code and a
-content type the document allows, and a body valid against the response schema (the
-contract's for 2xx, Twilio's error body for 4xx). Path SIDs, and the parameters that name
-other objects (Sim, Fleet, NetworkAccessProfile, Network...), are real objects' SIDs or
-names about half of the time, so requests reach the handlers rather than stop at 404.
+content type the document allows, a body valid against the response schema (the contract's
+for 2xx, Twilio's error body for 4xx), and invalid data refused with a 4xx.
+
+Path SIDs, and the parameters that name other objects (Sim, Fleet, NetworkAccessProfile,
+Network...), are real objects' SIDs or names about half of the time, so requests reach the
+handlers rather than stop at 404.
 
 Failures are collected rather than shrunk, so one run reports them all. The case count is
 recorded and printed in the terminal summary. CI runs a bounded count; a longer run:
@@ -36,6 +38,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import (
     FailureGroup,
     content_type_conformance,
+    negative_data_rejection,
     not_a_server_error,
     response_schema_conformance,
     status_code_conformance,
@@ -52,6 +55,8 @@ TWILIO_TAG = "Super SIM v1 (Twilio-compatible)"
 EXAMPLES = {"sqlite": 12, "postgresql": 4}
 CHECKS = [
     not_a_server_error,
+    # Invalid data (negative cases) is refused with a 4xx, never accepted.
+    negative_data_rejection,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
