@@ -116,3 +116,20 @@ def session(engine: Engine) -> Iterator[Session]:
     """A unit of work for rule tests; committed at the end like a request."""
     with unit_of_work(engine, write=True) as session:
         yield session
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the figures tests record as `conformance` properties (fuzz cases, hostile
+    inputs), from every worker's reports."""
+    lines = [
+        str(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", ())
+        if name == "conformance"
+    ]
+    if lines:
+        terminalreporter.section("conformance figures")
+        for line in dict.fromkeys(lines):
+            terminalreporter.write_line(line)

@@ -11,6 +11,8 @@ GET  /control/jobs                          queue depth by state
 GET  /control/webhooks                      deliveries and attempts (State, AccountSid)
 GET  /control/webhooks/{Id}                 one delivery with its attempts
 POST /control/webhooks/{Id}/redeliver       deliver again now
+POST /control/accounts/{AccountSid}/event-sink    Url=…: where the account's connection events go
+DELETE /control/accounts/{AccountSid}/event-sink  stop sending them
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ def control_endpoint(handler: ControlHandler) -> Callable[[Request], Awaitable[R
         for name, value in pairs:
             if name in params:
                 raise InvalidParameter(name, "given more than once")
+            if "\x00" in value:
+                raise InvalidParameter(name, "must not contain NUL characters")
             params[name] = value
         call = ControlCall(
             runtime,
@@ -103,6 +107,9 @@ def control_endpoint(handler: ControlHandler) -> Callable[[Request], Awaitable[R
         def work() -> dict[str, Any]:
             with call.session(write=False) as session:
                 authenticate_operator(session, username, password)
+            if any("\x00" in value for value in call.path.values()):
+                # PostgreSQL refuses NUL in a query, and nothing the control API names holds it.
+                raise NotFound(request.url.path.replace("\x00", "%00"))
             return handler(call)
 
         return JSONResponse(await run_in_threadpool(work))

@@ -17,6 +17,8 @@ from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
+from fleetsim.http.coverage import coverage_page
+from fleetsim.http.openapi import openapi_json
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
@@ -102,6 +104,8 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
             *SMDP_ROUTES,
             Route("/health", health, methods=["GET"], name="health"),
             *CONSOLE_ROUTES,
+            Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
+            Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
         ],
         lifespan=lifespan,
         exception_handlers={

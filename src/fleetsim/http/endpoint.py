@@ -22,6 +22,7 @@ from fleetsim.contract import Operation, operation
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import (
     AuthenticationFailed,
+    NotFound,
     PayloadTooLarge,
     TwilioError,
     UnsupportedMediaType,
@@ -36,9 +37,11 @@ from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
 from fleetsim.resources.accounts.service import authenticate
 
-__all__ = ["Call", "Reply", "endpoint", "read_form"]
+__all__ = ["Call", "Reply", "endpoint", "operation_of", "read_form"]
 
 _PAGING = ("PageSize", "Page", "PageToken")
+# The operation each endpoint implements, for the route table's readers (/openapi.json).
+_OPERATIONS: dict[Callable[..., Any], Operation] = {}
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,9 @@ def endpoint(
             def work() -> Reply:
                 with unit_of_work(runtime.engine, write=write) as session:
                     account = authenticate(session, username, password, api_keys=api_keys)
+                    if any("\x00" in value for value in request.path_params.values()):
+                        # No SID or name holds NUL, and PostgreSQL refuses it in a query.
+                        raise NotFound(request.url.path.replace("\x00", "%00"))
                     params = parse_params(op, query, location="query")
                     params.update(parse_params(op, form, location="form", on_missing=on_missing))
                     call = Call(
@@ -139,9 +145,15 @@ def endpoint(
 
         route.__name__ = handler.__name__
         route.__doc__ = handler.__doc__
+        _OPERATIONS[route] = op
         return route
 
     return decorate
+
+
+def operation_of(route_endpoint: Callable[..., Any]) -> Operation | None:
+    """The operation a route's endpoint implements, if `endpoint` made it."""
+    return _OPERATIONS.get(route_endpoint)
 
 
 def basic_credentials(request: Request) -> tuple[str, str]:

@@ -1,0 +1,136 @@
+"""/openapi.json and /openapi/coverage: generated from the route table and the contract."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from openapi_spec_validator import validate
+from starlette.routing import Route
+
+from fleetsim.contract import Param, document, operations
+from fleetsim.http.coverage import deviations
+from fleetsim.http.endpoint import Call, Reply, endpoint
+from fleetsim.http.runtime import Runtime
+from fleetsim.network.routes import device_operation
+from tests.api.conftest import Api
+
+METHODS = ("GET", "POST", "DELETE")
+
+
+def spec(api: Api, **kwargs: Any) -> dict[str, Any]:
+    response = api.client.get("/openapi.json", **kwargs)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_the_document_is_valid_openapi_3_and_describes_every_route(api: Api) -> None:
+    doc = spec(api)
+    validate(doc)
+    assert doc["openapi"].startswith("3.")
+    routes = [r for r in api.client.app.routes if isinstance(r, Route)]  # type: ignore[attr-defined]
+    described = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
+    served = {(m, r.path) for r in routes for m in (r.methods or ()) if m in METHODS}
+    assert described == served
+    ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
+    assert len(ids) == len(set(ids))
+
+
+def test_twilio_operations_are_the_contracts_own_for_every_implemented_route(api: Api) -> None:
+    doc = spec(api)
+    contract = document()
+    implemented = {
+        r.name
+        for r in api.client.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, Route) and r.name in operations()
+    }
+    assert {"ListSim", "UpdateSim", "ListUsageRecord"} <= implemented
+    for op_id in implemented:
+        op = operations()[op_id]
+        described = doc["paths"][op.path][op.method.lower()]
+        original = contract["paths"][op.path][op.method.lower()]
+        assert described["operationId"] == op_id
+        assert described.get("parameters") == original.get("parameters")
+        assert described.get("requestBody") == original.get("requestBody")
+        for status, response in original["responses"].items():
+            assert described["responses"][status] == response
+        error = described["responses"]["4XX"]["content"]["application/json"]["schema"]
+        assert error == {"$ref": "#/components/schemas/fleetsim.twilio_error"}
+    # The spec's operations fleetsim does not serve are not described.
+    assert "/v1/ESimProfiles" not in doc["paths"]
+    # Nothing points at Twilio: the spec's per-path servers are gone.
+    assert "supersim.twilio.com" not in str(doc)
+
+
+def test_servers_are_the_host_the_client_used_or_the_public_url(api: Api) -> None:
+    assert spec(api)["servers"] == [{"url": "http://fleetsim.test"}]
+    other = spec(api, headers={"Host": "sims.example.org:8443"})
+    assert other["servers"] == [{"url": "http://sims.example.org:8443"}]
+    runtime: Runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    runtime.public_url = "https://fleetsim.example.com/"
+    assert spec(api)["servers"] == [{"url": "https://fleetsim.example.com"}]
+
+
+def test_device_and_control_operations_carry_their_declared_parameters(api: Api) -> None:
+    paths = spec(api)["paths"]
+    data = paths["/devices/{Sim}/data"]["post"]
+    assert data["operationId"] == "UseDeviceData"
+    assert data["parameters"] == [
+        {"name": "Sim", "in": "path", "required": True, "schema": {"type": "string"}}
+    ]
+    form = data["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert set(form["properties"]) == {"Upload", "Download", "Over"}
+    assert form["properties"]["Upload"]["minimum"] == 0
+    inbox = paths["/devices/{Sim}/inbox"]["get"]
+    assert {p["name"] for p in inbox["parameters"]} == {"Sim", "PageSize", "Page", "PageToken"}
+    advance = paths["/control/clock/advance"]["post"]
+    assert advance["security"] == [{"operator": []}]
+    assert advance["summary"] == "Seconds=… or To=…: run what falls due"
+    form = advance["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert set(form["properties"]) == {"Seconds", "To"}
+    progress = paths["/control/lifecycles/{Lifecycle}/{Sid}/progress"]["post"]
+    assert [p["name"] for p in progress["parameters"]] == ["Lifecycle", "Sid"]
+    assert "security" not in paths["/health"]["get"]
+
+
+def test_a_route_added_to_the_app_appears_in_the_document(api: Api) -> None:
+    op = device_operation(
+        "ShakeDevice", "POST", "/devices/{Sim}/shake", Param("Times", "form", True, "integer")
+    )
+
+    @endpoint(op)
+    def shake(call: Call) -> Reply:
+        return call.ok({})
+
+    api.client.app.routes.append(Route(op.path, shake, methods=["POST"], name=op.id))  # type: ignore[attr-defined]
+    doc = spec(api)
+    validate(doc)
+    described = doc["paths"]["/devices/{Sim}/shake"]["post"]
+    assert described["operationId"] == "ShakeDevice"
+    form = described["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["required"] == ["Times"]
+
+
+def test_the_coverage_page_lists_operations_and_deviations_from_code(api: Api) -> None:
+    response = api.client.get("/openapi/coverage")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = html.unescape(response.text)
+    implemented = sum(
+        1
+        for r in api.client.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, Route) and r.name in operations()
+    )
+    assert f"Super SIM v1: {implemented} of {len(operations())} operations implemented" in page
+    assert "<td>/v1/ESimProfiles</td><td>CreateEsimProfile</td><td>not implemented</td>" in page
+    assert "<td>/v1/Sims/{Sid}</td><td>UpdateSim</td><td>implemented</td>" in page
+    assert "<td>/devices/{Sim}/attach</td>" in page
+    found = deviations()
+    assert f"Documented deviations from Twilio ({len(found)})" in page
+    where = {d.where for d in found}
+    assert {"fleetsim.core.errors", "fleetsim.resources.networks.service:list_networks"} <= where
+    for deviation in found:
+        assert deviation.text.startswith("Deviation"), deviation
+        assert deviation.text in page
