@@ -112,6 +112,28 @@ lease_option = click.option(
     show_default=True,
     help="Run the UDP bridge: devices bound to a real UDP endpoint exchange real datagrams.",
 )
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed a demo account (Fleets, a few hundred Sims, devices sending traffic) and "
+    "print what to try; safe to repeat on the same database.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="FLEETSIM_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Logs on stderr: text, or one JSON object per line (with the request id).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    envvar="FLEETSIM_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    help="info logs one line per request; warning only problems.",
+)
 def serve(
     host: str,
     port: int,
@@ -124,12 +146,17 @@ def serve(
     job_lease: float,
     udp_port: int,
     udp: bool,
+    demo: bool,
+    log_format: str,
+    log_level: str,
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
 
     from fleetsim.http.app import create_app
+    from fleetsim.logs import configure_logging
 
+    configure_logging(log_format, log_level)  # type: ignore[arg-type]
     engine = prepare_database(database_url)
     runtime = build_runtime(
         engine,
@@ -140,6 +167,10 @@ def serve(
         lease=dt.timedelta(seconds=job_lease),
     )
     bridge = _start_udp_bridge(runtime, udp_port) if udp else None
+    if demo:
+        from fleetsim.cli.demo import seed_with_progress
+
+        seed_with_progress(runtime)
     startup = ensure_startup_account(engine, clock=runtime.clock, sids=runtime.sids)
     operator_token = ensure_startup_operator(engine, clock=runtime.clock)
     base = public_url or f"http://{host}:{port}"
@@ -148,7 +179,7 @@ def serve(
     if startup is not None:
         click.echo(f"  Account SID: {startup.sid}")
         click.echo(f"  Auth Token:  {startup.auth_token}")
-    else:
+    elif not demo:
         click.echo("Accounts exist already; `fleetsim accounts create` makes another.")
     if operator_token is not None:
         click.echo("Control API credentials (shown once; FLEETSIM_OPERATOR_TOKEN sets your own):")
@@ -159,10 +190,22 @@ def serve(
     if bridge is not None:
         bridge_host, bridge_port = bridge.address
         click.echo(f"IP Commands over real UDP: the network is at {bridge_host}:{bridge_port}")
+    if demo:
+        from fleetsim.cli.demo import print_next_steps
+
+        print_next_steps(base)
     background = new_worker(runtime) if worker else None
     app = create_app(runtime, background_worker=background)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,  # configure_logging's handlers and format
+            log_level=log_level,
+            access_log=False,  # fleetsim.access logs each request, with its id
+            proxy_headers=False,
+        )
     finally:
         if bridge is not None:
             bridge.stop()

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -15,6 +16,7 @@ from starlette.routing import Route
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
+from fleetsim.http.observability import RequestObservability, health, metrics
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
@@ -41,10 +43,6 @@ API_ROUTES: list[Route] = [
     *IP_COMMAND_ROUTES,
     *USAGE_RECORD_ROUTES,
 ]
-
-
-async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 def twilio_error(request: Request, exc: Exception) -> Response:
@@ -90,7 +88,9 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
             *DEVICE_SMS_ROUTES,
             *IP_COMMAND_DEVICE_ROUTES,
             Route("/health", health, methods=["GET"], name="health"),
+            Route("/metrics", metrics, methods=["GET"], name="metrics"),
         ],
+        middleware=[Middleware(RequestObservability)],
         lifespan=lifespan,
         exception_handlers={
             TwilioError: twilio_error,
