@@ -17,6 +17,7 @@ from rich.progress import Progress
 from sqlalchemy import Engine
 
 from fleetsim.cli.device import device
+from fleetsim.cli.errors import check_port_free, next_step, open_database
 from fleetsim.cli.simulate import simulate
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.errors import TwilioError
@@ -39,7 +40,6 @@ from fleetsim.setup import (
     ensure_startup_account,
     ensure_startup_operator,
     new_worker,
-    prepare_database,
 )
 
 __all__ = ["main"]
@@ -156,8 +156,9 @@ def serve(
     from fleetsim.http.app import create_app
     from fleetsim.logs import configure_logging
 
+    check_port_free(host, port)
     configure_logging(log_format, log_level)  # type: ignore[arg-type]
-    engine = prepare_database(database_url)
+    engine = open_database(database_url)
     runtime = build_runtime(
         engine,
         clock_mode=clock_mode,  # type: ignore[arg-type]
@@ -231,7 +232,7 @@ def worker_command(database_url: str, concurrency: int, job_lease: float) -> Non
     import signal
     import threading
 
-    engine = prepare_database(database_url)
+    engine = open_database(database_url)
     runtime = build_runtime(engine, lease=dt.timedelta(seconds=job_lease))
     worker = new_worker(runtime, concurrency=concurrency)
     stopped = threading.Event()
@@ -409,7 +410,7 @@ def _import_with_progress(engine: Any, cards: list[Any], label: str) -> Any:
 @contextmanager
 def _database(url: str) -> Iterator[Engine]:
     """A migrated database for one command; its connections close when the command ends."""
-    engine = prepare_database(url)
+    engine = open_database(url)
     try:
         yield engine
     finally:
@@ -426,4 +427,4 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except TwilioError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(f"{exc.message}. {next_step(exc.code)}") from None

@@ -167,6 +167,7 @@ class Server:
     auth_token: str
     operator_token: str
     database_url: str
+    log_path: Path | None = None  # the server's output (removed with the server)
     _engine: Engine | None = field(default=None, repr=False)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -266,7 +267,7 @@ def running(
         *(["--seed", str(seed)] if seed is not None else []),
         *extra_args,
     ]
-    log_path = workdir / "serve.log"
+    log_path = server.log_path = workdir / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
