@@ -16,6 +16,7 @@ from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.migrate import upgrade
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
+from fleetsim.demo import JOB_HANDLERS as DEMO_JOBS
 from fleetsim.engine.clock import ClockMode, clock_for, configure_clock
 from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
@@ -73,6 +74,7 @@ def job_handlers() -> dict[str, JobHandler]:
         **ESIM_PROFILE_JOBS,
         **SETTINGS_UPDATE_JOBS,
         **BULK_JOBS,
+        **DEMO_JOBS,
     }
 
 

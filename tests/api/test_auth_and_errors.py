@@ -150,7 +150,7 @@ def test_a_subaccount_and_its_parent_see_only_their_own(api: Api) -> None:
 def test_health_needs_no_authentication(api: Api) -> None:
     response = api.get("/health", auth=None)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok"}
 
 
 # --- routing ---------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from typing import Any
 import click
 import httpx2
 
+from fleetsim.cli.errors import next_step
+
 __all__ = ["device"]
 
 
@@ -35,7 +37,8 @@ class DeviceClient:
         body = response.json() if response.content else {}
         if response.status_code >= 400:
             raise click.ClickException(
-                f"{body.get('message', response.text)} (error {body.get('code')})"
+                f"{body.get('message', response.text)} (error {body.get('code')}). "
+                + next_step(body.get("code"))
             )
         return body
 

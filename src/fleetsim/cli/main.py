@@ -17,6 +17,7 @@ from rich.progress import Progress
 from sqlalchemy import Engine
 
 from fleetsim.cli.device import device
+from fleetsim.cli.errors import check_port_free, next_step, open_database
 from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
 from fleetsim.core.clock import SystemClock
@@ -43,7 +44,6 @@ from fleetsim.setup import (
     ensure_startup_account,
     ensure_startup_operator,
     new_worker,
-    prepare_database,
 )
 from fleetsim.webhooks.transport import (
     DESTINATIONS_ENV,
@@ -150,6 +150,28 @@ lease_option = click.option(
 )
 @webhook_destinations_option
 @webhook_allow_option
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Seed a demo account (Fleets, a few hundred Sims, devices sending traffic) and "
+    "print what to try; safe to repeat on the same database.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="FLEETSIM_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    help="Logs on stderr: text, or one JSON object per line (with the request id).",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    envvar="FLEETSIM_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    help="info logs one line per request; warning only problems.",
+)
 def serve(
     host: str,
     port: int,
@@ -164,12 +186,18 @@ def serve(
     udp: bool,
     webhook_destinations: str,
     webhook_allow: tuple[str, ...],
+    demo: bool,
+    log_format: str,
+    log_level: str,
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
 
     from fleetsim.http.app import create_app
+    from fleetsim.logs import configure_logging
 
+    check_port_free(host, port)
+    configure_logging(log_format, log_level)  # type: ignore[arg-type]
     transport = _webhook_transport(webhook_destinations, webhook_allow)
     engine = _prepare_node(database_url)
     runtime = build_runtime(
@@ -182,6 +210,10 @@ def serve(
         lease=dt.timedelta(seconds=job_lease),
     )
     bridge = _start_udp_bridge(runtime, udp_port) if udp else None
+    if demo:
+        from fleetsim.cli.demo import seed_with_progress
+
+        seed_with_progress(runtime)
     startup = ensure_startup_account(engine, clock=runtime.clock, sids=runtime.sids)
     operator_token = ensure_startup_operator(engine, clock=runtime.clock)
     base = public_url or f"http://{host}:{port}"
@@ -192,7 +224,7 @@ def serve(
         # Shown once, when made here; a token from the environment is never printed.
         shown = startup.auth_token if startup.created else "(from FLEETSIM_AUTH_TOKEN)"
         click.echo(f"  Auth Token:  {shown}")
-    else:
+    elif not demo:
         click.echo("Accounts exist already; `fleetsim accounts create` makes another.")
     if operator_token is not None:
         click.echo("Control API credentials (shown once; FLEETSIM_OPERATOR_TOKEN sets your own):")
@@ -206,10 +238,22 @@ def serve(
     if bridge is not None:
         bridge_host, bridge_port = bridge.address
         click.echo(f"IP Commands over real UDP: the network is at {bridge_host}:{bridge_port}")
+    if demo:
+        from fleetsim.cli.demo import print_next_steps
+
+        print_next_steps(base)
     background = new_worker(runtime) if worker else None
     app = create_app(runtime, background_worker=background)
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        uvicorn.run(
+            app,
+            host=host,
+            port=port,
+            log_config=None,  # configure_logging's handlers and format
+            log_level=log_level,
+            access_log=False,  # fleetsim.access logs each request, with its id
+            proxy_headers=False,
+        )
     finally:
         if bridge is not None:
             bridge.stop()
@@ -424,7 +468,7 @@ def _import_with_progress(engine: Any, cards: list[Any], label: str) -> Any:
 @contextmanager
 def _database(url: str) -> Iterator[Engine]:
     """A migrated database for one command; its connections close when the command ends."""
-    engine = prepare_database(url)
+    engine = open_database(url)
     try:
         yield engine
     finally:
@@ -441,7 +485,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except TwilioError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(f"{exc.message}. {next_step(exc.code)}") from None
     except SecretKeyError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -455,4 +499,4 @@ def _prepare_node(database_url: str) -> Engine:
             token_box(probe)
         finally:
             probe.dispose()
-        return prepare_database(database_url)
+        return open_database(database_url)

@@ -14,13 +14,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
+from fleetsim.cli.errors import next_step, open_database
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import DEFAULT_DATABASE_URL
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.accounts.service import fetch_account
-from fleetsim.setup import build_runtime, prepare_database
+from fleetsim.setup import build_runtime
 from fleetsim.simulation.generator import (
     SimulationError,
     Totals,
@@ -80,7 +81,7 @@ def simulate(
     with _user_errors():
         hours = parse_duration(duration)
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
-    engine = prepare_database(database_url)
+    engine = open_database(database_url)
     try:
         if start is None:
             first = floor_hour(build_runtime(engine).clock.now()) - dt.timedelta(hours=hours)
@@ -162,7 +163,7 @@ def _user_errors() -> Iterator[None]:
     except SimulationError as exc:
         raise click.ClickException(str(exc)) from None
     except TwilioError as exc:
-        raise click.ClickException(exc.message) from None
+        raise click.ClickException(f"{exc.message}. {next_step(exc.code)}") from None
 
 
 def _account(session: Session, sid: str) -> Account:

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,6 +19,7 @@ from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
 from fleetsim.http.coverage import coverage_page
+from fleetsim.http.observability import RequestObservability, health, metrics
 from fleetsim.http.openapi import openapi_json
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
@@ -51,10 +53,6 @@ API_ROUTES: list[Route] = [
     *ESIM_PROFILE_ROUTES,
     *SETTINGS_UPDATE_ROUTES,
 ]
-
-
-async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
 
 
 def twilio_error(request: Request, exc: Exception) -> Response:
@@ -106,7 +104,9 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
             *CONSOLE_ROUTES,
             Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
             Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
+            Route("/metrics", metrics, methods=["GET"], name="metrics"),
         ],
+        middleware=[Middleware(RequestObservability)],
         lifespan=lifespan,
         exception_handlers={
             TwilioError: twilio_error,

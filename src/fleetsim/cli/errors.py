@@ -1,0 +1,60 @@
+"""Errors the commands show: one line that says what went wrong and what to do next."""
+
+from __future__ import annotations
+
+import socket
+
+import click
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from fleetsim.setup import prepare_database
+
+__all__ = ["check_port_free", "next_step", "open_database"]
+
+_NEXT_STEP = {
+    20003: "Check the credentials (--account and --token, or FLEETSIM_ACCOUNT_SID and "
+    "FLEETSIM_AUTH_TOKEN).",
+    20404: "Check the SID or unique name: list what exists with the API, or create it first "
+    "(`fleetsim accounts create` for accounts).",
+}
+
+
+def next_step(code: int | None) -> str:
+    """What to do about an API error with Twilio code `code`."""
+    if code in _NEXT_STEP:
+        return _NEXT_STEP[code]
+    if code is None:
+        return "See the server log for details."
+    return f"See https://www.twilio.com/docs/errors/{code} and fix the request."
+
+
+def open_database(url: str) -> Engine:
+    """`prepare_database`, with a message that says how to fix a database that won't open."""
+    try:
+        return prepare_database(url)
+    except (OperationalError, ArgumentError, NoSuchModuleError) as exc:
+        try:
+            shown = make_url(url).render_as_string(hide_password=True)
+        except ArgumentError:
+            shown = repr(url)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise click.ClickException(
+            f"Cannot open the database {shown}: {reason}. Check --database-url (or "
+            "FLEETSIM_DATABASE_URL): sqlite:///path.db, or postgresql://user@host/db of a "
+            "PostgreSQL server that runs and has that database."
+        ) from None
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail early, with the way out, when another program holds the port."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(
+                f"Cannot listen on {host}:{port} ({exc.strerror}): another program uses it. "
+                "Choose another with --port, or stop that program."
+            ) from None
