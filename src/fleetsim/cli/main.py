@@ -23,6 +23,7 @@ from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import DEFAULT_DATABASE_URL
 from fleetsim.db.uow import unit_of_work
+from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import (
     CardFileError,
@@ -112,6 +113,14 @@ lease_option = click.option(
     show_default=True,
     help="Run the UDP bridge: devices bound to a real UDP endpoint exchange real datagrams.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="API processes sharing the port (about one per core); the job worker and the UDP "
+    "bridge stay in this supervising process.",
+)
 def serve(
     host: str,
     port: int,
@@ -124,12 +133,17 @@ def serve(
     job_lease: float,
     udp_port: int,
     udp: bool,
+    workers: int,
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
 
     from fleetsim.http.app import create_app
 
+    if workers > 1 and seed is not None:
+        raise click.UsageError(
+            "--seed makes every API process repeat the same SIDs; use --workers 1"
+        )
     engine = prepare_database(database_url)
     runtime = build_runtime(
         engine,
@@ -160,12 +174,60 @@ def serve(
         bridge_host, bridge_port = bridge.address
         click.echo(f"IP Commands over real UDP: the network is at {bridge_host}:{bridge_port}")
     background = new_worker(runtime) if worker else None
-    app = create_app(runtime, background_worker=background)
+    # No access log: formatting a line per request costs more than the request's JSON.
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": False,
+    }
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+        if workers == 1:
+            app = create_app(runtime, background_worker=background)
+            uvicorn.run(app, **server_options)
+        else:
+            _serve_processes(
+                database_url, public_url, job_lease, workers, background, server_options
+            )
     finally:
         if bridge is not None:
             bridge.stop()
+
+
+def _serve_processes(
+    database_url: str,
+    public_url: str | None,
+    job_lease: float,
+    workers: int,
+    background: Worker | None,
+    server_options: dict[str, Any],
+) -> None:
+    """Supervise `workers` API processes; this process keeps the job worker (see
+    `fleetsim.http.processes`)."""
+    import uvicorn
+
+    from fleetsim.http.processes import ProcessOptions
+
+    ProcessOptions(database_url, public_url, job_lease).to_environment()
+    click.echo(
+        f"API processes: {workers}; jobs run in this process ({'on' if background else 'off'})"
+    )
+    if background is not None:
+        background.start()
+    try:
+        uvicorn.run(
+            "fleetsim.http.processes:process_app",
+            factory=True,
+            workers=workers,
+            # uvicorn replaces a process that does not answer its ping within this time, and
+            # a process answers only once it has imported fleetsim: seconds on a busy machine.
+            timeout_worker_healthcheck=60,
+            **server_options,
+        )
+    finally:
+        if background is not None:
+            background.stop()
 
 
 def _start_udp_bridge(runtime: Runtime, udp_port: int) -> UdpBridge:
