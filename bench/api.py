@@ -139,14 +139,15 @@ end
 
 
 def update_script(sids_file: Path, start: int) -> str:
-    """Each request sets Status=ready on the next Sim of the file (a `new` Sim each time)."""
+    """Each request puts the next Sim of the file (a `new` one each time) in the Fleet and
+    makes it ready: a write, and a job for the scheduled status change."""
     extra = f"""
 sids = {{}}
 for line in io.lines({lua_string(str(sids_file))}) do sids[#sids + 1] = line end
 counter = {start}
 function request()
   counter = counter + 1
-  return wrk.format(nil, "/v1/Sims/" .. sids[counter % #sids + 1], nil, "Status=ready")
+  return wrk.format(nil, "/v1/Sims/" .. sids[counter % #sids + 1], nil, "Fleet=bench&Status=ready")
 end
 """
     return request_script(method="POST", auth=AUTH, extra=extra)
