@@ -27,6 +27,5 @@ class Runtime:
     worker: Worker | None = None
     # Called after a reset, to re-create the account the server was started with.
     after_reset: Callable[[], object] = field(default=lambda: None)
-    # On SQLite, requests that write take turns here rather than in SQLite's busy handler,
-    # which sleeps 1, 2, 5, 10... ms between tries (see `fleetsim.http.endpoint`).
+    # On SQLite, requests that write take turns here (see `fleetsim.http.endpoint`).
     sqlite_writers: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(1))
