@@ -27,6 +27,7 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import DEFAULT_DATABASE_URL, create_database_engine
 from fleetsim.db.secret_key import token_box
 from fleetsim.db.uow import unit_of_work
+from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import (
     CardFileError,
@@ -172,6 +173,14 @@ lease_option = click.option(
     show_default=True,
     help="info logs one line per request; warning only problems.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="API processes sharing the port (about one per core); the job worker and the UDP "
+    "bridge stay in this supervising process.",
+)
 def serve(
     host: str,
     port: int,
@@ -189,6 +198,7 @@ def serve(
     demo: bool,
     log_format: str,
     log_level: str,
+    workers: int,
 ) -> None:
     """Run the API server (migrates the database first)."""
     import uvicorn
@@ -196,6 +206,10 @@ def serve(
     from fleetsim.http.app import create_app
     from fleetsim.logs import configure_logging
 
+    if workers > 1 and seed is not None:
+        raise click.UsageError(
+            "--seed makes every API process repeat the same SIDs; use --workers 1"
+        )
     check_port_free(host, port)
     configure_logging(log_format, log_level)  # type: ignore[arg-type]
     transport = _webhook_transport(webhook_destinations, webhook_allow)
@@ -243,20 +257,62 @@ def serve(
 
         print_next_steps(base)
     background = new_worker(runtime) if worker else None
-    app = create_app(runtime, background_worker=background)
+    server_options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_config": None,  # configure_logging's handlers and format
+        "log_level": log_level,
+        "access_log": False,  # fleetsim.access logs each request, with its id
+        "proxy_headers": False,
+    }
     try:
-        uvicorn.run(
-            app,
-            host=host,
-            port=port,
-            log_config=None,  # configure_logging's handlers and format
-            log_level=log_level,
-            access_log=False,  # fleetsim.access logs each request, with its id
-            proxy_headers=False,
-        )
+        if workers == 1:
+            app = create_app(runtime, background_worker=background)
+            uvicorn.run(app, **server_options)
+        else:
+            logs = (log_format, log_level)
+            _serve_processes(
+                database_url, public_url, job_lease, workers, background, server_options, logs
+            )
     finally:
         if bridge is not None:
             bridge.stop()
+
+
+def _serve_processes(
+    database_url: str,
+    public_url: str | None,
+    job_lease: float,
+    workers: int,
+    background: Worker | None,
+    server_options: dict[str, Any],
+    logs: tuple[str, str],
+) -> None:
+    """Supervise `workers` API processes; this process keeps the job worker (see
+    `fleetsim.http.processes`)."""
+    import uvicorn
+
+    from fleetsim.http.processes import ProcessOptions
+
+    ProcessOptions(database_url, public_url, job_lease, *logs).to_environment()
+    click.echo(
+        f"API processes: {workers}; jobs run in this process ({'on' if background else 'off'})"
+    )
+    if background is not None:
+        background.start()
+    try:
+        uvicorn.run(
+            "fleetsim.http.processes:process_app",
+            factory=True,
+            workers=workers,
+            # uvicorn replaces a process that does not answer its ping within this time, and
+            # a process answers only once it has imported fleetsim: seconds on a busy machine.
+            timeout_worker_healthcheck=60,
+            **server_options,
+        )
+    finally:
+        if background is not None:
+            background.stop()
 
 
 def _start_udp_bridge(runtime: Runtime, udp_port: int) -> UdpBridge:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -74,17 +75,40 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
 
+    # SQLite has one writer at a time. This process's writers (requests, the job worker,
+    # the UDP bridge) take turns on this lock, each woken as soon as the previous one ends,
+    # rather than in SQLite's busy handler, which polls with sleeps of 1, 2, 5, 10... ms.
+    # Other processes still meet the busy handler. (8 threads writing while the job worker
+    # runs what they schedule, on the loaded 2-core machine: 69-120 -> 178-195 writes/s.)
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
         # A transaction that will write takes the write lock up front: a deferred one
         # that reads first fails with SQLITE_BUSY (no waiting) when another writer
         # committed in between.
-        if connection.get_execution_options().get(WRITE):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        if not connection.get_execution_options().get(WRITE):
             connection.exec_driver_sql("BEGIN")
+            return
+        if not connection.info.get(_HOLDS_WRITER):
+            if not writer.acquire(timeout=_WRITER_TIMEOUT):
+                raise TimeoutError("another writer of this process kept the database for 30 s")
+            connection.info[_HOLDS_WRITER] = True
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    def _release(_dbapi: Any, record: Any, *_: Any) -> None:
+        # When the connection goes back to the pool, after its COMMIT or ROLLBACK has
+        # completed (the engine's commit and rollback events come before them).
+        if record is not None and record.info.pop(_HOLDS_WRITER, False):
+            writer.release()
+
+    event.listen(engine.pool, "checkin", _release)
+    event.listen(engine.pool, "invalidate", _release)
     return engine
+
+
+_HOLDS_WRITER = "fleetsim_holds_writer"
+_WRITER_TIMEOUT = 30.0
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -37,13 +37,16 @@ def find_by_ref(
     prefix: Prefix,
     *options: ExecutableOption,
 ) -> T | None:
-    """The row of this account addressed by SID or, failing the SID shape, unique name."""
+    """The row of this account addressed by SID or, failing the SID shape, unique name.
+
+    `options` are module-level constants: they key the cache of built statements."""
     if is_sid(ref, prefix):
-        condition = model.sid == prefix.value + ref[2:].lower()  # type: ignore[attr-defined]
+        query = _lookup(model, "sid", options)
+        value = prefix.value + ref[2:].lower()
     else:
-        condition = model.unique_name == ref  # type: ignore[attr-defined]
-    query = owned(model, account_id).where(condition).options(*options)
-    return session.execute(query).scalar_one_or_none()
+        query = _lookup(model, "unique_name", options)
+        value = ref
+    return session.execute(query, {"account_id": account_id, "value": value}).scalar_one_or_none()
 
 
 def find_by_sid(
@@ -58,6 +61,27 @@ def find_by_sid(
     strings that are not SIDs of `prefix`."""
     if not is_sid(sid, prefix):
         return None
-    condition = model.sid == prefix.value + sid[2:].lower()  # type: ignore[attr-defined]
-    query = owned(model, account_id).where(condition).options(*options)
-    return session.execute(query).scalar_one_or_none()
+    query = _lookup(model, "sid", options)
+    value = prefix.value + sid[2:].lower()
+    return session.execute(query, {"account_id": account_id, "value": value}).scalar_one_or_none()
+
+
+def _lookup(model: type[T], column: str, options: tuple[ExecutableOption, ...]) -> Select[T]:
+    """`owned(model) WHERE column = :value`, built once per kind of look-up: building a
+    statement costs about as much as running it on SQLite (6% of fetching a Sim)."""
+    key = (model, column, options)
+    query = _LOOKUPS.get(key)
+    if query is None:
+        condition = getattr(model, column) == bindparam("value")
+        query = _LOOKUPS[key] = _owned_by_parameter(model).where(condition).options(*options)
+    return query
+
+
+# One entry per model, column and options in the code: a handful, made at first use.
+_LOOKUPS: dict[tuple[type[Any], str, tuple[ExecutableOption, ...]], Select[Any]] = {}
+
+
+def _owned_by_parameter(model: type[T]) -> Select[T]:
+    """`owned`, with the account as the bound parameter `account_id`."""
+    column: InstrumentedAttribute[int] = model.account_id  # type: ignore[attr-defined]
+    return select(model).where(column == bindparam("account_id"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from anyio import CapacityLimiter
 from sqlalchemy import Engine
 
 from fleetsim.core.clock import Clock
@@ -26,3 +27,5 @@ class Runtime:
     worker: Worker | None = None
     # Called after a reset, to re-create the account the server was started with.
     after_reset: Callable[[], object] = field(default=lambda: None)
+    # On SQLite, requests that write take turns here (see `fleetsim.http.endpoint`).
+    sqlite_writers: CapacityLimiter = field(default_factory=lambda: CapacityLimiter(1))

@@ -23,8 +23,12 @@ class Urls:
     def for_request(cls, request: Request, public_url: str | None) -> Urls:
         if public_url:
             return cls(public_url.rstrip("/"))
-        host = request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
-        return cls(f"{request.url.scheme}://{host}")
+        # From the scope, not `request.url`, which parses the whole URL on every request.
+        host = request.headers.get("host")
+        if not host:
+            server_host, server_port = request.scope.get("server") or ("127.0.0.1", 80)
+            host = f"{server_host}:{server_port}"
+        return cls(f"{request.scope.get('scheme', 'http')}://{host}")
 
     def absolute(self, path: str) -> str:
         return self.base + path

@@ -1,0 +1,329 @@
+"""Benchmark: fleetsim's API on SQLite, one server process, against a bare Starlette app.
+
+Loads an account with 1,000,000 Sims (bench/load_sims.py), starts `fleetsim serve` and the
+bare reference app (bench/bare_app.py), drives each case with wrk, and prints one line per
+case: fleetsim's requests/s, the bare app's for the same kind of request measured just
+before, their ratio, and fleetsim's p50/p99 latency. Then the deep page against the first
+one, and the server's memory. Both servers are stopped at the end.
+
+Targets (SQLite, one worker): fetch >= 0.5x the bare app; creates and updates >= 0.25x;
+page 1,000 <= 1.2x the latency of page 1; RSS <= 300 MB with 1,000,000 Sims.
+
+    .venv/bin/python bench/api.py            # about 3 minutes, plus the load (~40 s)
+    .venv/bin/python bench/api.py --quick    # 100,000 Sims, 3 s per run: about a minute
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import itertools
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2
+from harness import (
+    BENCH,
+    Server,
+    WrkResult,
+    describe_machine,
+    ensure_wrk,
+    free_port,
+    lua_string,
+    request_script,
+    run_wrk,
+    servers,
+    start_server,
+)
+from load_sims import load_sims
+from sqlalchemy import Engine, select
+
+from fleetsim.core.clock import SystemClock
+from fleetsim.core.paging import Cursor
+from fleetsim.db.tables import Sim
+from fleetsim.db.uow import unit_of_work
+from fleetsim.resources.accounts.service import ensure_account
+from fleetsim.setup import prepare_database
+
+ACCOUNT = "AC" + "be" * 16
+TOKEN = "ca" * 16
+AUTH = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
+FLEETSIM = [sys.executable, "-m", "fleetsim"]
+ACTIVE_SIMS = 20  # Sims made active for SMS Commands
+PAGE = 1000
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, wrk: str, folder: Path) -> None:
+        self.args = args
+        self.wrk = wrk
+        self.folder = folder
+        self.connections = args.connections
+
+    def wrk_run(self, server: Server, path: str, script: str, seconds: float) -> WrkResult:
+        result = run_wrk(
+            self.wrk,
+            server.url + path,
+            script,
+            seconds=seconds,
+            connections=self.connections,
+            folder=self.folder,
+        )
+        # wrk stops with requests still queued in the server: let it finish them, or the
+        # next run would pay for them (an invalid create waits behind the queued writes,
+        # a health check behind the reads).
+        httpx2.post(f"{server.url}/v1/Fleets", auth=(ACCOUNT, TOKEN), timeout=600)
+        httpx2.get(f"{server.url}/health", timeout=600)
+        time.sleep(0.5)
+        return result
+
+    def compare(
+        self,
+        name: str,
+        fleetsim: Server,
+        bare: Server,
+        path: str,
+        script: Callable[[], str],
+        target: float | None,
+        ran: Callable[[WrkResult], None] = lambda result: None,
+    ) -> WrkResult:
+        """The bare app, then fleetsim, each after a short warm-up; one printed line.
+        `script` makes each run's wrk script; `ran` hears of each run's figures."""
+        seconds, warm = self.args.seconds, self.args.warmup
+        self.wrk_run(bare, path, script(), warm)
+        reference = self.wrk_run(bare, path, script(), seconds)
+        ran(self.wrk_run(fleetsim, path, script(), warm))
+        result = self.wrk_run(fleetsim, path, script(), seconds)
+        ran(result)
+        ratio = result.rate / reference.rate if reference.rate else 0.0
+        verdict = ""
+        if target is not None:
+            verdict = f"target >= {target:.2f}x: " + ("met" if ratio >= target else "NOT MET")
+        errors = f"  {result.errors} ERRORS" if result.errors else ""
+        print(
+            f"{name:34s} {result.rate:9,.0f} {reference.rate:9,.0f} {ratio:6.2f}x "
+            f"{result.p50_ms:8.1f} {result.p99_ms:8.1f}   {verdict}{errors}",
+            flush=True,
+        )
+        return result
+
+
+def create_fleet_script(profile: str, tag: str) -> str:
+    """Each request a Fleet with a new unique name (per wrk thread and request)."""
+    body = f"NetworkAccessProfile={profile}&UniqueName={tag}-"
+    extra = f"""
+counter = 0
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, {lua_string(body)} .. (tid or 0) .. "-" .. counter)
+end
+"""
+    return request_script(method="POST", auth=AUTH, extra=extra) + _THREAD_IDS
+
+
+def sms_script(sims: list[str]) -> str:
+    """Each request an SMS Command to the next of the active Sims."""
+    table = ", ".join(lua_string(f"Sim={sid}&Payload=bench") for sid in sims)
+    extra = f"""
+bodies = {{{table}}}
+counter = 0
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, bodies[counter % #bodies + 1])
+end
+"""
+    return request_script(method="POST", auth=AUTH, extra=extra)
+
+
+def update_script(sids_file: Path, start: int) -> str:
+    """Each request puts the next Sim of the file (a `new` one each time) in the Fleet and
+    makes it ready: a write, and a job for the scheduled status change."""
+    extra = f"""
+sids = {{}}
+for line in io.lines({lua_string(str(sids_file))}) do sids[#sids + 1] = line end
+counter = {start}
+function request()
+  counter = counter + 1
+  return wrk.format(nil, "/v1/Sims/" .. sids[counter % #sids + 1], nil, "Fleet=bench&Status=ready")
+end
+"""
+    return request_script(method="POST", auth=AUTH, extra=extra)
+
+
+_THREAD_IDS = """
+threads_started = 0
+function setup(thread)
+  threads_started = threads_started + 1
+  thread:set("tid", threads_started)
+end
+"""
+
+
+def prepare(url: str, sims: int) -> Engine:
+    engine = prepare_database(url)
+    with unit_of_work(engine, write=True) as session:
+        ensure_account(session, sid=ACCOUNT, auth_token=TOKEN, clock=SystemClock())
+    began = time.perf_counter()
+    load_sims(
+        engine,
+        ACCOUNT,
+        sims,
+        progress=lambda done: print(f"\rloading Sims: {done:,}", end="", file=sys.stderr),
+    )
+    elapsed = time.perf_counter() - began
+    print(f"\rloaded {sims:,} Sims with bench/load_sims.py in {elapsed:.1f} s", flush=True)
+    return engine
+
+
+def activate(client: httpx2.Client, sids: list[str]) -> str:
+    """A Network Access Profile and Fleet; `sids` made active in it (waits for the
+    asynchronous update). Returns the profile's SID."""
+    network = client.get("/v1/Networks", params={"IsoCountry": "US", "PageSize": 1})
+    profile = client.post(
+        "/v1/NetworkAccessProfiles",
+        data={"UniqueName": "bench", "Networks": network.json()["networks"][0]["sid"]},
+    ).json()["sid"]
+    client.post("/v1/Fleets", data={"UniqueName": "bench", "NetworkAccessProfile": profile})
+    for sid in sids:
+        answer = client.post(f"/v1/Sims/{sid}", data={"Fleet": "bench", "Status": "active"})
+        answer.raise_for_status()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if all(client.get(f"/v1/Sims/{sid}").json()["status"] == "active" for sid in sids):
+            return profile
+        time.sleep(0.5)
+    raise SystemExit("the Sims did not become active within 60 s (is the job worker running?)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100,000 Sims, 3 s runs")
+    parser.add_argument("--sims", type=int, default=None, help="Sims in the account")
+    parser.add_argument("--seconds", type=float, default=None, help="each measured run")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    args.sims = args.sims or (100_000 if args.quick else 1_000_000)
+    args.seconds = args.seconds or (3.0 if args.quick else 10.0)
+    args.warmup = 1.0
+    pages = args.sims // PAGE
+    if pages < 2:
+        parser.error("--sims must be at least 2000")
+    wrk = ensure_wrk()
+    print(f"machine: {describe_machine()}")
+    with tempfile.TemporaryDirectory(prefix="fleetsim-bench-") as tmp, servers() as started:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'bench.db'}"
+        engine = prepare(url, args.sims)
+        with unit_of_work(engine, write=False) as session:
+            ids = session.execute(select(Sim.id, Sim.sid).order_by(Sim.id)).all()
+        engine.dispose()
+        port = free_port()
+        fleetsim = start_server(
+            "fleetsim",
+            [*FLEETSIM, "serve", "--port", str(port), "--database-url", url, "--no-udp"],
+            port,
+            folder,
+            env={"FLEETSIM_ACCOUNT_SID": ACCOUNT, "FLEETSIM_AUTH_TOKEN": TOKEN},
+        )
+        started.append(fleetsim)
+        bare_port = free_port()
+        bare = start_server(
+            "bare",
+            [sys.executable, str(BENCH / "bare_app.py"), "--port", str(bare_port)],
+            bare_port,
+            folder,
+        )
+        started.append(bare)
+        run(Bench(args, wrk, folder), fleetsim, bare, ids, pages)
+    print(f"machine after the run: {describe_machine()}")
+
+
+def run(
+    bench: Bench, fleetsim: Server, bare: Server, ids: list[tuple[int, str]], pages: int
+) -> None:
+    args = bench.args
+    with httpx2.Client(base_url=fleetsim.url, auth=(ACCOUNT, TOKEN), timeout=60) as client:
+        profile = activate(client, [sid for _, sid in ids[:ACTIVE_SIMS]])
+    # Updates take `new` Sims from the end of the account, a different one each request.
+    sids_file = bench.folder / "new-sims.txt"
+    sids_file.write_text("\n".join(sid for _, sid in reversed(ids[ACTIVE_SIMS:])) + "\n")
+    fetched = ids[len(ids) // 2][1]
+    deep_after = ids[(pages - 1) * PAGE - 1][0]
+    deep_token = Cursor("after", (deep_after,)).encode()
+    first = "/v1/Sims?PageSize=1000"
+    deep = f"/v1/Sims?PageSize=1000&Page={pages - 1}&PageToken={deep_token}"
+
+    print(
+        f"{args.sims:,} Sims in the account; wrk: 1 thread, {args.connections} connections, "
+        f"{args.seconds:g} s per run after {args.warmup:g} s of warm-up\n"
+    )
+    print(f"{'case':34s} {'fleetsim':>9s} {'bare':>9s} {'ratio':>7s} {'p50 ms':>8s} {'p99 ms':>8s}")
+    print(f"{'':34s} {'req/s':>9s} {'req/s':>9s}")
+
+    def get() -> str:
+        return request_script(auth=AUTH)
+
+    bench.compare("fetch a Sim", fleetsim, bare, f"/v1/Sims/{fetched}", get, 0.5)
+    bench.compare("list Sims PageSize=50", fleetsim, bare, "/v1/Sims?PageSize=50", get, None)
+    # A page of 1,000 is ~500 KB of JSON: a few clients at a time, as real ones would be.
+    bench.connections = 4
+    page_1 = bench.compare("list Sims PageSize=1000 (page 1)", fleetsim, bare, first, get, None)
+    page_n = bench.compare(
+        f"list Sims page {pages:,} of {pages:,}", fleetsim, bare, deep, get, None
+    )
+    bench.connections = args.connections
+    rss, peak = fleetsim.rss_mb()
+    growth = page_n.p50_ms / page_1.p50_ms if page_1.p50_ms else 0.0
+    print(
+        f"\ndeep page: page {pages:,} p50 {page_n.p50_ms:.1f} ms vs page 1 p50 "
+        f"{page_1.p50_ms:.1f} ms = {growth:.2f}x (target <= 1.2x: "
+        f"{'met' if growth <= 1.2 else 'NOT MET'}); req/s {page_n.rate:,.0f} vs {page_1.rate:,.0f}"
+    )
+    print(
+        f"memory: fleetsim serve holding {args.sims:,} Sims, after the list and fetch runs: "
+        f"RSS {rss:.0f} MB (peak {peak:.0f} MB; target <= 300 MB: "
+        f"{'met' if peak <= 300 else 'NOT MET'})\n"
+    )
+    tags = (f"bench{n}" for n in itertools.count())
+    bench.compare(
+        "create a Fleet",
+        fleetsim,
+        bare,
+        "/v1/Fleets",
+        lambda: create_fleet_script(profile, next(tags)),
+        0.25,
+    )
+    active = [sid for _, sid in ids[:ACTIVE_SIMS]]
+    bench.compare(
+        "create an SMS Command",
+        fleetsim,
+        bare,
+        "/v1/SmsCommands",
+        lambda: sms_script(active),
+        0.25,
+    )
+    # Lua starts afresh for every wrk run: each run starts after the Sims already updated
+    # (wrk's count leaves out the requests in flight at the end, hence the margin).
+    updated = [0]
+
+    def update_ran(result: WrkResult) -> None:
+        updated[0] += result.requests + 2 * args.connections
+
+    bench.compare(
+        "update a Sim's Status (202)",
+        fleetsim,
+        bare,
+        "/v1/Sims",
+        lambda: update_script(sids_file, updated[0]),
+        0.25,
+        update_ran,
+    )
+    rss, peak = fleetsim.rss_mb()
+    print(f"\nmemory at the end: RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

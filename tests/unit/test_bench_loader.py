@@ -1,0 +1,86 @@
+"""bench/load_sims.py writes, in bulk, the rows that registering a card through the service
+writes: the benchmarks measure the Sims users would have, and a change to those rows that
+the loader misses fails here, on both backends."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from fleetsim.core.clock import FrozenClock
+from fleetsim.core.iccid import is_valid_iccid
+from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.db.tables import Base, Device, Sim, SimCard, SimStatusEvent
+from fleetsim.db.uow import unit_of_work
+from fleetsim.inventory.service import generate_cards, import_cards
+from fleetsim.resources.accounts.service import create_account
+from fleetsim.resources.sims.service import fetch_sim, register_sim
+
+LOADER = Path(__file__).resolve().parents[2] / "bench" / "load_sims.py"
+
+
+def loader() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("load_sims", LOADER)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def columns(row: Base, *ignored: str) -> dict[str, Any]:
+    """The row's column values, without the ones that differ between any two Sims."""
+    mapper = row.__mapper__
+    return {
+        c.key: getattr(row, c.key)
+        for c in mapper.column_attrs
+        if c.key not in ("id", "sid", "iccid", "sim_id", *ignored)
+    }
+
+
+def test_bulk_loaded_sims_match_registered_ones(
+    engine: Engine, clock: FrozenClock, sids: SidFactory
+) -> None:
+    with unit_of_work(engine, write=True) as session:
+        account = create_account(
+            session, friendly_name="bench", parent=None, clock=clock, sids=sids
+        )
+        card = next(generate_cards(1, random.Random(7)))
+        import_cards(session, [card], clock=clock)
+        registered = register_sim(
+            session,
+            account,
+            iccid=card.iccid,
+            registration_code=card.registration_code,
+            clock=clock,
+            sids=sids,
+        )
+    loader().load_sims(engine, account.sid, 3, now=clock.now())
+
+    with unit_of_work(engine, write=False) as session:
+        sims = session.execute(select(Sim).order_by(Sim.id)).scalars().all()
+        assert sims[0].id == registered.id
+        assert len(sims) == 4
+        expected = columns(sims[0])
+        for sim in sims[1:]:
+            assert is_sid(sim.sid, Prefix.SIM)
+            assert is_valid_iccid(sim.iccid)
+            assert columns(sim) == expected
+            assert fetch_sim(session, account, sim.sid).id == sim.id
+            card_row = session.execute(
+                select(SimCard).where(SimCard.iccid == sim.iccid)
+            ).scalar_one()
+            assert card_row.date_created == clock.now()
+        for table in (SimStatusEvent, Device):
+            rows = session.execute(select(table).order_by(table.sim_id)).scalars().all()
+            assert [r.sim_id for r in rows] == [s.id for s in sims]
+            assert all(columns(r, "imei") == columns(rows[0], "imei") for r in rows[1:]), (
+                table.__tablename__
+            )
+        imeis = session.execute(select(Device.imei)).scalars().all()
+        assert len(set(imeis)) == 4
