@@ -16,19 +16,23 @@ another account, S a subaccount of A; both own objects too. The callers:
         -> what A gets, except in the Accounts API, closed to keys (403)
 
 The control API answers 401 to every one of them (it takes the operator's credential
-only), and /health 200. The number of cases is printed (`-s`) and asserted.
+only); /health, /metrics and the OpenAPI document 200. Console routes (under /console) need
+no entry: they take a session cookie, never Basic credentials, so each must answer every
+caller here with the sign-in form or a redirect to it (`CONSOLE_PUBLIC` lists the exceptions).
+The number of cases is printed (`-s`) and asserted.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from tests.api.conftest import Api, Credentials
 from tests.api.network_fixtures import attach, connectable_sim
@@ -74,7 +78,7 @@ class Spec:
     owned: bool = True  # the path names A's objects: outsiders get 404
     outsider: int | None = None  # what outsiders get instead (collections, creates)
     sub: int | None = None  # what the subaccount gets, when unlike another account
-    area: str = "api"  # api | accounts (no API keys) | control | public
+    area: str = "api"  # api | accounts (no API keys) | control | public | console
 
 
 def sim_body(world: World) -> dict[str, str]:
@@ -125,6 +129,14 @@ ROUTES: dict[str, Spec] = {
     ),
     "FetchIpCommand": Spec("/v1/IpCommands/{ip}", 200),
     "ListUsageRecord": Spec("/v1/UsageRecords", 200, owned=False),
+    "ListEsimProfile": Spec("/v1/ESimProfiles", 200, owned=False),
+    "CreateEsimProfile": Spec("/v1/ESimProfiles", 201, fixed(Eid="8" * 32), owned=False),
+    "FetchEsimProfile": Spec("/v1/ESimProfiles/{esim}", 200),
+    "ListSettingsUpdate": Spec("/v1/SettingsUpdates", 200, owned=False),
+    # The simulated SM-DP+ finds the profile by EID in the caller's account.
+    "DownloadESimProfile": Spec("/esim/{eid}/download", 200, fixed()),
+    # Outsiders have downloaded nothing to that EID in their account: told so (20001).
+    "InstallESimProfile": Spec("/esim/{eid}/install", 200, fixed(), outsider=400),
     # The Accounts API: a subaccount may not create subaccounts; B makes its own.
     "CreateAccount": Spec(ACCOUNT + ".json", 201, fixed(), False, 201, 403, "accounts"),
     "ListAccount": Spec(ACCOUNT + ".json", 200, owned=False, area="accounts"),
@@ -167,31 +179,67 @@ ROUTES: dict[str, Spec] = {
     "control:event-sink": Spec(
         "/control/accounts/{a}/event-sink", 401, fixed(Url="http://x.test/"), area="control"
     ),
+    "control:esim-stock": Spec("/control/esim/stock", 401, area="control"),
+    "control:esim-failure": Spec(
+        "/control/esim/profiles/{esim}/failure", 401, fixed(Code="x"), area="control"
+    ),
+    "control:settings-updates": Spec(
+        "/control/settings-updates", 401, fixed(Sim="{sim}"), area="control"
+    ),
+    # Public: what the server is and how it is doing, nothing of any account.
     "health": Spec("/health", 200, owned=False, area="public"),
+    "metrics": Spec("/metrics", 200, owned=False, area="public"),
+    "openapi": Spec("/openapi.json", 200, owned=False, area="public"),
+    "coverage": Spec("/openapi/coverage", 200, owned=False, area="public"),
+}
+
+# The console signs in with a form and keeps a signed cookie: Basic credentials, right or
+# wrong, sign no one in. Every console route answers these callers as a visitor without a
+# session: the sign-in form, or a redirect to it (tests/api/test_console.py covers sessions,
+# CSRF and one account never seeing another's objects).
+CONSOLE_PREFIX = "/console"
+CONSOLE_PUBLIC: dict[tuple[str, str], int] = {
+    ("console_sign_in_form", "GET"): 200,
+    ("console_sign_in", "POST"): 401,  # no username or password in the form
+    ("console_static", "GET"): 200,
+    ("console_not_found", "GET"): 404,
+    ("console_not_found", "POST"): 404,
 }
 
 
-def route_methods(api: Api) -> list[tuple[str, str]]:
-    """(name, method) of every route of the app, in the order of `ROUTES` (so the device
-    detaches last); routes missing from it last of all."""
+def route_methods(api: Api) -> list[tuple[str, str, str]]:
+    """(name, method, path template) of every route of the app, in the order of `ROUTES`
+    (so the device detaches last); routes missing from it last of all."""
     found = []
     for route in api.client.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, Mount):  # the console's static files
+            found.append((route.name, "GET", route.path + "/console.css"))
+            continue
         assert isinstance(route, Route)
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            found.append((route.name, method))
+            found.append((route.name, method, route.path))
     order = list(ROUTES)
     return sorted(found, key=lambda r: order.index(r[0]) if r[0] in order else len(order))
 
 
+def is_console(path: str) -> bool:
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+
+
 def test_every_route_has_an_expected_outcome(api: Api) -> None:
-    names = {name for name, _ in route_methods(api)}
+    routes = route_methods(api)
+    names = {name for name, _, path in routes if not is_console(path)}
     assert names - set(ROUTES) == set(), "routes without an entry in the auth matrix"
     assert set(ROUTES) - names == set(), "entries for routes that no longer exist"
+    console = {(name, method) for name, method, path in routes if is_console(path)}
+    assert set(CONSOLE_PUBLIC) - console == set(), "console entries for routes that are gone"
 
 
 def expected(spec: Spec, column: str) -> int:
     if spec.area == "public":
         return 200
+    if spec.area == "console":
+        return spec.ok
     if spec.area == "control" or column in UNAUTHENTICATED:
         return 401
     if column == "API key":
@@ -209,6 +257,11 @@ def seed(api: Api) -> World:
     attach(api, sim.sid, sim.network_sids[0])
     sms = api.post("/v1/SmsCommands", {"Sim": sim.sid, "Payload": "seed"}).json()
     ip = api.post("/v1/IpCommands", {"Sim": sim.sid, "Payload": "x", "DevicePort": "1"}).json()
+    eid = "89049032" + "0" * 23 + "1"
+    esim = api.post("/v1/ESimProfiles", {"Eid": eid}).json()
+    api.control("POST", "/control/clock/advance", {"Seconds": "60"})  # until `available`
+    esim = api.get(f"/v1/ESimProfiles/{esim['sid']}").json()
+    assert esim["status"] == "available", esim
     # The Sim's profile keeps one network for Create...Network to add again.
     removed = api.delete(f"{NAP}/{sim.profile_sid}/Networks/{sim.network_sids[1]}")
     assert removed.status_code == 204, removed.text
@@ -233,10 +286,12 @@ def seed(api: Api) -> World:
         "sms": sms["sid"],
         "ip": ip["sid"],
         "target_key": target.username,
+        "esim": esim["sid"],
+        "eid": eid,
     }
     a_only = {api.creds.password, key.password, target.password, sim.iccid, sms["sid"]}
     a_only |= {ip["sid"], sim.sid, sim.fleet_sid, sim.profile_sid, target.username}
-    a_only |= {key.username, revoked.username}
+    a_only |= {key.username, revoked.username, esim["sid"], esim["sim_sid"], esim["iccid"]}
     return World(api.creds, b, sub, key, revoked, names, cards, a_only, others)
 
 
@@ -255,7 +310,7 @@ def call(api: Api, world: World, column: str, method: str, path: str, data: Any)
             "API key": world.key,
         }[column]
         auth = (creds.username, creds.password)
-    return api.request(method, path, data=data, auth=auth, headers=headers)
+    return api.request(method, path, data=data, auth=auth, headers=headers, follow_redirects=False)
 
 
 def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
@@ -265,10 +320,16 @@ def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     failures: list[str] = []
     cases = 0
     for column in COLUMNS:  # A's API key last: its writes change A's objects
-        for name, method in routes:
-            spec = ROUTES[name]
-            path = spec.path.format(**world.names)
-            data = spec.body(world) if spec.body else None
+        for name, method, template in routes:
+            if is_console(template):
+                # Any object will do: without a session nothing is looked up.
+                path = re.sub(r"\{[^}]+\}", world.names["sim"], template)
+                spec = Spec(path, CONSOLE_PUBLIC.get((name, method), 303), area="console")
+                data = None
+            else:
+                spec = ROUTES[name]
+                path = spec.path.format(**world.names)
+                data = spec.body(world) if spec.body else None
             response = call(api, world, column, method, path, data)
             cases += 1
             want = expected(spec, column)
@@ -277,7 +338,10 @@ def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
                 got = f"{response.status_code} {response.text[:200]}"
                 failures.append(f"{where} -> {got}, expected {want}")
                 continue
-            if want >= 400:
+            if spec.area == "console":
+                if want == 303 and not response.headers["location"].startswith("/console/sign-in"):
+                    failures.append(f"{where}: redirected to {response.headers['location']}")
+            elif want >= 400:
                 body = response.json()
                 if body.get("status") != want or not isinstance(body.get("code"), int):
                     failures.append(f"{where}: not a Twilio error body: {body}")
