@@ -223,7 +223,9 @@ def main() -> None:
         port = free_port()
         fleetsim = start_server(
             "fleetsim",
-            [*FLEETSIM, "serve", "--port", str(port), "--database-url", url, "--no-udp"],
+            # No per-request access log (--log-level warning): the bare app writes none.
+            [*FLEETSIM, "serve", "--port", str(port), "--database-url", url, "--no-udp"]
+            + ["--log-level", "warning"],
             port,
             folder,
             env={"FLEETSIM_ACCOUNT_SID": ACCOUNT, "FLEETSIM_AUTH_TOKEN": TOKEN},
