@@ -224,8 +224,11 @@ def main() -> None:
         fleetsim = start_server(
             "fleetsim",
             # No per-request access log (--log-level warning): the bare app writes none.
-            [*FLEETSIM, "serve", "--port", str(port), "--database-url", url, "--no-udp"]
-            + ["--log-level", "warning"],
+            [
+                *FLEETSIM,
+                *("serve", "--port", str(port), "--database-url", url, "--no-udp"),
+                *("--log-level", "warning"),
+            ],
             port,
             folder,
             env={"FLEETSIM_ACCOUNT_SID": ACCOUNT, "FLEETSIM_AUTH_TOKEN": TOKEN},

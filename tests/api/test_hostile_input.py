@@ -32,11 +32,13 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.params import MAX_VALUE_LENGTH
 from tests.api.conftest import OPERATOR_TOKEN, Api
-from tests.api.network_fixtures import attach, connectable_sim
+from tests.api.network_fixtures import advance, attach, connectable_sim
 from tests.api.sim_helpers import FORGED_TOKENS, new_fleet, register, token
 
 LIMIT = 64 * 1024  # Runtime.max_body_bytes: the documented request body limit
 ERROR_STATUSES = {400, 404, 405, 409, 413, 415}
+EID = "89049032005008882600033489000001"
+OTHER_EID = "89049032005008882600033489000002"
 SQL = ["' OR '1'='1", "1; DROP TABLE sims; --", '" OR 1=1 --', "') UNION SELECT * FROM accounts --"]
 PATHS = ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2e%2e%2f", "/etc/passwd%00"]
 
@@ -85,8 +87,14 @@ def build_world(api: Api) -> World:
     assert sms.status_code == 201, sms.text
     ip = api.post("/v1/IpCommands", data={"Sim": sim.sid, "Payload": "hi", "DevicePort": "9"})
     assert ip.status_code == 201, ip.text
+    profile = api.post("/v1/ESimProfiles", data={"Eid": EID})
+    assert profile.status_code == 201, profile.text
+    key = api.new_api_key()
     other = api.new_account()
     other_fleet = new_fleet(api, "theirs", as_=other)
+    other_profile = api.post("/v1/ESimProfiles", data={"Eid": OTHER_EID}, as_=other)
+    assert other_profile.status_code == 201, other_profile.text
+    advance(api, 10)  # the eSIM Profiles become available (their Sims made)
     (other_card,) = api.cards(1)
     other_sim = register(api, other_card, as_=other)["sid"]
     other_nap = api.get(f"/v1/Fleets/{other_fleet}", as_=other).json()["network_access_profile_sid"]
@@ -101,6 +109,12 @@ def build_world(api: Api) -> World:
             "Sms": sms.json()["sid"],
             "Ip": ip.json()["sid"],
             "NewSim": new_sim,
+            "ESimProfile": profile.json()["sid"],
+            "Profile": profile.json()["sid"],
+            "Eid": EID,
+            "Account": api.creds.account_sid,
+            "AccountSid": api.creds.account_sid,
+            "Key": key.username,
         },
         foreign={
             "Sim": other_sim,
@@ -108,6 +122,9 @@ def build_world(api: Api) -> World:
             "Fleet": other_fleet,
             "NetworkAccessProfile": other_nap,
             "NetworkAccessProfileSid": other_nap,
+            "Eid": OTHER_EID,
+            "Profile": other_profile.json()["sid"],
+            "AccountSid": other.account_sid,
         },
     )
 
@@ -138,6 +155,8 @@ def control_inputs(api: Api, world: World) -> list[Hostile]:
             continue
         names = re.findall(r"{(\w+)}", route.path)
         values = {name: plausible[name] for name in names}
+        if route.path.startswith("/control/esim/profiles/"):
+            values["Sid"] = world.refs["ESimProfile"]
         for method in sorted((route.methods or set()) - {"HEAD"}):
             for name in names:
                 for bad in ["%00", SQL[0].replace(" ", "%20"), PATHS[1], "A" * 5000, "9" * 30]:
@@ -155,6 +174,10 @@ def control_inputs(api: Api, world: World) -> list[Hostile]:
     return found
 
 
+# Values no account owns: an EID names a physical eUICC, and any account may reserve an eSIM
+# Profile for it (another account's EID is hostile only where the SM-DP+ looks it up).
+UNOWNED = {"Eid"}
+
 COLLECTION_REF = {
     "Sims": "Sim",
     "Fleets": "Fleet",
@@ -162,6 +185,9 @@ COLLECTION_REF = {
     "Networks": "Network",
     "SmsCommands": "Sms",
     "IpCommands": "Ip",
+    "ESimProfiles": "ESimProfile",
+    "Accounts": "Account",
+    "Keys": "Key",
 }
 
 
@@ -170,8 +196,8 @@ def path_values(op: Operation, world: World) -> dict[str, str]:
     values = {}
     segments = op.path.split("/")
     for before, segment in itertools.pairwise(segments):
-        if segment.startswith("{"):
-            name = segment.strip("{}")
+        # "{Sid}" or, in Twilio's 2010 API, "{Sid}.json"
+        for name in re.findall(r"{(\w+)}", segment):
             values[name] = world.refs[COLLECTION_REF[before] if name == "Sid" else name]
     return values
 
@@ -203,6 +229,8 @@ def hostile_inputs(op: Operation, world: World) -> Iterator[Hostile]:
             "%FF%FE",
             world.foreign.get(name, "HS" + "f" * 32),
         ]:
+            if bad == sample:  # e.g. an EID is digits: lower-casing its "prefix" keeps it
+                continue
             yield Hostile(f"path {name}={bad[:20]}", method, fill(op.path, {**values, name: bad}))
     declared = [p for p in op.params.values() if p.location != "path"]
     required = [(p.name, _valid(p.name, p.type, world)) for p in declared if p.required]
@@ -253,7 +281,7 @@ def hostile_inputs(op: Operation, world: World) -> Iterator[Hostile]:
             for value in [SQL[1], "XX" + "0" * 32]:
                 pairs = form([*others, (param.name, value)])
                 yield send(f"{param.name} ref {value}", pairs, filters)
-        if param.name in world.foreign:
+        if param.name in world.foreign and param.name not in UNOWNED:
             yield send(
                 f"{param.name} of another account",
                 form([*others, (param.name, world.foreign[param.name])]),

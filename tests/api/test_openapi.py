@@ -11,6 +11,7 @@ from starlette.routing import Route
 from fleetsim.contract import Param, document, operations
 from fleetsim.http.coverage import deviations
 from fleetsim.http.endpoint import Call, Reply, endpoint
+from fleetsim.http.openapi import openapi_document
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.routes import device_operation
 from tests.api.conftest import Api
@@ -31,9 +32,22 @@ def test_the_document_is_valid_openapi_3_and_describes_every_route(api: Api) -> 
     validate(doc)
     assert doc["openapi"].startswith("3.")
     routes = [r for r in api.client.app.routes if isinstance(r, Route)]  # type: ignore[attr-defined]
+    # The web console is HTML for people, not API: its pages are left out, and they are
+    # exactly the routes under /console (the endpoints of the fleetsim.console package).
+    console = [r for r in routes if r.path == "/console" or r.path.startswith("/console/")]
+    assert len(console) > 10
+    assert {id(r) for r in console} == {
+        id(r) for r in routes if r.endpoint.__module__.startswith("fleetsim.console.")
+    }
+    api_routes = [r for r in routes if r not in console]
     described = {(m.upper(), p) for p, item in doc["paths"].items() for m in item}
-    served = {(m, r.path) for r in routes for m in (r.methods or ()) if m in METHODS}
+    served = {(m, r.path) for r in api_routes for m in (r.methods or ()) if m in METHODS}
     assert described == served
+    assert not any(p.startswith("/console") for p in doc["paths"])
+    for path in ("/v1/ESimProfiles", "/v1/SettingsUpdates", "/esim/{Eid}/download"):
+        assert path in doc["paths"], path
+    assert "/2010-04-01/Accounts/{AccountSid}/Keys/{Sid}.json" in doc["paths"]
+    assert {"/metrics", "/health", "/openapi.json", "/openapi/coverage"} <= set(doc["paths"])
     ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
 
@@ -47,6 +61,8 @@ def test_twilio_operations_are_the_contracts_own_for_every_implemented_route(api
         if isinstance(r, Route) and r.name in operations()
     }
     assert {"ListSim", "UpdateSim", "ListUsageRecord"} <= implemented
+    assert {"CreateEsimProfile", "FetchEsimProfile", "ListEsimProfile"} <= implemented
+    assert "ListSettingsUpdate" in implemented
     for op_id in implemented:
         op = operations()[op_id]
         described = doc["paths"][op.path][op.method.lower()]
@@ -59,7 +75,8 @@ def test_twilio_operations_are_the_contracts_own_for_every_implemented_route(api
         error = described["responses"]["4XX"]["content"]["application/json"]["schema"]
         assert error == {"$ref": "#/components/schemas/fleetsim.twilio_error"}
     # The spec's operations fleetsim does not serve are not described.
-    assert "/v1/ESimProfiles" not in doc["paths"]
+    without = [r for r in api.client.app.routes if not r.path.startswith("/v1/ESimProfiles")]  # type: ignore[attr-defined]
+    assert "/v1/ESimProfiles" not in openapi_document(without, "http://fleetsim.test")["paths"]
     # Nothing points at Twilio: the spec's per-path servers are gone.
     assert "supersim.twilio.com" not in str(doc)
 
@@ -93,6 +110,28 @@ def test_device_and_control_operations_carry_their_declared_parameters(api: Api)
     progress = paths["/control/lifecycles/{Lifecycle}/{Sid}/progress"]["post"]
     assert [p["name"] for p in progress["parameters"]] == ["Lifecycle", "Sid"]
     assert "security" not in paths["/health"]["get"]
+    download = paths["/esim/{Eid}/download"]["post"]
+    assert download["operationId"] == "DownloadESimProfile"
+    assert download["security"] == [{"accountSid_authToken": []}]
+    assert [p["name"] for p in download["parameters"]] == ["Eid"]
+    form = download["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert set(form["properties"]) == {"MatchingId"}
+    keys = paths["/2010-04-01/Accounts/{AccountSid}/Keys.json"]["get"]
+    assert keys["tags"] == ["Accounts API (Twilio 2010 subset, described by fleetsim)"]
+    assert {p["name"] for p in keys["parameters"]} >= {"AccountSid", "PageSize"}
+    # The provisioning module's summary lines, continued on indented lines.
+    schedule = paths["/control/settings-updates"]["post"]
+    assert schedule["security"] == [{"operator": []}]
+    assert schedule["summary"].endswith("schedule an over-the-air update (waits for the device)")
+    form = schedule["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert set(form["properties"]) == {"Sim", "Fleet", "Package", "Version", "Outcome"}
+    failure = paths["/control/esim/profiles/{Sid}/failure"]["post"]
+    form = failure["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert set(form["properties"]) == {"ErrorCode", "ErrorMessage"}
+    stock = paths["/control/esim/stock"]
+    assert set(stock) == {"get", "post"}
+    form = stock["post"]["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    assert set(form["schema"]["properties"]) == {"Remaining"}
 
 
 def test_a_route_added_to_the_app_appears_in_the_document(api: Api) -> None:
@@ -124,13 +163,20 @@ def test_the_coverage_page_lists_operations_and_deviations_from_code(api: Api) -
         if isinstance(r, Route) and r.name in operations()
     )
     assert f"Super SIM v1: {implemented} of {len(operations())} operations implemented" in page
-    assert "<td>/v1/ESimProfiles</td><td>CreateEsimProfile</td><td>not implemented</td>" in page
+    assert "<td>/v1/ESimProfiles</td><td>CreateEsimProfile</td><td>implemented</td>" in page
+    assert "<td>/v1/SettingsUpdates</td><td>ListSettingsUpdate</td><td>implemented</td>" in page
+    assert "<td>/esim/{Eid}/install</td>" in page
+    assert "<td>/2010-04-01/Accounts.json</td>" in page
+    assert "<td>/control/settings-updates</td>" in page
+    assert "/console" not in page
     assert "<td>/v1/Sims/{Sid}</td><td>UpdateSim</td><td>implemented</td>" in page
     assert "<td>/devices/{Sim}/attach</td>" in page
     found = deviations()
     assert f"Documented deviations from Twilio ({len(found)})" in page
     where = {d.where for d in found}
     assert {"fleetsim.core.errors", "fleetsim.resources.networks.service:list_networks"} <= where
+    for package in ("esim_profiles", "settings_updates", "accounts"):
+        assert any(w.startswith(f"fleetsim.resources.{package}.") for w in where), package
     for deviation in found:
         assert deviation.text.startswith("Deviation"), deviation
         assert deviation.text in page

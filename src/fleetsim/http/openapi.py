@@ -7,9 +7,16 @@
 A route made by `@endpoint` for one of the contract's operations is described by the
 contract itself (the document the server validates requests against), with Twilio's error
 body added for 4XX answers. fleetsim's own device operations (`device_operation()`) are
-described from their declared parameters; the control API's from its route templates and
-the control module's summary lines. Nothing here is a hand-kept list of operations: a route
-added to the app appears in the document, and in the coverage page, without more work.
+described from their declared parameters, as are the SM-DP+'s (`smdp_operation()`) and the
+subset of Twilio's 2010 Accounts API (its spec is not in the contract, so those operations
+are described like fleetsim's own, under their own tag); the control API's from its route
+templates and the control modules' summary lines (`METHOD /path   Name=…: summary`, indented
+lines continuing it). Nothing here is a hand-kept list of operations: a route added to the
+app appears in the document, and in the coverage page, without more work.
+
+The web console (every route whose endpoint is in `fleetsim.console`, and its static files'
+Mount) is left out: it is an HTML user interface for people, not an API a client calls.
+/health, /metrics and the two /openapi routes are described, under the Service tag.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fleetsim.contract import Location, Operation, Param, document, operations
+from fleetsim.control import provisioning as control_provisioning
 from fleetsim.control import routes as control_routes
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.runtime import Runtime
@@ -36,6 +44,7 @@ __all__ = ["RouteOperation", "openapi_document", "openapi_json", "route_operatio
 TWILIO_TAG = "Super SIM v1 (Twilio-compatible)"
 DEVICE_TAG = "Device API (fleetsim)"
 CONTROL_TAG = "Control API (fleetsim)"
+ACCOUNTS_TAG = "Accounts API (Twilio 2010 subset, described by fleetsim)"
 SERVICE_TAG = "Service"
 
 ERROR_SCHEMA = "fleetsim.twilio_error"
@@ -47,6 +56,10 @@ _ERROR_RESPONSE = {
 _ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{"accountSid_authToken": []}]
 _OPERATOR_SECURITY: list[dict[str, list[str]]] = [{"operator": []}]
 _METHODS = ("GET", "POST", "DELETE")
+_CONSOLE_MODULE = "fleetsim.console"
+_ACCOUNTS_PREFIX = "/2010-04-01/"
+# The modules whose docstrings hold the control routes' summary lines.
+_CONTROL_DOCS = (control_routes.__doc__ or "", control_provisioning.__doc__ or "")
 
 
 @dataclass(frozen=True)
@@ -66,7 +79,7 @@ def route_operations(routes: Sequence[BaseRoute]) -> Iterator[RouteOperation]:
     """Every (route, method) of the app, classified by what declares it."""
     contract = operations()
     for route in routes:
-        if not isinstance(route, Route):
+        if not isinstance(route, Route) or is_console(route):
             continue
         methods = [m for m in _METHODS if m in (route.methods or ())]
         op = operation_of(route.endpoint)
@@ -77,7 +90,7 @@ def route_operations(routes: Sequence[BaseRoute]) -> Iterator[RouteOperation]:
                     op.id,
                     method,
                     route.path,
-                    TWILIO_TAG if twilio else DEVICE_TAG,
+                    TWILIO_TAG if twilio else _own_tag(route.path),
                     op,
                     _first_line(route.endpoint.__doc__),
                 )
@@ -93,6 +106,16 @@ def route_operations(routes: Sequence[BaseRoute]) -> Iterator[RouteOperation]:
                 None,
                 summary or _first_line(route.endpoint.__doc__),
             )
+
+
+def is_console(route: Route) -> bool:
+    """A page of the web console (HTML for people, not API): not in the document."""
+    module: str = getattr(route.endpoint, "__module__", "") or ""
+    return module == _CONSOLE_MODULE or module.startswith(_CONSOLE_MODULE + ".")
+
+
+def _own_tag(path: str) -> str:
+    return ACCOUNTS_TAG if path.startswith(_ACCOUNTS_PREFIX) else DEVICE_TAG
 
 
 def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, Any]:
@@ -129,7 +152,10 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
             "license": contract["info"]["license"],
         },
         "servers": [{"url": server_url}],
-        "tags": [{"name": tag} for tag in (TWILIO_TAG, DEVICE_TAG, CONTROL_TAG, SERVICE_TAG)],
+        "tags": [
+            {"name": tag}
+            for tag in (TWILIO_TAG, ACCOUNTS_TAG, DEVICE_TAG, CONTROL_TAG, SERVICE_TAG)
+        ],
         "paths": paths,
         "components": components,
     }
@@ -215,11 +241,20 @@ def _path_param(name: str) -> Param:
 
 
 def _control_summary(method: str, path: str) -> str:
-    """The control module's one-line summary of `method path`, if it has one."""
-    for line in (control_routes.__doc__ or "").splitlines():
-        words = line.split(maxsplit=2)
-        if len(words) == 3 and words[0] == method and words[1] == path:
-            return words[2].strip()
+    """The control modules' summary of `method path`, if they have one: its line and the
+    more indented lines that continue it."""
+    for doc in _CONTROL_DOCS:
+        lines = doc.splitlines()
+        for at, line in enumerate(lines):
+            words = line.split(maxsplit=2)
+            if len(words) == 3 and words[0] == method and words[1] == path:
+                indent = line.index(words[2])
+                parts = [words[2].strip()]
+                for more in lines[at + 1 :]:
+                    if not more.strip() or len(more) - len(more.lstrip()) < indent:
+                        break
+                    parts.append(more.strip())
+                return " ".join(parts)
     return ""
 
 
