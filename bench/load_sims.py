@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 
+from fleetsim.core.clock import SystemClock
 from fleetsim.core.iccid import imei_for, luhn_check_digit
 from fleetsim.db.tables import Account, Sim, SimCard
 from fleetsim.db.types import UTCDateTime
@@ -41,7 +42,7 @@ def load_sims(
     progress: Callable[[int], None] = lambda done: None,
 ) -> None:
     """Add `count` registered Sims (status `new`) to the account, oldest first."""
-    stamp = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    stamp = (now or SystemClock().now()).replace(microsecond=0)
     dialect = engine.dialect
     # The value exactly as the ORM stores it (naive UTC, in the driver's format).
     stored = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)

@@ -3,43 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import random
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress
 from sqlalchemy import Engine
 
+from fleetsim.cli.admin import accounts, events, inventory, keys
+from fleetsim.cli.common import database, database_option, err, user_errors
 from fleetsim.cli.device import device
-from fleetsim.cli.errors import check_port_free, next_step, open_database
+from fleetsim.cli.errors import check_port_free, open_database
 from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
-from fleetsim.core.clock import SystemClock
-from fleetsim.core.errors import TwilioError
-from fleetsim.core.sealing import SecretKeyError
-from fleetsim.core.sids import SidFactory
-from fleetsim.db.dialect import DEFAULT_DATABASE_URL, create_database_engine
+from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.secret_key import token_box
-from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
-from fleetsim.inventory.service import (
-    CardFileError,
-    generate_cards,
-    import_cards,
-    read_cards,
-    write_cards,
-)
-from fleetsim.network.events import set_event_sink
 from fleetsim.network.udp import UdpBridge
-from fleetsim.resources.accounts.keys import create_api_key
-from fleetsim.resources.accounts.service import auth_token_of, create_account, fetch_account
 from fleetsim.setup import (
     build_runtime,
     ensure_startup_account,
@@ -54,16 +33,6 @@ from fleetsim.webhooks.transport import (
 )
 
 __all__ = ["main"]
-
-err = Console(stderr=True)
-
-database_option = click.option(
-    "--database-url",
-    envvar="FLEETSIM_DATABASE_URL",
-    default=DEFAULT_DATABASE_URL,
-    show_default=True,
-    help="SQLite file (sqlite:///path.db) or PostgreSQL (postgresql://user@host/db).",
-)
 
 
 @click.group()
@@ -368,188 +337,25 @@ def _safe(url: str) -> str:
 @database_option
 def migrate(database_url: str) -> None:
     """Bring the database to the newest schema and exit."""
-    with _user_errors(), _database(database_url):
+    with user_errors(), database(database_url):
         pass
     click.echo(f"Database is up to date: {_safe(database_url)}")
 
 
+main.add_command(events)
+main.add_command(accounts)
+main.add_command(keys)
+main.add_command(inventory)
 main.add_command(device)
 main.add_command(simulate)
 main.add_command(esim)
 main.add_command(settings_updates)
 
 
-@main.group()
-def events() -> None:
-    """Connection events."""
-
-
-@events.command("sink")
-@click.option("--account", "account_sid", required=True, help="Account SID.")
-@click.option("--url", default=None, help="Where to POST the account's connection events.")
-@click.option("--clear", is_flag=True, help="Stop delivering them.")
-@database_option
-def events_sink(account_sid: str, url: str | None, clear: bool, database_url: str) -> None:
-    """Set (or clear) the account's connection-event sink."""
-    if (url is None) == (not clear):
-        raise click.UsageError("Give --url URL, or --clear.")
-    with (
-        _user_errors(),
-        _database(database_url) as engine,
-        unit_of_work(engine, write=True) as session,
-    ):
-        account = fetch_account(session, account_sid)
-        set_event_sink(session, account.id, url, now=SystemClock().now())
-    _print_json({"account_sid": account_sid, "event_sink_url": url})
-
-
-@main.group()
-def accounts() -> None:
-    """Accounts and subaccounts."""
-
-
-@accounts.command("create")
-@click.option("--friendly-name", default=None)
-@click.option("--parent", default=None, help="Account SID of the parent (makes a subaccount).")
-@database_option
-def accounts_create(friendly_name: str | None, parent: str | None, database_url: str) -> None:
-    """Create an account and print it, with its auth token, as JSON."""
-    with (
-        _user_errors(),
-        _database(database_url) as engine,
-        unit_of_work(engine, write=True) as session,
-    ):
-        parent_account = fetch_account(session, parent) if parent else None
-        account = create_account(
-            session,
-            friendly_name=friendly_name,
-            parent=parent_account,
-            clock=SystemClock(),
-            sids=SidFactory(),
-        )
-        created = {
-            "sid": account.sid,
-            "friendly_name": account.friendly_name,
-            "auth_token": auth_token_of(session, account),
-            "owner_account_sid": parent_account.sid if parent_account else account.sid,
-            "status": account.status,
-        }
-    _print_json(created)
-
-
-@main.group()
-def keys() -> None:
-    """API keys."""
-
-
-@keys.command("create")
-@click.option("--account", "account_sid", required=True, help="Account SID the key acts for.")
-@click.option("--friendly-name", default=None)
-@database_option
-def keys_create(account_sid: str, friendly_name: str | None, database_url: str) -> None:
-    """Create an API key; its secret is shown only now."""
-    with (
-        _user_errors(),
-        _database(database_url) as engine,
-        unit_of_work(engine, write=True) as session,
-    ):
-        account = fetch_account(session, account_sid)
-        created = create_api_key(
-            session, account, friendly_name=friendly_name, clock=SystemClock(), sids=SidFactory()
-        )
-        key = {
-            "sid": created.key.sid,
-            "secret": created.secret,
-            "account_sid": account.sid,
-            "friendly_name": created.key.friendly_name,
-        }
-    _print_json(key)
-
-
-@main.group()
-def inventory() -> None:
-    """Physical SIM cards waiting to be registered."""
-
-
-@inventory.command("generate")
-@click.option("--count", required=True, type=click.IntRange(1, 10_000_000))
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
-@click.option("--seed", type=int, default=None, help="Make the same cards every time.")
-@database_option
-def inventory_generate(
-    count: int, output: Path | None, seed: int | None, database_url: str
-) -> None:
-    """Make COUNT new cards, store them, and write iccid,registration_code CSV."""
-    rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    cards = list(generate_cards(count, rng))
-    with _database(database_url) as engine:
-        result = _import_with_progress(engine, cards, "Storing cards")
-    if output is None:
-        write_cards(cards, sys.stdout)  # type: ignore[arg-type]
-    else:
-        with output.open("w", encoding="utf-8") as out:
-            write_cards(cards, out)
-    err.print(f"{result.added} cards stored" + (f", written to {output}" if output else ""))
-
-
-@inventory.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@database_option
-def inventory_import(file: Path, database_url: str) -> None:
-    """Load an iccid,registration_code CSV (as written by `inventory generate`)."""
-    try:
-        with file.open(encoding="utf-8", newline="") as handle:
-            cards = read_cards(handle)
-    except (CardFileError, UnicodeDecodeError) as exc:
-        raise click.ClickException(
-            f"{file}: {exc}. Fix the file and run the import again."
-        ) from None
-    with _database(database_url) as engine:
-        result = _import_with_progress(engine, cards, f"Importing {file.name}")
-    err.print(f"{result.added} cards added, {result.already_known} already known")
-
-
-def _import_with_progress(engine: Any, cards: list[Any], label: str) -> Any:
-    with Progress(console=err, transient=False) as progress:
-        task = progress.add_task(label, total=len(cards))
-        with unit_of_work(engine, write=True) as session:
-            return import_cards(
-                session,
-                cards,
-                clock=SystemClock(),
-                progress=lambda n: progress.advance(task, n),
-            )
-
-
-@contextmanager
-def _database(url: str) -> Iterator[Engine]:
-    """A migrated database for one command; its connections close when the command ends."""
-    engine = open_database(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def _print_json(value: dict[str, Any]) -> None:
-    click.echo(json.dumps(value, indent=2))
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Show a TwilioError (or a missing secret key) as a one-line message, not a traceback."""
-    try:
-        yield
-    except TwilioError as exc:
-        raise click.ClickException(f"{exc.message}. {next_step(exc.code)}") from None
-    except SecretKeyError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def _prepare_node(database_url: str) -> Engine:
     """The database of a server or worker node, once its secret key is known to be set
     (a node that cannot open the auth tokens must not start)."""
-    with _user_errors():
+    with user_errors():
         probe = create_database_engine(database_url)
         try:
             token_box(probe)

@@ -3,54 +3,24 @@ Profiles and Settings Updates, on the database (as the control API does over HTT
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import click
 from sqlalchemy import Engine
 
+from fleetsim.cli.common import database, database_option, print_json, user_errors
 from fleetsim.core.clock import Clock, SystemClock
-from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.dialect import DEFAULT_DATABASE_URL
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.clock import clock_for, configure_clock
 from fleetsim.resources.esim_profiles.stock import MAX_STOCK, get_stock, set_stock
 from fleetsim.resources.settings_updates.service import OUTCOMES, schedule_settings_update
 from fleetsim.resources.settings_updates.wire import render_settings_update
-from fleetsim.setup import prepare_database
 
 __all__ = ["esim", "settings_updates"]
-
-database_option = click.option(
-    "--database-url",
-    envvar="FLEETSIM_DATABASE_URL",
-    default=DEFAULT_DATABASE_URL,
-    show_default=True,
-    help="SQLite file (sqlite:///path.db) or PostgreSQL (postgresql://user@host/db).",
-)
-
-
-@contextmanager
-def _database(url: str) -> Iterator[Engine]:
-    engine = prepare_database(url)
-    try:
-        yield engine
-    except TwilioError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        engine.dispose()
 
 
 def _server_clock(engine: Engine) -> Clock:
     """The clock the servers on this database use (manual in tests)."""
     return clock_for(engine, configure_clock(engine, None, start=None, system=SystemClock()))
-
-
-def _show(value: dict[str, Any]) -> None:
-    click.echo(json.dumps(value, indent=2))
 
 
 @click.group()
@@ -69,9 +39,13 @@ def esim() -> None:
 @database_option
 def esim_stock(remaining: int | None, database_url: str) -> None:
     """Show (or --set) how many eSIM Profiles can still be reserved."""
-    with _database(database_url) as engine, unit_of_work(engine, write=True) as session:
+    with (
+        user_errors(),
+        database(database_url) as engine,
+        unit_of_work(engine, write=True) as session,
+    ):
         value = get_stock(session) if remaining is None else set_stock(session, remaining)
-    _show({"remaining": value})
+    print_json({"remaining": value})
 
 
 @click.group("settings-updates")
@@ -95,7 +69,7 @@ def settings_updates_schedule(
     database_url: str,
 ) -> None:
     """Schedule an update; each waits until its Sim's device attaches."""
-    with _database(database_url) as engine:
+    with user_errors(), database(database_url) as engine:
         clock = _server_clock(engine)
         with unit_of_work(engine, write=True) as session:
             updates = schedule_settings_update(
@@ -108,4 +82,4 @@ def settings_updates_schedule(
                 now=clock.now(),
                 sids=SidFactory(),
             )
-            _show({"settings_updates": [render_settings_update(u) for u in updates]})
+            print_json({"settings_updates": [render_settings_update(u) for u in updates]})

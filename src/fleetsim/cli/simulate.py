@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
+from fleetsim.cli.common import database_option
 from fleetsim.cli.errors import next_step, open_database
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.dialect import DEFAULT_DATABASE_URL
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.accounts.service import fetch_account
@@ -39,13 +39,7 @@ err = Console(stderr=True)
 
 
 @click.command()
-@click.option(
-    "--database-url",
-    envvar="FLEETSIM_DATABASE_URL",
-    default=DEFAULT_DATABASE_URL,
-    show_default=True,
-    help="SQLite file (sqlite:///path.db) or PostgreSQL (postgresql://user@host/db).",
-)
+@database_option
 @click.option("--account", "account_sid", required=True, help="Account SID the Sims belong to.")
 @click.option("--sims", "count", required=True, type=click.IntRange(1, 10_000_000))
 @click.option("--fleet", required=True, help="Fleet SID or unique name; its NAP's networks.")

@@ -8,8 +8,6 @@ POST /console/account      the operator acts for another account
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,6 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from fleetsim.console.base import (
+    REAL_TIME,
     SECURITY_HEADERS,
     Redirect,
     Visit,
@@ -82,7 +81,7 @@ async def sign_in(request: Request) -> Response:
                 account.sid,
                 username == OPERATOR,
                 mark(secret, credential),
-                int(time.time()) + SESSION_SECONDS,
+                int(REAL_TIME.now().timestamp()) + SESSION_SECONDS,
             )
             return sign_cookie(secret, signed_in)
 

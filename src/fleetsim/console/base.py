@@ -10,7 +10,6 @@ account's objects, as there).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from fleetsim.console.session import (
     read_cookie,
     same_csrf,
 )
-from fleetsim.core.clock import Clock
+from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import InvalidParameter, TwilioError
 from fleetsim.core.paging import PageRequest
@@ -46,6 +45,7 @@ from fleetsim.http.params import parse_pairs
 from fleetsim.http.runtime import Runtime
 
 __all__ = [
+    "REAL_TIME",
     "SECURITY_HEADERS",
     "TEMPLATES",
     "Html",
@@ -57,6 +57,9 @@ __all__ = [
     "set_session_cookie",
     "visitor",
 ]
+
+# Sessions expire by real time: a manual clock (tests, demos) must not end or extend them.
+REAL_TIME = SystemClock()
 
 HERE = Path(__file__).parent
 TEMPLATES = Environment(
@@ -167,7 +170,7 @@ def render(template: str, context: Mapping[str, Any], status: int = 200) -> HTML
 
 def visitor(session: Session, secret: bytes, cookie: str | None) -> tuple[SignedIn, Account] | None:
     """Who this cookie signs in, if the credential it was made with still holds."""
-    signed_in = read_cookie(secret, cookie, now_seconds=time.time())
+    signed_in = read_cookie(secret, cookie, now_seconds=REAL_TIME.now().timestamp())
     if signed_in is None:
         return None
     account = session.execute(
