@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from fleetsim.network.billing import ROLLOVER
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE
 from fleetsim.webhooks.service import DELIVER
 from tests.contract.conftest import ACCOUNT_SID, AUTH_TOKEN, CREDENTIALS_ENV, generate_cards
+from tests.support.checks import ok, poll
 from tests.support.server import LiveServer
 
 pytestmark = [pytest.mark.live]
@@ -129,22 +129,6 @@ def api(live: LiveServer) -> httpx.Client:
 
 def control(live: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=live.base_url, auth=("operator", OPERATOR_TOKEN), timeout=60.0)
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def poll(check: Callable[[], bool], what: str) -> None:
-    """Check until true, for at most the deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    pause = threading.Event()  # never set: a bounded pause between checks
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {DEADLINE_SECONDS:.0f}s for {what}")
-        pause.wait(0.05)
 
 
 def test_nothing_is_lost_when_the_server_is_killed(database_url: str, tmp_path: Path) -> None:

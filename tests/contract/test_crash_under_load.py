@@ -12,8 +12,7 @@ from __future__ import annotations
 import random
 import signal
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from fleetsim.db.tables import Fleet, Job, Sim, SimStatusEvent, SmsCommand, Webh
 from fleetsim.db.uow import unit_of_work
 from fleetsim.network.billing import ROLLOVER
 from tests.contract.conftest import ACCOUNT_SID, AUTH_TOKEN, CREDENTIALS_ENV, generate_cards
+from tests.support.checks import ok, poll
 from tests.support.receiver import Received, Receiver
 from tests.support.server import LiveServer, free_port
 
@@ -149,22 +149,6 @@ class Load:
         payload = f"c{number}-{sent}"
         form = {"Sim": sim, "Payload": payload, "CallbackUrl": context["callback"] + "/command"}
         return "command", "/v1/SmsCommands", form, payload
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def poll(check: Callable[[], bool], what: Callable[[], str] | str) -> None:
-    """Check until true, for at most the deadline (wall time, however slow each check)."""
-    deadline = time.monotonic() + DEADLINE
-    pause = threading.Event()  # never set: a bounded pause between checks
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"waited {DEADLINE:.0f}s for {what if isinstance(what, str) else what()}")
-        pause.wait(0.05)
 
 
 @contextmanager

@@ -48,6 +48,7 @@ from schemathesis.checks import (
 )
 
 from tests.contract.conftest import Live
+from tests.support.checks import ok
 
 pytestmark = [pytest.mark.live]
 
@@ -85,12 +86,6 @@ class Objects:
     by_collection: dict[str, list[str]] = field(default_factory=dict)
     # Values for parameters that name other objects (SIDs, unique names, ICCIDs).
     by_param: dict[str, list[str]] = field(default_factory=dict)
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def seed_objects(live: Live, control: httpx.Client) -> Objects:

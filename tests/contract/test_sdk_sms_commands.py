@@ -24,6 +24,7 @@ from tests.contract.conftest import (
     as_dict,
 )
 from tests.contract.test_sdk_scenario import rest_error
+from tests.support.checks import ok
 from tests.support.receiver import Received, Receiver
 
 pytestmark = [pytest.mark.live]
@@ -34,12 +35,6 @@ CLOCK_START = "2026-02-01T00:00:00Z"
 @pytest.fixture(scope="module")
 def live(manual_live: Live) -> Live:
     return manual_live
-
-
-def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def advance(control: httpx.Client, seconds: float) -> dt.datetime:

@@ -18,6 +18,7 @@ from twilio.base.exceptions import TwilioException
 
 from tests.contract.conftest import Live
 from tests.contract.test_sdk_scenario import rest_error
+from tests.support.checks import ok
 
 pytestmark = [pytest.mark.live]
 
@@ -30,12 +31,6 @@ Use = tuple[dt.datetime, dict[str, str], int, int]  # time, dimension values, up
 @pytest.fixture(scope="module")
 def live(manual_live: Live) -> Live:
     return manual_live
-
-
-def ok(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def at(text: str) -> dt.datetime:

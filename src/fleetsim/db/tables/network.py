@@ -32,6 +32,7 @@ __all__ = [
     "UsageFleetDay",
     "UsageFleetHour",
     "UsageHour",
+    "UsageTotals",
 ]
 
 
@@ -143,7 +144,19 @@ class BillingPeriod(Base):
     date_updated: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class UsageHour(Base):
+class UsageTotals:
+    """What every usage table holds besides its key: whose, in which Fleet, on which network
+    (and its country), and how many bytes each way."""
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
+    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
+    iso_country: Mapped[str] = mapped_column(String(2))
+    upload: Mapped[int] = mapped_column(BigInteger, default=0)
+    download: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class UsageHour(UsageTotals, Base):
     """Bytes a Sim moved in one UTC hour, in one Fleet, on one network: the source of
     UsageRecords. Kept as it happens, so totals never drift from what devices used."""
 
@@ -154,17 +167,11 @@ class UsageHour(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     sim_id: Mapped[int] = mapped_column(ForeignKey("sims.id"))
-    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
-    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
-    iso_country: Mapped[str] = mapped_column(String(2))
     hour: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    upload: Mapped[int] = mapped_column(BigInteger, default=0)
-    download: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class UsageDay(Base):
+class UsageDay(UsageTotals, Base):
     """`usage_hours` summed per UTC day, written in the same transaction as the hours.
     Carries the Sim's SID so that Group=sim lists in SID order straight off an index."""
 
@@ -176,18 +183,12 @@ class UsageDay(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     sim_id: Mapped[int] = mapped_column(ForeignKey("sims.id"))
     sim_sid: Mapped[str] = mapped_column(String(34))
-    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
-    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
-    iso_country: Mapped[str] = mapped_column(String(2))
     day: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    upload: Mapped[int] = mapped_column(BigInteger, default=0)
-    download: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class UsageFleetHour(Base):
+class UsageFleetHour(UsageTotals, Base):
     """`usage_hours` summed over the Sims of a Fleet: what queries without a Sim read."""
 
     __tablename__ = "usage_fleet_hours"
@@ -197,16 +198,10 @@ class UsageFleetHour(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
-    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
-    iso_country: Mapped[str] = mapped_column(String(2))
     hour: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    upload: Mapped[int] = mapped_column(BigInteger, default=0)
-    download: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class UsageFleetDay(Base):
+class UsageFleetDay(UsageTotals, Base):
     """`usage_fleet_hours` summed per UTC day."""
 
     __tablename__ = "usage_fleet_days"
@@ -216,13 +211,7 @@ class UsageFleetDay(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
-    fleet_id: Mapped[int] = mapped_column(ForeignKey("fleets.id"))
-    network_id: Mapped[int] = mapped_column(ForeignKey("networks.id"))
-    iso_country: Mapped[str] = mapped_column(String(2))
     day: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    upload: Mapped[int] = mapped_column(BigInteger, default=0)
-    download: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class ConnectionEvent(Base):
