@@ -15,7 +15,7 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.migrate import upgrade
 from fleetsim.db.tables import Account
-from fleetsim.db.uow import unit_of_work
+from fleetsim.db.uow import startup_unit_of_work
 from fleetsim.demo import JOB_HANDLERS as DEMO_JOBS
 from fleetsim.engine.clock import ClockMode, clock_for, configure_clock
 from fleetsim.engine.worker import JobContext, JobHandler, Worker
@@ -58,7 +58,7 @@ def prepare_database(url: str) -> Engine:
     """An engine on `url`, migrated to the newest schema, with the network catalogue."""
     engine = create_database_engine(url)
     upgrade(engine)
-    with unit_of_work(engine, write=True) as session:
+    with startup_unit_of_work(engine) as session:
         sync_catalogue(session)
     return engine
 
@@ -117,7 +117,7 @@ def new_worker(runtime: Runtime, *, concurrency: int = 4, poll_seconds: float = 
 
 def ensure_startup_operator(engine: Engine, *, clock: Clock) -> str | None:
     """The operator token to announce at start (only when it was just made)."""
-    with unit_of_work(engine, write=True) as session:
+    with startup_unit_of_work(engine) as session:
         return ensure_operator(session, token=os.environ.get(OPERATOR_TOKEN_ENV), clock=clock)
 
 
@@ -129,7 +129,7 @@ def ensure_startup_account(
     none."""
     sid = os.environ.get(ACCOUNT_SID_ENV)
     token = os.environ.get(AUTH_TOKEN_ENV)
-    with unit_of_work(engine, write=True) as session:
+    with startup_unit_of_work(engine) as session:
         if sid and token:
             account = ensure_account(session, sid=sid, auth_token=token, clock=clock)
             return StartupAccount(account.sid, token, created=False)

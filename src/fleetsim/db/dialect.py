@@ -133,6 +133,15 @@ def lock_for_migration(connection: Connection) -> None:
     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7020436)")
 
 
+def lock_for_startup(connection: Connection) -> None:
+    """Serialize the start-up transactions of nodes sharing one database: each creates
+    the rows every node needs once (the clock, the catalogue, the operator) when they are
+    missing, and two nodes starting together would otherwise both insert them."""
+    if is_sqlite(connection):
+        return  # a write transaction already holds SQLite's only lock
+    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7020437)")
+
+
 def skip_locked(query: Select[T]) -> Select[T]:
     """Rows locked by another claimer are skipped (PostgreSQL); SQLite has one writer."""
     return query.with_for_update(skip_locked=True)

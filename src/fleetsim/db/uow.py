@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from fleetsim.db.dialect import WRITE
+from fleetsim.db.dialect import WRITE, lock_for_startup
 
-__all__ = ["unit_of_work"]
+__all__ = ["startup_unit_of_work", "unit_of_work"]
 
 
 @contextmanager
@@ -28,3 +28,12 @@ def unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def startup_unit_of_work(engine: Engine) -> Iterator[Session]:
+    """A write unit of work that no other node's start-up runs beside (see
+    `lock_for_startup`): for the get-or-create steps every node runs when it starts."""
+    with unit_of_work(engine, write=True) as session:
+        lock_for_startup(session.connection())
+        yield session

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock, SystemClock, utc
 from fleetsim.db.tables import ClockState
-from fleetsim.db.uow import unit_of_work
+from fleetsim.db.uow import startup_unit_of_work, unit_of_work
 
 __all__ = [
     "ClockMode",
@@ -68,7 +68,7 @@ def configure_clock(
     """Set the clock mode (None keeps what the database says; real by default) and return
     the mode in force. A manual clock starts at `start` (or the real time), and moves to a
     later `start` given on a restart, but never back."""
-    with unit_of_work(engine, write=True) as session:
+    with startup_unit_of_work(engine) as session:
         state = _state(session)
         if state is None:
             state = ClockState(id=1, mode="real", manual_now=None)
