@@ -11,17 +11,23 @@ page 1,000 <= 1.2x the latency of page 1; RSS <= 300 MB with 1,000,000 Sims.
 
     .venv/bin/python bench/api.py            # about 3 minutes, plus the load (~40 s)
     .venv/bin/python bench/api.py --quick    # 100,000 Sims, 3 s per run: about a minute
+    .venv/bin/python bench/api.py --quick --cases fetch,fleet --profile /tmp/profiles
+        # only some cases; py-spy records fleetsim during each measured run (SVG per case)
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import itertools
+import re
+import signal
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2
@@ -54,6 +60,7 @@ AUTH = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
 FLEETSIM = [sys.executable, "-m", "fleetsim"]
 ACTIVE_SIMS = 20  # Sims made active for SMS Commands
 PAGE = 1000
+CASES = ("fetch", "list", "pages", "fleet", "sms", "update")
 
 
 class Bench:
@@ -80,6 +87,37 @@ class Bench:
         time.sleep(0.5)
         return result
 
+    @contextlib.contextmanager
+    def profiling(self, server: Server, case: str) -> Iterator[None]:
+        """With --profile: py-spy samples `server` while the block runs; the samples go to
+        `<folder>/<case>.folded` (for speedscope or flamegraph.pl) and a summary of where
+        the time goes to `<folder>/<case>.txt`. Sampling slows the server: read the
+        request rates of a profiled run as figures of the profile only."""
+        if self.args.profile is None:
+            yield
+            return
+        self.args.profile.mkdir(parents=True, exist_ok=True)
+        stem = self.args.profile / re.sub(r"[^a-z0-9]+", "-", case.lower()).strip("-")
+        folded = stem.with_suffix(".folded")
+        py_spy = Path(sys.executable).with_name("py-spy")  # a dev dependency of the project
+        pid = str(server.process.pid)
+        command = [str(py_spy), "record", "--pid", pid, "--format", "raw"]
+        command += ["--output", str(folded), "--rate", "250", "--nonblocking"]
+        spy = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            yield
+        finally:
+            spy.send_signal(signal.SIGINT)  # py-spy writes the samples when interrupted
+            spy.wait(timeout=60)
+            if folded.exists():
+                summary = summarize_profile(folded.read_text())
+                stem.with_suffix(".txt").write_text(summary)
+                print(f"  profile of {case}: {stem}.txt (and .folded)")
+
     def compare(
         self,
         name: str,
@@ -96,7 +134,8 @@ class Bench:
         self.wrk_run(bare, path, script(), warm)
         reference = self.wrk_run(bare, path, script(), seconds)
         ran(self.wrk_run(fleetsim, path, script(), warm))
-        result = self.wrk_run(fleetsim, path, script(), seconds)
+        with self.profiling(fleetsim, name):
+            result = self.wrk_run(fleetsim, path, script(), seconds)
         ran(result)
         ratio = result.rate / reference.rate if reference.rate else 0.0
         verdict = ""
@@ -109,6 +148,37 @@ class Bench:
             flush=True,
         )
         return result
+
+
+_FRAME = re.compile(r"^(.*?) \((?:.*/(?:site-packages|src)/)?([^:]*)(?::\d+)?\)$")
+
+
+def summarize_profile(folded: str, top: int = 25) -> str:
+    """Where the time goes, from py-spy's folded stacks: per function, the share of samples
+    in which it runs its own code (self) and in which it is on the stack (total)."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        samples += count
+        # "function (path/to/file.py:line)" -> "function (to/file.py)": one entry per function
+        frames = [_FRAME.sub(r"\1 (\2)", frame) for frame in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + count
+    if not samples:
+        return "no samples\n"
+    lines = [f"{samples} samples; self% total% function", ""]
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"{100 * count / samples:5.1f} {100 * total[frame] / samples:6.1f}  {frame}")
+    lines += ["", "on the stack most often (total%):", ""]
+    for frame, count in sorted(total.items(), key=lambda item: -item[1])[: top * 2]:
+        lines.append(f"{100 * count / samples:6.1f}  {frame}")
+    return "\n".join(lines) + "\n"
 
 
 def create_fleet_script(profile: str, tag: str) -> str:
@@ -204,7 +274,16 @@ def main() -> None:
     parser.add_argument("--sims", type=int, default=None, help="Sims in the account")
     parser.add_argument("--seconds", type=float, default=None, help="each measured run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}"
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="folder for py-spy flame graphs, one per case"
+    )
     args = parser.parse_args()
+    args.cases = set(args.cases.split(","))
+    if not args.cases <= set(CASES):
+        parser.error(f"--cases: unknown {', '.join(sorted(args.cases - set(CASES)))}")
     args.sims = args.sims or (100_000 if args.quick else 1_000_000)
     args.seconds = args.seconds or (3.0 if args.quick else 10.0)
     args.warmup = 1.0
@@ -271,8 +350,62 @@ def run(
     def get() -> str:
         return request_script(auth=AUTH)
 
-    bench.compare("fetch a Sim", fleetsim, bare, f"/v1/Sims/{fetched}", get, 0.5)
-    bench.compare("list Sims PageSize=50", fleetsim, bare, "/v1/Sims?PageSize=50", get, None)
+    if "fetch" in args.cases:
+        bench.compare("fetch a Sim", fleetsim, bare, f"/v1/Sims/{fetched}", get, 0.5)
+    if "list" in args.cases:
+        bench.compare("list Sims PageSize=50", fleetsim, bare, "/v1/Sims?PageSize=50", get, None)
+    if "pages" in args.cases:
+        deep_page(bench, fleetsim, bare, pages, first, deep)
+    tags = (f"bench{n}" for n in itertools.count())
+    if "fleet" in args.cases:
+        bench.compare(
+            "create a Fleet",
+            fleetsim,
+            bare,
+            "/v1/Fleets",
+            lambda: create_fleet_script(profile, next(tags)),
+            0.25,
+        )
+    active = [sid for _, sid in ids[:ACTIVE_SIMS]]
+    if "sms" in args.cases:
+        bench.compare(
+            "create an SMS Command",
+            fleetsim,
+            bare,
+            "/v1/SmsCommands",
+            lambda: sms_script(active),
+            0.25,
+        )
+    # Lua starts afresh for every wrk run: each run starts after the Sims already updated
+    # (wrk's count leaves out the requests in flight at the end, hence the margin).
+    updated = [0]
+
+    def update_ran(result: WrkResult) -> None:
+        updated[0] += result.requests + 2 * args.connections
+
+    if "update" in args.cases:
+        bench.compare(
+            "update a Sim's Status (202)",
+            fleetsim,
+            bare,
+            "/v1/Sims",
+            lambda: update_script(sids_file, updated[0]),
+            0.25,
+            update_ran,
+        )
+    rss, peak = fleetsim.rss_mb()
+    print(f"\nmemory at the end: RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+
+
+def deep_page(
+    bench: Bench, fleetsim: Server, bare: Server, pages: int, first: str, deep: str
+) -> None:
+    """The last page of the account against the first, and the memory after reading them."""
+    args = bench.args
+
+    def get() -> str:
+        return request_script(auth=AUTH)
+
     # A page of 1,000 is ~500 KB of JSON: a few clients at a time, as real ones would be.
     bench.connections = 4
     page_1 = bench.compare("list Sims PageSize=1000 (page 1)", fleetsim, bare, first, get, None)
@@ -292,42 +425,6 @@ def run(
         f"RSS {rss:.0f} MB (peak {peak:.0f} MB; target <= 300 MB: "
         f"{'met' if peak <= 300 else 'NOT MET'})\n"
     )
-    tags = (f"bench{n}" for n in itertools.count())
-    bench.compare(
-        "create a Fleet",
-        fleetsim,
-        bare,
-        "/v1/Fleets",
-        lambda: create_fleet_script(profile, next(tags)),
-        0.25,
-    )
-    active = [sid for _, sid in ids[:ACTIVE_SIMS]]
-    bench.compare(
-        "create an SMS Command",
-        fleetsim,
-        bare,
-        "/v1/SmsCommands",
-        lambda: sms_script(active),
-        0.25,
-    )
-    # Lua starts afresh for every wrk run: each run starts after the Sims already updated
-    # (wrk's count leaves out the requests in flight at the end, hence the margin).
-    updated = [0]
-
-    def update_ran(result: WrkResult) -> None:
-        updated[0] += result.requests + 2 * args.connections
-
-    bench.compare(
-        "update a Sim's Status (202)",
-        fleetsim,
-        bare,
-        "/v1/Sims",
-        lambda: update_script(sids_file, updated[0]),
-        0.25,
-        update_ran,
-    )
-    rss, peak = fleetsim.rss_mb()
-    print(f"\nmemory at the end: RSS {rss:.0f} MB (peak {peak:.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -42,13 +42,15 @@ __all__ = ["API_ROUTES", "create_app"]
 
 log = logging.getLogger("fleetsim.http")
 
+# Starlette tries routes in order until one matches: the busiest come first (a fetch of a
+# Sim behind 17 other routes spent 20 µs of its 174 µs matching them).
 API_ROUTES: list[Route] = [
-    *NETWORK_ROUTES,
-    *PROFILE_ROUTES,
-    *FLEET_ROUTES,
     *SIM_ROUTES,
     *SMS_COMMAND_ROUTES,
     *IP_COMMAND_ROUTES,
+    *FLEET_ROUTES,
+    *PROFILE_ROUTES,
+    *NETWORK_ROUTES,
     *USAGE_RECORD_ROUTES,
     *ESIM_PROFILE_ROUTES,
     *SETTINGS_UPDATE_ROUTES,

@@ -34,6 +34,7 @@ from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.paging import Page
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
+from fleetsim.http.direct import DirectHandler, answer_directly
 from fleetsim.http.params import parse_pairs, parse_params
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
@@ -103,12 +104,15 @@ def endpoint(
     *,
     on_missing: Callable[[str], TwilioError] | None = None,
     api_keys: bool = True,
+    direct: DirectHandler | None = None,
 ) -> Callable[[Handler], Route]:
     """Make `handler` the implementation of the contract's `operation_id` (or of one of
     fleetsim's own operations, given as an `Operation`); with `api_keys` False, API keys
-    are refused (403)."""
+    are refused (403). A read may have a `direct` handler that answers its plain
+    successful case without the ORM (see `fleetsim.http.direct`)."""
     op = operation(operation_id) if isinstance(operation_id, str) else operation_id
     write = op.method != "GET"
+    assert direct is None or not write, "direct handlers only read"
 
     def decorate(handler: Handler) -> Route:
         async def route(request: Request) -> Response:
@@ -119,6 +123,12 @@ def endpoint(
             urls = Urls.for_request(request, runtime.public_url)
 
             def work() -> Reply:
+                if direct is not None and not query:
+                    body = answer_directly(
+                        runtime.engine, direct, (username, password), request.path_params, urls
+                    )
+                    if body is not None:
+                        return Reply(200, body)
                 with unit_of_work(runtime.engine, write=write) as session:
                     account = authenticate(session, username, password, api_keys=api_keys)
                     if any("\x00" in value for value in request.path_params.values()):

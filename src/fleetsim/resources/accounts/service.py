@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Engine, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock
@@ -30,6 +30,7 @@ from fleetsim.core.errors import AuthenticationFailed, Forbidden, InvalidParamet
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sealing import SecretKeyError
 from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.db.direct import DirectReads
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.secret_key import token_box
 from fleetsim.db.tables import Account, ApiKey
@@ -41,6 +42,7 @@ __all__ = [
     "active_accounts",
     "auth_token_of",
     "authenticate",
+    "authenticate_directly",
     "create_account",
     "create_subaccount",
     "ensure_account",
@@ -152,6 +154,29 @@ def authenticate(
     if found.status != "active":
         raise AuthenticationFailed()
     return found
+
+
+# The columns `authenticate_directly` reads, by name in the database (see db.direct).
+_ACTIVE_ACCOUNT_BY_SID_SQL = "SELECT id, sid, auth_token FROM accounts WHERE sid = ? AND status = ?"
+
+
+def authenticate_directly(
+    reads: DirectReads, engine: Engine, username: str, password: str
+) -> tuple[int, str] | None:
+    """(id, sid) of the active account whose SID and auth token these are, read without
+    the ORM (see `fleetsim.http.direct`); None when they are not exactly that, and
+    `authenticate` must decide (API keys, unknown accounts, wrong tokens: its 401s)."""
+    if not username.startswith(Prefix.ACCOUNT.value):
+        return None
+    row = reads.one(_ACTIVE_ACCOUNT_BY_SID_SQL, (username, "active"))
+    if row is None:
+        return None
+    account_id, sid, sealed = row
+    try:
+        expected = token_box(engine).open(sealed, account_sid=sid)
+    except SecretKeyError:
+        return None  # `authenticate` logs why and answers 401
+    return (account_id, sid) if same_secret(password, expected) else None
 
 
 def _authenticate_key(session: Session, username: str, password: str) -> Account:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import Sim
 from fleetsim.http.urls import Urls
 from fleetsim.resources.sims.service import SimChanges
 
-__all__ = ["render_sim", "sim_changes", "sim_path"]
+__all__ = ["SimView", "render_sim", "render_sim_view", "sim_changes", "sim_path"]
 
 
 def sim_path(sid: str) -> str:
@@ -28,7 +29,26 @@ def sim_changes(params: Mapping[str, Any]) -> SimChanges:
     )
 
 
+class SimView(NamedTuple):
+    """What a Sim's representation shows: from a `Sim`, or a row read directly."""
+
+    sid: str
+    unique_name: str | None
+    iccid: str
+    status: str
+    fleet_sid: str | None
+    date_created: dt.datetime
+    date_updated: dt.datetime
+
+
 def render_sim(sim: Sim, account_sid: str, urls: Urls) -> dict[str, Any]:
+    fleet_sid = sim.fleet.sid if sim.fleet else None
+    dates = (sim.date_created, sim.date_updated)
+    view = SimView(sim.sid, sim.unique_name, sim.iccid, sim.status, fleet_sid, *dates)
+    return render_sim_view(view, account_sid, urls)
+
+
+def render_sim_view(sim: SimView, account_sid: str, urls: Urls) -> dict[str, Any]:
     path = sim_path(sim.sid)
     return {
         "sid": sim.sid,
@@ -36,7 +56,7 @@ def render_sim(sim: Sim, account_sid: str, urls: Urls) -> dict[str, Any]:
         "account_sid": account_sid,
         "iccid": sim.iccid,
         "status": sim.status,
-        "fleet_sid": sim.fleet.sid if sim.fleet else None,
+        "fleet_sid": sim.fleet_sid,
         "date_created": iso(sim.date_created),
         "date_updated": iso(sim.date_updated),
         "url": urls.absolute(path),

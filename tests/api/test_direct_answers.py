@@ -1,0 +1,78 @@
+"""Direct answers (`fleetsim.http.direct`): a Sim fetched without the ORM reads exactly as
+through the full handler, and every case the direct path does not own (API keys, wrong
+tokens, suspended accounts, missing or foreign Sims) gets the full handler's answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from tests.api.conftest import Api, Credentials, assert_error
+from tests.api.sim_helpers import MISSING_SIM, new_fleet, register_many, update
+
+
+@contextmanager
+def orm_statements(engine: Engine) -> Iterator[list[str]]:
+    """The statements run through the engine while the block runs (the direct path runs
+    none: it reads on a pooled DBAPI connection)."""
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_sim_fetched_directly_reads_as_through_the_full_handler(api: Api) -> None:
+    fleet = new_fleet(api, "direct")
+    in_fleet, plain, scheduled = register_many(api, 3)
+    update(api, in_fleet["sid"], {"Fleet": fleet, "UniqueName": "named"})
+    moving = api.post(f"/v1/Sims/{scheduled['sid']}", {"Fleet": fleet, "Status": "ready"})
+    assert moving.status_code == 202, moving.text
+    key = api.new_api_key()  # API keys are left to the full handler
+    refs = [in_fleet["sid"], "named", plain["sid"], "HS" + plain["sid"][2:].upper()]
+    refs.append(scheduled["sid"])
+
+    for ref in refs:
+        with orm_statements(api.engine) as seen:
+            direct = api.get(f"/v1/Sims/{ref}")
+        full = api.get(f"/v1/Sims/{ref}", as_=key)
+
+        assert seen == [], f"{ref} was not answered directly"
+        assert direct.status_code == full.status_code == 200
+        assert direct.json() == full.json()
+    assert api.get(f"/v1/Sims/{in_fleet['sid']}").json()["fleet_sid"] == fleet
+
+
+def test_what_the_direct_path_does_not_own_gets_the_full_handlers_answer(api: Api) -> None:
+    (sim,) = register_many(api, 1)
+    other = api.new_account()
+    (foreign,) = register_many(api, 1, as_=other)
+    wrong = Credentials(api.creds.username, "f" * 32, api.creds.account_sid)
+
+    with orm_statements(api.engine) as seen:
+        assert_error(api.get(f"/v1/Sims/{sim['sid']}", as_=wrong), 401, 20003)
+        assert_error(api.get(f"/v1/Sims/{MISSING_SIM}"), 404, 20404)
+        assert_error(api.get(f"/v1/Sims/{foreign['sid']}"), 404, 20404)
+        assert_error(api.get("/v1/Sims/no-such-name"), 404, 20404)
+        assert_error(api.get("/v1/Sims/HS%00"), 404, 20404)
+
+    assert seen, "the full handler answered none of them"
+
+
+def test_a_suspended_account_cannot_fetch_directly(api: Api) -> None:
+    sub = api.new_account(parent=api.creds)
+    (sim,) = register_many(api, 1, as_=sub)
+    assert api.get(f"/v1/Sims/{sim['sid']}", as_=sub).status_code == 200
+
+    suspended = api.post(f"/2010-04-01/Accounts/{sub.account_sid}.json", {"Status": "suspended"})
+    assert suspended.status_code == 200, suspended.text
+
+    assert_error(api.get(f"/v1/Sims/{sim['sid']}", as_=sub), 401, 20003)
