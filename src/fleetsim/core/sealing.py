@@ -22,6 +22,7 @@ __all__ = ["SEALED_PREFIX", "SecretKeyError", "TokenBox", "is_sealed"]
 SEALED_PREFIX = "fs1:"
 MIN_SECRET_LENGTH = 16
 _NONCE_BYTES = 12
+_OPENED_KEPT = 10_000  # opened tokens remembered per box (one per active account)
 
 
 class SecretKeyError(Exception):
@@ -44,6 +45,11 @@ class TokenBox:
             )
         digest = hashlib.sha256(b"fleetsim auth tokens\x00" + secret.encode()).digest()
         self._aead = AESGCM(digest)
+        # Every request opens its account's token: opening (base64, AES-GCM) was 6% of the
+        # samples of a direct Sim fetch. Keyed by the sealed value, so a changed token (a
+        # new sealed value) is never answered from here; it holds nothing the key in this
+        # process could not open anyway.
+        self._opened: dict[tuple[str, str], str] = {}
 
     def seal(self, token: str, *, account_sid: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
@@ -53,6 +59,15 @@ class TokenBox:
     def open(self, stored: str, *, account_sid: str) -> str:
         if not is_sealed(stored):
             return stored
+        opened = self._opened.get((stored, account_sid))
+        if opened is None:
+            opened = self._open(stored, account_sid)
+            if len(self._opened) >= _OPENED_KEPT:
+                self._opened.clear()
+            self._opened[(stored, account_sid)] = opened
+        return opened
+
+    def _open(self, stored: str, account_sid: str) -> str:
         try:
             raw = base64.urlsafe_b64decode(stored[len(SEALED_PREFIX) :])
             plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], account_sid.encode())

@@ -95,8 +95,10 @@ class RequestObservability:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(_HEADER, b"").decode("latin-1")
-        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        given = next((value for name, value in scope["headers"] if name == _HEADER), b"")
+        request_id = given.decode("latin-1") if given else uuid.uuid4().hex
+        if given and not _SANE_ID.match(request_id):
+            request_id = uuid.uuid4().hex
         token = REQUEST_ID.set(request_id)
         started = time.perf_counter()
         status = 500
