@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,7 @@ from load_sims import load_sims
 from sqlalchemy import func, select
 
 from fleetsim.core.clock import SystemClock
+from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.tables import DeviceMessage, Job, Sim, SmsCommand
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.accounts.service import ensure_account
@@ -210,6 +212,9 @@ def main() -> None:
     seconds = args.seconds or (3.0 if args.quick else 10.0)
     wrk = ensure_wrk()
     pg_bin = ensure_postgres()
+    # Every node of one PostgreSQL shares the key that seals auth tokens (this process, the
+    # API processes and the workers inherit it).
+    os.environ.setdefault(SECRET_KEY_ENV, secrets.token_hex(32))
     print(f"machine: {describe_machine()}")
     cluster = PostgresCluster.start(pg_bin)
     workers: list[subprocess.Popen[bytes]] = []
