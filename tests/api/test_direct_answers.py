@@ -4,14 +4,18 @@ tokens, suspended accounts, missing or foreign Sims) gets the full handler's ans
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, event
 
+from fleetsim.http import direct
 from tests.api.conftest import Api, Credentials, assert_error
 from tests.api.sim_helpers import MISSING_SIM, new_fleet, register_many, update
+from tests.api.test_observability import requests, scrape
 
 
 @contextmanager
@@ -76,3 +80,34 @@ def test_a_suspended_account_cannot_fetch_directly(api: Api) -> None:
     assert suspended.status_code == 200, suspended.text
 
     assert_error(api.get(f"/v1/Sims/{sim['sid']}", as_=sub), 401, 20003)
+
+
+def test_a_direct_answer_has_a_request_id_and_is_counted(api: Api) -> None:
+    (sim,) = register_many(api, 1)
+    before = requests(scrape(api), "FetchSim", "200")
+
+    with orm_statements(api.engine) as seen:
+        answer = api.get(f"/v1/Sims/{sim['sid']}", headers={"X-Request-Id": "probe-1"})
+
+    assert seen == []
+    assert answer.headers["x-request-id"] == "probe-1"
+    assert answer.headers["content-type"] == "application/json"
+    assert requests(scrape(api), "FetchSim", "200") == before + 1
+
+
+def test_a_failing_direct_answer_falls_back_to_the_full_handler(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    (sim,) = register_many(api, 1)
+    expected = api.get(f"/v1/Sims/{sim['sid']}").json()
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug in a direct handler")
+
+    monkeypatch.setattr(direct, "answer_directly", broken)
+    with caplog.at_level(logging.ERROR, logger="fleetsim.http"):
+        answer = api.get(f"/v1/Sims/{sim['sid']}")
+
+    assert answer.status_code == 200
+    assert answer.json() == expected
+    assert "the direct answer of" in caplog.text

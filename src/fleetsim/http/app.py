@@ -19,6 +19,7 @@ from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
 from fleetsim.http.coverage import coverage_page
+from fleetsim.http.direct import DirectLane
 from fleetsim.http.observability import RequestObservability, health, metrics
 from fleetsim.http.openapi import openapi_json
 from fleetsim.http.runtime import Runtime
@@ -91,24 +92,27 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
             if background_worker is not None:
                 background_worker.stop()
 
+    routes = [
+        *API_ROUTES,
+        *ACCOUNT_ROUTES,
+        *CONTROL_ROUTES,
+        *PROVISIONING_ROUTES,
+        *DEVICE_ROUTES,
+        *DATA_ROUTES,
+        *DEVICE_SMS_ROUTES,
+        *IP_COMMAND_DEVICE_ROUTES,
+        *SMDP_ROUTES,
+        Route("/health", health, methods=["GET"], name="health"),
+        *CONSOLE_ROUTES,
+        Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
+        Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
+        Route("/metrics", metrics, methods=["GET"], name="metrics"),
+    ]
     app = Starlette(
-        routes=[
-            *API_ROUTES,
-            *ACCOUNT_ROUTES,
-            *CONTROL_ROUTES,
-            *PROVISIONING_ROUTES,
-            *DEVICE_ROUTES,
-            *DATA_ROUTES,
-            *DEVICE_SMS_ROUTES,
-            *IP_COMMAND_DEVICE_ROUTES,
-            *SMDP_ROUTES,
-            Route("/health", health, methods=["GET"], name="health"),
-            *CONSOLE_ROUTES,
-            Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
-            Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
-            Route("/metrics", metrics, methods=["GET"], name="metrics"),
-        ],
-        middleware=[Middleware(RequestObservability)],
+        routes=routes,
+        # The direct lane sits inside the observability, which gives its answers their
+        # request ids, metrics and log lines like any other.
+        middleware=[Middleware(RequestObservability), Middleware(DirectLane, routes=routes)],
         lifespan=lifespan,
         exception_handlers={
             TwilioError: twilio_error,

@@ -7,8 +7,6 @@ work in a worker thread, and renders the reply.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +20,6 @@ from starlette.responses import JSONResponse, Response
 from fleetsim.contract import Operation, operation
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import (
-    AuthenticationFailed,
     NotFound,
     PayloadTooLarge,
     TwilioError,
@@ -34,7 +31,7 @@ from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.paging import Page
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
-from fleetsim.http.direct import DirectHandler, answer_directly
+from fleetsim.http.direct import DirectHandler, credentials_from_header, register_direct
 from fleetsim.http.params import parse_pairs, parse_params
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
@@ -123,12 +120,6 @@ def endpoint(
             urls = Urls.for_request(request, runtime.public_url)
 
             def work() -> Reply:
-                if direct is not None and not query:
-                    body = answer_directly(
-                        runtime.engine, direct, (username, password), request.path_params, urls
-                    )
-                    if body is not None:
-                        return Reply(200, body)
                 with unit_of_work(runtime.engine, write=write) as session:
                     account = authenticate(session, username, password, api_keys=api_keys)
                     if any("\x00" in value for value in request.path_params.values()):
@@ -171,6 +162,8 @@ def endpoint(
         route.__name__ = handler.__name__
         route.__doc__ = handler.__doc__
         _OPERATIONS[route] = op
+        if direct is not None:
+            register_direct(route, direct)
         return route
 
     return decorate
@@ -182,18 +175,7 @@ def operation_of(route_endpoint: Callable[..., Any]) -> Operation | None:
 
 
 def basic_credentials(request: Request) -> tuple[str, str]:
-    header = request.headers.get("authorization", "")
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        raise AuthenticationFailed()
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise AuthenticationFailed() from None
-    username, sep, password = decoded.partition(":")
-    if not sep or not username:
-        raise AuthenticationFailed()
-    return username, password
+    return credentials_from_header(request.headers.get("authorization", ""))
 
 
 async def read_form(request: Request, limit: int = 64 * 1024) -> list[tuple[str, str]]:

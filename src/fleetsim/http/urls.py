@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from starlette.requests import Request
+from starlette.types import Scope
 
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.paging import Page
@@ -21,14 +22,18 @@ class Urls:
 
     @classmethod
     def for_request(cls, request: Request, public_url: str | None) -> Urls:
+        return cls.for_scope(request.scope, public_url)
+
+    @classmethod
+    def for_scope(cls, scope: Scope, public_url: str | None) -> Urls:
         if public_url:
             return cls(public_url.rstrip("/"))
         # From the scope, not `request.url`, which parses the whole URL on every request.
-        host = request.headers.get("host")
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
         if not host:
-            server_host, server_port = request.scope.get("server") or ("127.0.0.1", 80)
+            server_host, server_port = scope.get("server") or ("127.0.0.1", 80)
             host = f"{server_host}:{server_port}"
-        return cls(f"{request.scope.get('scheme', 'http')}://{host}")
+        return cls(f"{scope.get('scheme', 'http')}://{host}")
 
     def absolute(self, path: str) -> str:
         return self.base + path
