@@ -11,10 +11,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
 from fleetsim.http.app import create_app
-from fleetsim.http.observability import UNMATCHED
+from fleetsim.http.observability import UNMATCHED, current_request_id
 from fleetsim.http.runtime import Runtime
 from fleetsim.logs import JsonFormatter
-from tests.api.conftest import Api
+from fleetsim.resources.fleets import service as fleet_service
+from tests.api.conftest import Api, assert_error
 from tests.api.lifecycle_fixtures import Ops
 from tests.api.sim_helpers import new_fleet, register, update
 
@@ -87,6 +88,32 @@ def test_a_request_id_is_echoed_or_made(api: Api) -> None:
     assert len(made.headers["X-Request-Id"]) == 32
     assert unsafe.headers["X-Request-Id"] not in ("", "bad id\twith spaces")
     assert error.headers["X-Request-Id"] == "err-1"
+
+
+def test_an_unexpected_error_is_a_twilio_500_with_the_request_id(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    logged: list[tuple[str | None, bool]] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            logged.append((current_request_id(), record.exc_info is not None))
+
+    capture = Capture(logging.ERROR)
+    logging.getLogger("fleetsim.http").addHandler(capture)
+    monkeypatch.setattr(fleet_service, "list_fleets", broken)
+    try:
+        answer = api.get("/v1/Fleets", headers={"X-Request-Id": "bug-1"})
+    finally:
+        logging.getLogger("fleetsim.http").removeHandler(capture)
+
+    assert_error(answer, 500, 20500, "see the server log")
+    assert answer.headers["X-Request-Id"] == "bug-1"
+    assert "a bug" not in answer.text
+    assert logged == [("bug-1", True)]
 
 
 def test_the_access_log_in_json_carries_the_request_id(

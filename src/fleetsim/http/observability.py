@@ -37,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fleetsim.core.errors import InternalError
 from fleetsim.db.tables import Job, Webhook, WebhookAttempt
 from fleetsim.db.uow import unit_of_work
 from fleetsim.http.runtime import Runtime
@@ -55,6 +56,7 @@ _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "unmatched"  # no route: a 404 or 405 outside the API's paths
 
 access_log = logging.getLogger("fleetsim.access")
+log = logging.getLogger("fleetsim.http")
 
 # One registry per process for what only this process sees (its requests).
 HTTP_REGISTRY = CollectorRegistry(auto_describe=True)
@@ -103,16 +105,27 @@ class RequestObservability:
         started = time.perf_counter()
         status = 500
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 headers = [(k, v) for k, v in message.get("headers", []) if k != _HEADER]
                 message = {**message, "headers": [*headers, (_HEADER, request_id.encode())]}
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if started_response:
+                raise
+            # Here, not in Starlette's outermost error handler, so that the log line and
+            # the Twilio-style 500 carry the request's id.
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            body = InternalError("An internal error occurred; see the server log").body()
+            await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
