@@ -111,3 +111,44 @@ def test_a_failing_direct_answer_falls_back_to_the_full_handler(
     assert answer.status_code == 200
     assert answer.json() == expected
     assert "the direct answer of" in caplog.text
+
+
+def test_pages_of_sims_listed_directly_read_as_through_the_full_handler(api: Api) -> None:
+    fleet = new_fleet(api, "paged")
+    sims = register_many(api, 5)
+    update(api, sims[1]["sid"], {"Fleet": fleet, "UniqueName": "second"})
+    register_many(api, 2, as_=api.new_account())  # another account's Sims never show
+    key = api.new_api_key()
+    url: str | None = "/v1/Sims?PageSize=2"
+    pages = 0
+
+    while url is not None:
+        with orm_statements(api.engine) as seen:
+            direct = api.get(url)
+        full = api.get(url, as_=key)
+
+        assert seen == [], f"{url} was not answered directly"
+        assert direct.status_code == full.status_code == 200
+        assert direct.json() == full.json()
+        pages += 1
+        url = direct.json()["meta"]["next_page_url"]
+
+    assert pages == 3
+    listed = api.get("/v1/Sims?PageSize=1000").json()["sims"]
+    assert [s["sid"] for s in listed] == [s["sid"] for s in sims]
+
+
+def test_lists_the_direct_path_does_not_own_get_the_full_handlers_answer(api: Api) -> None:
+    register_many(api, 3)
+    first = api.get("/v1/Sims?PageSize=1").json()["meta"]
+    second = api.get(first["next_page_url"]).json()["meta"]
+
+    with orm_statements(api.engine) as seen:
+        backwards = api.get(second["previous_page_url"])
+        filtered = api.get("/v1/Sims?Status=new&PageSize=1")
+        assert_error(api.get("/v1/Sims?PageToken=PAforged"), 400, 21481)
+        assert_error(api.get("/v1/Sims?PageSize=0"), 400, 20001)
+
+    assert seen, "the full handler answered none of them"
+    assert backwards.json()["sims"] == api.get("/v1/Sims?PageSize=1").json()["sims"]
+    assert filtered.json()["meta"]["url"].endswith("Status=new&PageSize=1&Page=0")

@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fleetsim.core.errors import InvalidPageToken
 
@@ -66,3 +67,12 @@ class PageRequest:
     page_size: int = DEFAULT_PAGE_SIZE
     page: int = 0
     token: str | None = None
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> PageRequest:
+        """From an operation's parsed `PageSize`, `Page` and `PageToken`."""
+        return cls(
+            page_size=params.get("PageSize", DEFAULT_PAGE_SIZE),
+            page=params.get("Page", 0),
+            token=params.get("PageToken"),
+        )

@@ -40,6 +40,11 @@ class DirectReads:
         row = self._cursor.fetchone()
         return None if row is None else tuple(row)
 
+    def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
+        """Every row of `sql`."""
+        self._cursor.execute(sql if self._sqlite else _pyformat(sql), params)
+        return [tuple(row) for row in self._cursor.fetchall()]
+
 
 @contextmanager
 def direct_reads(engine: Engine) -> Iterator[DirectReads]:

@@ -2,7 +2,7 @@
 
 An endpoint may have, beside its handler, a direct handler (`endpoint(..., direct=...)`).
 `DirectLane`, a middleware just inside the request observability (request id, metrics,
-access log), tries it first for a GET without a query string: on a pooled DBAPI connection
+access log), tries it first for a GET: on a pooled DBAPI connection
 (`fleetsim.db.direct`), with the account of the request's auth token. A direct handler
 answers only the plain successful case and returns None for anything else — API key
 credentials, a wrong or unknown token, an object not found, input it does not recognise —
@@ -32,9 +32,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from fleetsim.core.errors import AuthenticationFailed
+from fleetsim.core.errors import AuthenticationFailed, TwilioError
 from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.direct import DirectReads, direct_reads
+from fleetsim.http.params import parse_pairs
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
 from fleetsim.resources.accounts.service import authenticate_directly
@@ -57,6 +58,7 @@ class DirectCall:
     account_id: int
     account_sid: str
     path: Mapping[str, str]
+    query: Sequence[tuple[str, str]]
     urls: Urls
 
 
@@ -91,6 +93,7 @@ def answer_directly(
     handler: DirectHandler,
     credentials: tuple[str, str],
     path: Mapping[str, str],
+    query: Sequence[tuple[str, str]],
     urls: Urls,
 ) -> dict[str, Any] | None:
     """The body of the direct handler's 200 reply, or None when the full handler must
@@ -101,7 +104,7 @@ def answer_directly(
         account = authenticate_directly(reads, engine, *credentials)
         if account is None:
             return None
-        return handler(DirectCall(reads, account[0], account[1], path, urls))
+        return handler(DirectCall(reads, account[0], account[1], path, query, urls))
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,7 @@ class DirectLane:
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
+        if scope["type"] == "http" and scope["method"] == "GET":
             for direct in self.routes:
                 match = direct.pattern.match(scope["path"])
                 if match is not None:
@@ -148,8 +151,12 @@ class DirectLane:
             credentials = credentials_from_header(header.decode("latin-1"))
         except AuthenticationFailed:
             return None
+        try:
+            query = parse_pairs(scope["query_string"])
+        except TwilioError:
+            return None  # the full handler says what is wrong with it
         urls = Urls.for_scope(scope, runtime.public_url)
-        args = (runtime.engine, direct.handler, credentials, path, urls)
+        args = (runtime.engine, direct.handler, credentials, path, query, urls)
         try:
             if is_sqlite(runtime.engine):
                 # A SQLite read is all CPU and never waits for a lock (WAL): on the loop.

@@ -25,7 +25,7 @@ from fleetsim.core.errors import (
     TwilioError,
     UnsupportedMediaType,
 )
-from fleetsim.core.paging import DEFAULT_PAGE_SIZE, PageRequest
+from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.paging import Page
@@ -67,11 +67,7 @@ class Call:
 
     @property
     def page_request(self) -> PageRequest:
-        return PageRequest(
-            page_size=self.params.get("PageSize", DEFAULT_PAGE_SIZE),
-            page=self.params.get("Page", 0),
-            token=self.params.get("PageToken"),
-        )
+        return PageRequest.from_params(self.params)
 
     def ok(self, body: dict[str, Any], status: int = 200) -> Reply:
         return Reply(status, body)

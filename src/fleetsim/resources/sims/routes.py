@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.routing import Route
 
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import SimRegistrationParameterMissing
 from fleetsim.core.paging import Cursor
-from fleetsim.core.sids import Prefix, is_sid
-from fleetsim.db.direct import stored_datetime
 from fleetsim.db.paging import Page
 from fleetsim.db.tables import BillingPeriod
-from fleetsim.http.direct import DirectCall
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network.billing import latest_period
 from fleetsim.resources.sims import service
-from fleetsim.resources.sims.wire import (
-    SimView,
-    render_sim,
-    render_sim_view,
-    sim_changes,
-    sim_path,
-)
+from fleetsim.resources.sims.direct import fetch_sim_directly, list_sims_directly
+from fleetsim.resources.sims.wire import render_sim, sim_changes, sim_path
 
 __all__ = ["ROUTES"]
 
@@ -41,38 +31,13 @@ def register_sim(call: Call) -> Reply:
     return call.created(render_sim(sim, call.account.sid, call.urls))
 
 
-# The columns of a `SimView`, by SID or by unique name (see fleetsim.http.direct).
-_SIM_VIEW_SQL = (
-    "SELECT s.sid, s.unique_name, s.iccid, s.status, f.sid, s.date_created, s.date_updated "
-    "FROM sims s LEFT JOIN fleets f ON f.id = s.fleet_id WHERE s.account_id = ? AND s.{} = ?"
-)
-_SIM_VIEW_BY_SID_SQL = _SIM_VIEW_SQL.format("sid")
-_SIM_VIEW_BY_NAME_SQL = _SIM_VIEW_SQL.format("unique_name")
-
-
-def fetch_sim_directly(call: DirectCall) -> dict[str, Any] | None:
-    """`fetch_sim` of a Sim that exists, without the ORM (the commonest request)."""
-    ref = call.path["Sid"]
-    if is_sid(ref, Prefix.SIM):
-        sid = Prefix.SIM.value + ref[2:].lower()
-        row = call.reads.one(_SIM_VIEW_BY_SID_SQL, (call.account_id, sid))
-    else:
-        row = call.reads.one(_SIM_VIEW_BY_NAME_SQL, (call.account_id, ref))
-    if row is None:
-        return None
-    sid, unique_name, iccid, status, fleet_sid, created, updated = row
-    dates = (stored_datetime(created), stored_datetime(updated))
-    view = SimView(sid, unique_name, iccid, status, fleet_sid, *dates)
-    return render_sim_view(view, call.account_sid, call.urls)
-
-
 @endpoint("FetchSim", direct=fetch_sim_directly)
 def fetch_sim(call: Call) -> Reply:
     sim = service.fetch_sim(call.session, call.account, call.path["Sid"])
     return call.ok(render_sim(sim, call.account.sid, call.urls))
 
 
-@endpoint("ListSim")
+@endpoint("ListSim", direct=list_sims_directly)
 def list_sims(call: Call) -> Reply:
     page = service.list_sims(
         call.session,

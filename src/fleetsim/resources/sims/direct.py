@@ -1,0 +1,89 @@
+"""Sims read without the ORM: the direct handlers of fetching and listing Sims (see
+`fleetsim.http.direct`). Each answers only its plain case and leaves the rest to the
+full handler in `routes`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleetsim.contract import operation
+from fleetsim.core.errors import TwilioError
+from fleetsim.core.paging import Cursor, PageRequest
+from fleetsim.core.sids import Prefix, is_sid
+from fleetsim.db.direct import stored_datetime
+from fleetsim.db.paging import Page
+from fleetsim.http.direct import DirectCall
+from fleetsim.http.params import parse_params
+from fleetsim.http.urls import page_meta
+from fleetsim.resources.sims.wire import SimView, render_sim_view
+
+__all__ = ["fetch_sim_directly", "list_sims_directly"]
+
+# The columns of a `SimView`, by SID or by unique name (see fleetsim.http.direct).
+_SIM_VIEW_SQL = (
+    "SELECT s.sid, s.unique_name, s.iccid, s.status, f.sid, s.date_created, s.date_updated "
+    "FROM sims s LEFT JOIN fleets f ON f.id = s.fleet_id WHERE s.account_id = ? AND s.{} = ?"
+)
+_SIM_VIEW_BY_SID_SQL = _SIM_VIEW_SQL.format("sid")
+_SIM_VIEW_BY_NAME_SQL = _SIM_VIEW_SQL.format("unique_name")
+
+
+def fetch_sim_directly(call: DirectCall) -> dict[str, Any] | None:
+    """`fetch_sim` of a Sim that exists, without the ORM (the commonest request)."""
+    if call.query:
+        return None
+    ref = call.path["Sid"]
+    if is_sid(ref, Prefix.SIM):
+        sid = Prefix.SIM.value + ref[2:].lower()
+        row = call.reads.one(_SIM_VIEW_BY_SID_SQL, (call.account_id, sid))
+    else:
+        row = call.reads.one(_SIM_VIEW_BY_NAME_SQL, (call.account_id, ref))
+    if row is None:
+        return None
+    return render_sim_view(_view(row), call.account_sid, call.urls)
+
+
+# A page of `SimView`s in `id` order after a key, with their ids first (see list_sims_directly).
+_SIM_PAGE_SQL = (
+    "SELECT s.id, s.sid, s.unique_name, s.iccid, s.status, f.sid, s.date_created, "
+    "s.date_updated FROM sims s LEFT JOIN fleets f ON f.id = s.fleet_id "
+    "WHERE s.account_id = ? AND s.id > ? ORDER BY s.id LIMIT ?"
+)
+_SIM_AT_OR_BEFORE_SQL = "SELECT 1 FROM sims WHERE account_id = ? AND id <= ? LIMIT 1"
+_PAGING = {"PageSize", "Page", "PageToken"}
+_LIST_SIM = operation("ListSim")
+_BEFORE_EVERY_ID = -(2**63)
+
+
+def list_sims_directly(call: DirectCall) -> dict[str, Any] | None:
+    """`list_sims` without filters, paging forwards (what the SDKs do), without the ORM:
+    the same keyset query as `fetch_page`, rendered from plain rows."""
+    if any(name not in _PAGING for name, _ in call.query):
+        return None
+    try:
+        request = PageRequest.from_params(parse_params(_LIST_SIM, call.query, location="query"))
+        cursor = Cursor.decode(request.token, (int,)) if request.token else None
+    except TwilioError:
+        return None
+    if cursor is not None and cursor.direction != "after":
+        return None
+    after = int(cursor.key[0]) if cursor else _BEFORE_EVERY_ID
+    rows = call.reads.all(_SIM_PAGE_SQL, (call.account_id, after, request.page_size + 1))
+    items = rows[: request.page_size]
+    has_previous = cursor is not None and (
+        call.reads.one(_SIM_AT_OR_BEFORE_SQL, (call.account_id, after)) is not None
+    )
+    page = Page(
+        items=items,
+        next=Cursor("after", (items[-1][0],)) if len(rows) > request.page_size else None,
+        previous=Cursor("before", (items[0][0],)) if has_previous and items else None,
+    )
+    sims = [render_sim_view(_view(row[1:]), call.account_sid, call.urls) for row in items]
+    meta = page_meta(call.urls, "/v1/Sims", "sims", [], request, page)
+    return {"sims": sims, "meta": meta}
+
+
+def _view(row: tuple[Any, ...]) -> SimView:
+    sid, unique_name, iccid, status, fleet_sid, created, updated = row
+    dates = (stored_datetime(created), stored_datetime(updated))
+    return SimView(sid, unique_name, iccid, status, fleet_sid, *dates)
