@@ -1,10 +1,10 @@
 """Plain SQL on a pooled DBAPI connection, for the few reads that every client makes most.
 
-The ORM path of a request (a session, ORM statements, instances, a commit) costs about
-150 µs a statement on the 2-core machine; the same SELECT on the DBAPI cursor of a pooled
-connection costs about 10 µs (checkout included: 33 µs for the account and the Sim against
-143 µs through SQLAlchemy Core and about 600 µs through the ORM; `bench/api.py`). Only
-reads use it: every write keeps the unit of work, its locks and its side-effect rows.
+Reading the credentials' account and a Sim took about 600 µs through the ORM (a session,
+ORM statements and instances, a commit), 143 µs through SQLAlchemy Core, and 33 µs on the
+DBAPI cursor of a pooled connection, checkout included (timed in-process, 5,000 times, on
+the 2-core machine). Only reads use it: every write keeps the unit of work, its locks and
+its side-effect rows.
 
 Statements are written with `?` placeholders and run unchanged on SQLite; for psycopg each
 is rewritten once to `%s`. Rows are plain tuples in the order of the SELECT.

@@ -20,7 +20,12 @@ from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, Twil
 from fleetsim.engine.worker import Worker
 from fleetsim.http.coverage import coverage_page
 from fleetsim.http.direct import DirectLane
-from fleetsim.http.observability import RequestObservability, health, metrics
+from fleetsim.http.observability import (
+    INTERNAL_ERROR_MESSAGE,
+    RequestObservability,
+    health,
+    metrics,
+)
 from fleetsim.http.openapi import openapi_json
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
@@ -75,8 +80,10 @@ def http_error(request: Request, exc: Exception) -> Response:
 
 
 def unexpected_error(request: Request, exc: Exception) -> Response:
+    # The last resort, for a failure of the request observability itself: that middleware
+    # answers every other unexpected error, with the request's id.
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return twilio_error(request, InternalError("An internal error occurred; see the server log"))
+    return twilio_error(request, InternalError(INTERNAL_ERROR_MESSAGE))
 
 
 def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> Starlette:

@@ -43,6 +43,7 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.http.runtime import Runtime
 
 __all__ = [
+    "INTERNAL_ERROR_MESSAGE",
     "REQUEST_ID",
     "RequestObservability",
     "current_request_id",
@@ -54,6 +55,7 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("fleetsim_request_id", default=N
 _HEADER = b"x-request-id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "unmatched"  # no route: a 404 or 405 outside the API's paths
+INTERNAL_ERROR_MESSAGE = "An internal error occurred; see the server log"
 
 access_log = logging.getLogger("fleetsim.access")
 log = logging.getLogger("fleetsim.http")
@@ -124,7 +126,7 @@ class RequestObservability:
             # Here, not in Starlette's outermost error handler, so that the log line and
             # the Twilio-style 500 carry the request's id.
             log.exception("unhandled error on %s %s", scope["method"], scope["path"])
-            body = InternalError("An internal error occurred; see the server log").body()
+            body = InternalError(INTERNAL_ERROR_MESSAGE).body()
             await JSONResponse(body, status_code=500)(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
