@@ -8,7 +8,7 @@ import secrets
 import threading
 from enum import StrEnum
 
-__all__ = ["Prefix", "SidFactory", "is_sid"]
+__all__ = ["Prefix", "SidFactory", "canonical_sid", "is_sid"]
 
 
 class Prefix(StrEnum):
@@ -33,6 +33,11 @@ _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 def is_sid(value: str, prefix: Prefix) -> bool:
     """True when `value` has the shape of a SID with `prefix` (hex in either case)."""
     return value.startswith(prefix.value) and _SID.match(value) is not None
+
+
+def canonical_sid(value: str, prefix: Prefix) -> str:
+    """A SID as stored (hex in lower case), from one that `is_sid` accepted."""
+    return prefix.value + value[2:].lower()
 
 
 class SidFactory:

@@ -8,7 +8,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.base import ExecutableOption
 
-from fleetsim.core.sids import Prefix, is_sid
+from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 
 __all__ = ["AccountOwned", "find_by_ref", "find_by_sid", "owned"]
 
@@ -42,7 +42,7 @@ def find_by_ref(
     `options` are module-level constants: they key the cache of built statements."""
     if is_sid(ref, prefix):
         query = _lookup(model, "sid", options)
-        value = prefix.value + ref[2:].lower()
+        value = canonical_sid(ref, prefix)
     else:
         query = _lookup(model, "unique_name", options)
         value = ref
@@ -62,7 +62,7 @@ def find_by_sid(
     if not is_sid(sid, prefix):
         return None
     query = _lookup(model, "sid", options)
-    value = prefix.value + sid[2:].lower()
+    value = canonical_sid(sid, prefix)
     return session.execute(query, {"account_id": account_id, "value": value}).scalar_one_or_none()
 
 

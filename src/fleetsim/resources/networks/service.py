@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from fleetsim.core.errors import NotFound
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, is_sid
+from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.tables import Network, NetworkIdentifier
 
@@ -22,7 +22,9 @@ def find_network(session: Session, sid: str) -> Network | None:
     """The catalogue network with this SID, or None (also for strings that are not SIDs)."""
     if not is_sid(sid, Prefix.NETWORK):
         return None
-    query = with_identifiers(select(Network).where(Network.sid == "HW" + sid[2:].lower()))
+    query = with_identifiers(
+        select(Network).where(Network.sid == canonical_sid(sid, Prefix.NETWORK))
+    )
     return session.execute(query).scalar_one_or_none()
 
 

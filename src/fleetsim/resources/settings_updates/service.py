@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.core.errors import BadRequest, InvalidParameter, MissingParameter, NotFound
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.tables import Account, Fleet, SettingsUpdate, Sim
 from fleetsim.resources.settings_updates.lifecycle import schedule_start
@@ -72,7 +72,7 @@ def _targets(session: Session, sim: str | None, fleet: str | None) -> list[Sim]:
         if not is_sid(sim, Prefix.SIM):
             raise InvalidParameter("Sim", "must be a Super SIM's SID (HS followed by 32 hex)")
         found = session.execute(
-            select(Sim).where(Sim.sid == "HS" + sim[2:].lower())
+            select(Sim).where(Sim.sid == canonical_sid(sim, Prefix.SIM))
         ).scalar_one_or_none()
         if found is None:
             raise NotFound(f"/control/settings-updates (no Super SIM {sim})")
@@ -81,7 +81,7 @@ def _targets(session: Session, sim: str | None, fleet: str | None) -> list[Sim]:
     if not is_sid(fleet, Prefix.FLEET):
         raise InvalidParameter("Fleet", "must be a Fleet's SID (HF followed by 32 hex)")
     fleet_id = session.execute(
-        select(Fleet.id).where(Fleet.sid == "HF" + fleet[2:].lower())
+        select(Fleet.id).where(Fleet.sid == canonical_sid(fleet, Prefix.FLEET))
     ).scalar_one_or_none()
     if fleet_id is None:
         raise NotFound(f"/control/settings-updates (no Fleet {fleet})")

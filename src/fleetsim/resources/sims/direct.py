@@ -9,7 +9,7 @@ from typing import Any
 from fleetsim.contract import operation
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.paging import Cursor, PageRequest
-from fleetsim.core.sids import Prefix, is_sid
+from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.direct import stored_datetime
 from fleetsim.db.paging import Page
 from fleetsim.http.direct import DirectCall
@@ -34,7 +34,7 @@ def fetch_sim_directly(call: DirectCall) -> dict[str, Any] | None:
         return None
     ref = call.path["Sid"]
     if is_sid(ref, Prefix.SIM):
-        sid = Prefix.SIM.value + ref[2:].lower()
+        sid = canonical_sid(ref, Prefix.SIM)
         row = call.reads.one(_SIM_VIEW_BY_SID_SQL, (call.account_id, sid))
     else:
         row = call.reads.one(_SIM_VIEW_BY_NAME_SQL, (call.account_id, ref))

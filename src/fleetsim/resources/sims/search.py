@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, is_sid
+from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import owned
 from fleetsim.db.tables import Account, Sim, SimStatusEvent
@@ -66,7 +66,7 @@ def search_sims(
         query = query.where(Sim.fleet_id == (found.id if found else -1))
     text = (text or "").strip()
     if text and is_sid(text, Prefix.SIM):
-        query = query.where(Sim.sid == "HS" + text[2:].lower())
+        query = query.where(Sim.sid == canonical_sid(text, Prefix.SIM))
     elif text.isdigit():
         query = query.where(_matching(session, account, Sim.iccid, text))
     elif text:

@@ -28,7 +28,7 @@ from fleetsim.core.errors import (
 )
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
 from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
@@ -223,7 +223,7 @@ def _transfer_target(session: Session, account: Account, account_sid: str) -> Ac
         raise InvalidParameter(
             "AccountSid", "must be an Account SID (AC followed by 32 hex digits)"
         )
-    sid = "AC" + account_sid[2:].lower()
+    sid = canonical_sid(account_sid, Prefix.ACCOUNT)
     if sid == account.sid:
         return account
     target = session.execute(
