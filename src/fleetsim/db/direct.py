@@ -36,14 +36,16 @@ class DirectReads:
 
     def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
         """The first row of `sql`, or None."""
-        self._cursor.execute(sql if self._sqlite else _pyformat(sql), params)
-        row = self._cursor.fetchone()
+        row = self._execute(sql, params).fetchone()
         return None if row is None else tuple(row)
 
     def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         """Every row of `sql`."""
+        return [tuple(row) for row in self._execute(sql, params).fetchall()]
+
+    def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
         self._cursor.execute(sql if self._sqlite else _pyformat(sql), params)
-        return [tuple(row) for row in self._cursor.fetchall()]
+        return self._cursor
 
 
 @contextmanager
