@@ -17,10 +17,12 @@ from typing import Any, Literal
 
 from fleetsim.core.errors import InvalidPageToken
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Cursor", "PageRequest"]
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "PAGING_PARAMETERS", "Cursor", "PageRequest"]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# The query parameters of paging, which every list operation has beside its filters.
+PAGING_PARAMETERS = frozenset({"PageSize", "Page", "PageToken"})
 _MAX_TOKEN_LENGTH = 512
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 

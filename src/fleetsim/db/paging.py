@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from fleetsim.core.paging import Cursor, PageRequest
 
-__all__ = ["Page", "fetch_page"]
+__all__ = ["Page", "edge_page", "fetch_page"]
 
 T = TypeVar("T")
 
@@ -62,10 +62,27 @@ def fetch_page(
             session, query.where(earlier_or_at(key, cursor.key[0]))
         )
     edge = key.key
+    return edge_page(
+        items,
+        lambda item: getattr(item, edge),
+        has_next=has_next,
+        has_previous=has_previous,
+    )
+
+
+def edge_page(
+    items: Sequence[T],
+    key_of: Callable[[T], int],
+    *,
+    has_next: bool,
+    has_previous: bool,
+) -> Page[T]:
+    """The page of `items` (in list order), with cursors from the keys of its edge rows:
+    after the last one when more follow, before the first one when some precede."""
     return Page(
         items=items,
-        next=Cursor("after", (getattr(items[-1], edge),)) if has_next and items else None,
-        previous=Cursor("before", (getattr(items[0], edge),)) if has_previous and items else None,
+        next=Cursor("after", (key_of(items[-1]),)) if has_next and items else None,
+        previous=Cursor("before", (key_of(items[0]),)) if has_previous and items else None,
     )
 
 

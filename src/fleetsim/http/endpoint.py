@@ -25,7 +25,7 @@ from fleetsim.core.errors import (
     TwilioError,
     UnsupportedMediaType,
 )
-from fleetsim.core.paging import PageRequest
+from fleetsim.core.paging import PAGING_PARAMETERS, PageRequest
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.paging import Page
@@ -39,7 +39,6 @@ from fleetsim.resources.accounts.service import authenticate
 
 __all__ = ["Call", "Reply", "endpoint", "operation_of", "read_form"]
 
-_PAGING = ("PageSize", "Page", "PageToken")
 # The operation each endpoint implements, for the route table's readers (/openapi.json).
 _OPERATIONS: dict[Callable[..., Any], Operation] = {}
 
@@ -83,7 +82,7 @@ class Call:
         key = self.operation.list_key
         assert key is not None, f"{self.operation.id} is not a list operation"
         known = {name for name, p in self.operation.params.items() if p.location == "query"}
-        filters = [(k, v) for k, v in self.query if k in known and k not in _PAGING]
+        filters = [(k, v) for k, v in self.query if k in known and k not in PAGING_PARAMETERS]
         meta = page_meta(self.urls, path, key, filters, self.page_request, page)
         return Reply(200, {key: [render(item) for item in page.items], "meta": meta})
 

@@ -8,10 +8,10 @@ from typing import Any
 
 from fleetsim.contract import operation
 from fleetsim.core.errors import TwilioError
-from fleetsim.core.paging import Cursor, PageRequest
+from fleetsim.core.paging import PAGING_PARAMETERS, Cursor, PageRequest
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.direct import stored_datetime
-from fleetsim.db.paging import Page
+from fleetsim.db.paging import edge_page
 from fleetsim.http.direct import DirectCall
 from fleetsim.http.params import parse_params
 from fleetsim.http.urls import page_meta
@@ -50,7 +50,6 @@ _SIM_PAGE_SQL = (
     "WHERE s.account_id = ? AND s.id > ? ORDER BY s.id LIMIT ?"
 )
 _SIM_AT_OR_BEFORE_SQL = "SELECT 1 FROM sims WHERE account_id = ? AND id <= ? LIMIT 1"
-_PAGING = {"PageSize", "Page", "PageToken"}
 _LIST_SIM = operation("ListSim")
 _BEFORE_EVERY_ID = -(2**63)
 
@@ -58,7 +57,7 @@ _BEFORE_EVERY_ID = -(2**63)
 def list_sims_directly(call: DirectCall) -> dict[str, Any] | None:
     """`list_sims` without filters, paging forwards (what the SDKs do), without the ORM:
     the same keyset query as `fetch_page`, rendered from plain rows."""
-    if any(name not in _PAGING for name, _ in call.query):
+    if any(name not in PAGING_PARAMETERS for name, _ in call.query):
         return None
     try:
         request = PageRequest.from_params(parse_params(_LIST_SIM, call.query, location="query"))
@@ -73,10 +72,11 @@ def list_sims_directly(call: DirectCall) -> dict[str, Any] | None:
     has_previous = cursor is not None and (
         call.reads.one(_SIM_AT_OR_BEFORE_SQL, (call.account_id, after)) is not None
     )
-    page = Page(
-        items=items,
-        next=Cursor("after", (items[-1][0],)) if len(rows) > request.page_size else None,
-        previous=Cursor("before", (items[0][0],)) if has_previous and items else None,
+    page = edge_page(
+        items,
+        lambda row: row[0],
+        has_next=len(rows) > request.page_size,
+        has_previous=has_previous,
     )
     sims = [render_sim_view(_view(row[1:]), call.account_sid, call.urls) for row in items]
     meta = page_meta(call.urls, "/v1/Sims", "sims", [], request, page)
