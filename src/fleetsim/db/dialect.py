@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,6 +19,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "WRITE",
     "add_or_insert",
+    "begin_write_at_once",
     "create_database_engine",
     "is_sqlite",
     "normalize_url",
@@ -29,6 +32,7 @@ T = TypeVar("T")
 DEFAULT_DATABASE_URL = "sqlite:///fleetsim.db"
 # Execution option that marks a connection as about to write (see `_begin`).
 WRITE = "fleetsim_write"
+_BUSY_TIMEOUT_MS = 30_000
 
 
 def normalize_url(url: str) -> str:
@@ -69,7 +73,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         # 64 MiB of page cache (the default is 2 MiB): usage tables are written in bulk
         # and read by range, and index pages that stay cached make both fast.
         cursor.execute("PRAGMA cache_size=-65536")
@@ -81,6 +85,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     # Other processes still meet the busy handler. (8 threads writing while the job worker
     # runs what they schedule, on the loaded 2-core machine: 69-120 -> 178-195 writes/s.)
     writer = threading.Lock()
+    _WRITERS[engine] = writer
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
@@ -109,6 +114,34 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
 _HOLDS_WRITER = "fleetsim_holds_writer"
 _WRITER_TIMEOUT = 30.0
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+
+
+def begin_write_at_once(engine: Engine, connection: Any) -> bool:
+    """Begin a write transaction on `connection`, a pooled DBAPI connection of `engine`,
+    when that needs no waiting; False when another writer holds the database. For the
+    direct answers, which run on the event loop and must never block it (see
+    `fleetsim.db.direct`). PostgreSQL never waits to begin: psycopg begins with the first
+    statement, and a row lock meets the statement that takes it."""
+    if not is_sqlite(engine):
+        return True
+    writer = _WRITERS[engine]
+    if not writer.acquire(blocking=False):
+        return False
+    connection.info[_HOLDS_WRITER] = True  # released when it goes back to the pool
+    cursor = connection.cursor()
+    try:
+        # Another process may hold SQLite's own lock: fail at once rather than wait.
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+    return True
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")

@@ -27,6 +27,7 @@ __all__ = [
     "claim_due",
     "complete",
     "fail",
+    "new_job",
     "next_due_at",
     "pending_for",
     "release_claims",
@@ -67,7 +68,22 @@ def schedule(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Job:
     """Add a job to the unit of work; `due_at=None` waits for an explicit run."""
-    job = Job(
+    job = new_job(kind, payload, due_at=due_at, now=now, subject=subject, max_attempts=max_attempts)
+    session.add(job)
+    return job
+
+
+def new_job(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    due_at: dt.datetime | None,
+    now: dt.datetime,
+    subject: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Job:
+    """The row of a new pending job (`schedule` adds it; a direct write inserts it)."""
+    return Job(
         kind=kind,
         payload=json.dumps(payload, separators=(",", ":")),
         subject=subject,
@@ -77,8 +93,6 @@ def schedule(
         max_attempts=max_attempts,
         created_at=now,
     )
-    session.add(job)
-    return job
 
 
 def claim_due(

@@ -13,9 +13,18 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from fleetsim.core.errors import InvalidParameter
+from fleetsim.db.direct import DirectReads
 from fleetsim.db.tables import ProgressionPolicy
 
-__all__ = ["LIFECYCLES", "Policy", "due_at", "get_policy", "reset_policies", "set_policy"]
+__all__ = [
+    "LIFECYCLES",
+    "Policy",
+    "due_at",
+    "due_at_directly",
+    "get_policy",
+    "reset_policies",
+    "set_policy",
+]
 
 PolicyName = Literal["immediate", "delay", "manual"]
 
@@ -46,6 +55,17 @@ def get_policy(session: Session, lifecycle: str) -> Policy:
     return Policy(lifecycle, row.policy, row.delay_seconds)  # type: ignore[arg-type]
 
 
+_POLICY_SQL = "SELECT policy, delay_seconds FROM progression_policies WHERE lifecycle = ?"
+
+
+def due_at_directly(reads: DirectReads, lifecycle: str, now: dt.datetime) -> dt.datetime | None:
+    """`due_at`, read without the ORM (for direct writes: see `fleetsim.db.direct`)."""
+    row = reads.one(_POLICY_SQL, (lifecycle,))
+    if row is None:
+        return _due_at(Policy(lifecycle, "delay", LIFECYCLES[lifecycle]), now)
+    return _due_at(Policy(lifecycle, row[0], float(row[1])), now)
+
+
 def set_policy(
     session: Session, lifecycle: str, policy: str, delay_seconds: float | None
 ) -> Policy:
@@ -72,7 +92,10 @@ def reset_policies(session: Session) -> None:
 
 def due_at(session: Session, lifecycle: str, now: dt.datetime) -> dt.datetime | None:
     """When the next step of `lifecycle` is due, started at `now` (None: manual)."""
-    policy = get_policy(session, lifecycle)
+    return _due_at(get_policy(session, lifecycle), now)
+
+
+def _due_at(policy: Policy, now: dt.datetime) -> dt.datetime | None:
     if policy.policy == "manual":
         return None
     if policy.policy == "immediate":

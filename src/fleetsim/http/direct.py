@@ -1,14 +1,19 @@
-"""Direct answers: the commonest successful read answered without the ORM or Starlette.
+"""Direct answers: the commonest successful requests answered without the ORM or Starlette.
 
 An endpoint may have, beside its handler, a direct handler (`endpoint(..., direct=...)`).
 `DirectLane`, a middleware just inside the request observability (request id, metrics,
-access log), tries it first for a GET: on a pooled DBAPI connection
-(`fleetsim.db.direct`), with the account of the request's auth token. A direct handler
-answers only the plain successful case and returns None for anything else — API key
-credentials, a wrong or unknown token, an object not found, input it does not recognise —
-and the request then goes through Starlette to the full handler, so every error and every
-rule lives in one place. `tests/api/test_direct_answers.py` checks that the two paths give
-the same bodies.
+access log), tries it first: on a pooled DBAPI connection (`fleetsim.db.direct`), with the
+account of the request's auth token. A direct handler answers only the plain successful
+case and returns None for anything else — API key credentials, a wrong or unknown token,
+an object not found, input it does not recognise — and the request then goes through
+Starlette to the full handler, so every error and every rule lives in one place.
+
+A direct write (a POST) runs in one transaction that begins only when the database can be
+written at once, and rolls back when the handler returns None or raises (a parameter the
+contract refuses, a rule's `TwilioError`, a constraint): the full handler then answers from
+the start, with the form replayed to it. `tests/api/test_direct_answers.py` and
+`test_direct_writes.py` check that the two paths give the same bodies and store the same
+rows.
 
 What it buys (SQLite, 2-core machine, `bench/api.py --quick --cases fetch`): fetching a
 Sim took 715 µs in-process through the ORM and about 130 µs through the direct handler
@@ -24,23 +29,33 @@ import json
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fleetsim.core.clock import Clock
 from fleetsim.core.errors import AuthenticationFailed, TwilioError
+from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import is_sqlite
-from fleetsim.db.direct import DirectReads, direct_reads
+from fleetsim.db.direct import (
+    DirectConflict,
+    DirectReads,
+    DirectWrites,
+    WriterBusy,
+    direct_reads,
+    direct_writes,
+)
 from fleetsim.http.params import parse_pairs
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
 from fleetsim.resources.accounts.service import authenticate_directly
 
 __all__ = [
+    "DirectAnswer",
     "DirectCall",
     "DirectHandler",
     "DirectLane",
@@ -59,11 +74,21 @@ class DirectCall:
     account_sid: str
     path: Mapping[str, str]
     query: Sequence[tuple[str, str]]
+    form: Sequence[tuple[str, str]]
     urls: Urls
+    clock: Clock
+    sids: SidFactory
+
+    @property
+    def writes(self) -> DirectWrites:
+        """The write transaction of a direct write (a POST's handler)."""
+        assert isinstance(self.reads, DirectWrites), "only a POST's direct handler writes"
+        return self.reads
 
 
-# The body of the 200 reply, or None.
-DirectHandler = Callable[[DirectCall], dict[str, Any] | None]
+# The status and body of the reply, or None.
+DirectAnswer = tuple[int, dict[str, Any]]
+DirectHandler = Callable[[DirectCall], DirectAnswer | None]
 
 _HANDLERS: dict[Callable[..., Any], DirectHandler] = {}
 
@@ -88,89 +113,172 @@ def credentials_from_header(header: str) -> tuple[str, str]:
     return username, password
 
 
+@dataclass(frozen=True)
+class DirectRequest:
+    credentials: tuple[str, str]
+    path: Mapping[str, str]
+    query: Sequence[tuple[str, str]]
+    urls: Urls
+    form: Sequence[tuple[str, str]] | None  # None: a read
+
+
 def answer_directly(
-    engine: Engine,
-    handler: DirectHandler,
-    credentials: tuple[str, str],
-    path: Mapping[str, str],
-    query: Sequence[tuple[str, str]],
-    urls: Urls,
-) -> dict[str, Any] | None:
-    """The body of the direct handler's 200 reply, or None when the full handler must
-    answer."""
-    if any("\x00" in value for value in path.values()):
+    runtime: Runtime, handler: DirectHandler, request: DirectRequest
+) -> DirectAnswer | None:
+    """The direct handler's reply, or None when the full handler must answer (and then a
+    write has been rolled back)."""
+    if any("\x00" in value for value in request.path.values()):
         return None  # PostgreSQL refuses NUL in a query; the full handler answers 404
-    with direct_reads(engine) as reads:
-        account = authenticate_directly(reads, engine, *credentials)
-        if account is None:
-            return None
-        return handler(DirectCall(reads, account[0], account[1], path, query, urls))
+    engine = runtime.engine
+    write = request.form is not None
+    transaction: AbstractContextManager[DirectReads] = (
+        direct_writes(engine) if write else direct_reads(engine)
+    )
+    try:
+        with transaction as db:
+            account = authenticate_directly(db, engine, *request.credentials)
+            if account is None:
+                return None
+            call = DirectCall(
+                db,
+                *account,
+                request.path,
+                request.query,
+                request.form or (),
+                request.urls,
+                runtime.clock,
+                runtime.sids,
+            )
+            answer = handler(call)
+            if answer is None and write:
+                raise _Declined()  # nothing of it may stay
+            return answer
+    except (_Declined, WriterBusy, DirectConflict, TwilioError):
+        return None  # the full handler answers, and says what is wrong
+
+
+class _Declined(Exception):
+    """A direct write's handler left the request to the full handler."""
 
 
 @dataclass(frozen=True)
 class _DirectRoute:
     route: Route
+    method: str
     pattern: re.Pattern[str]
     handler: DirectHandler
 
 
 class DirectLane:
-    """ASGI middleware: answers the GETs of routes with a direct handler when it can, and
-    passes every other request on unchanged."""
+    """ASGI middleware: answers the requests of routes with a direct handler when it can,
+    and passes every other request on unchanged."""
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.routes = [
-            _DirectRoute(route, route.path_regex, _HANDLERS[route.endpoint])
+            _DirectRoute(route, method, route.path_regex, _HANDLERS[route.endpoint])
             for route in routes
-            if isinstance(route, Route)
-            and route.endpoint in _HANDLERS
-            and route.methods is not None
-            and "GET" in route.methods
+            if isinstance(route, Route) and route.endpoint in _HANDLERS and route.methods
+            for method in sorted(route.methods & {"GET", "POST"})
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET":
+        if scope["type"] == "http":
             for direct in self.routes:
+                if direct.method != scope["method"]:
+                    continue
                 match = direct.pattern.match(scope["path"])
-                if match is not None:
-                    body = await self._answer(scope, direct, match.groupdict())
-                    if body is not None:
-                        scope["route"] = direct.route  # for the request's metrics and log
-                        await _send_json(send, body)
-                        return
-                    break
+                if match is None:
+                    continue
+                form: list[tuple[str, str]] | None = None
+                if direct.method == "POST":
+                    body = await _read_form_body(scope, receive)
+                    if body is None:
+                        break
+                    receive = _replaying(body, receive)
+                    form = _form_pairs(body)
+                    if form is None:
+                        break
+                answer = await self._answer(scope, direct, match.groupdict(), form)
+                if answer is not None:
+                    scope["route"] = direct.route  # for the request's metrics and log
+                    await _send_json(send, *answer)
+                    return
+                break
         await self.app(scope, receive, send)
 
     async def _answer(
-        self, scope: Scope, direct: _DirectRoute, path: dict[str, str]
-    ) -> dict[str, Any] | None:
+        self,
+        scope: Scope,
+        direct: _DirectRoute,
+        path: dict[str, str],
+        form: list[tuple[str, str]] | None,
+    ) -> DirectAnswer | None:
         runtime: Runtime = scope["app"].state.runtime
-        header = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        header = _header(scope, b"authorization") or b""
         try:
             credentials = credentials_from_header(header.decode("latin-1"))
-        except AuthenticationFailed:
-            return None
-        try:
             query = parse_pairs(scope["query_string"])
         except TwilioError:
-            return None  # the full handler says what is wrong with it
+            return None  # the full handler says what is wrong with them
         urls = Urls.for_scope(scope, runtime.public_url)
-        args = (runtime.engine, direct.handler, credentials, path, query, urls)
+        request = DirectRequest(credentials, path, query, urls, form)
         try:
             if is_sqlite(runtime.engine):
-                # A SQLite read is all CPU and never waits for a lock (WAL): on the loop.
-                return answer_directly(*args)
-            return await run_in_threadpool(answer_directly, *args)
+                # On the loop: a SQLite read never waits for a lock (WAL), and a direct
+                # write begins only when it need not wait; both are all CPU.
+                return answer_directly(runtime, direct.handler, request)
+            return await run_in_threadpool(answer_directly, runtime, direct.handler, request)
         except Exception:  # a bug here must not cost the answer: the full handler gives it
             log.exception("the direct answer of %s failed", scope["path"])
             return None
 
 
-async def _send_json(send: Send, body: dict[str, Any]) -> None:
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    return next((value for key, value in scope["headers"] if key == name), None)
+
+
+async def _read_form_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The whole body of a form POST of a declared, allowed length; None (and nothing read)
+    for anything else, which the full handler judges."""
+    runtime: Runtime = scope["app"].state.runtime
+    content_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
+    length = _header(scope, b"content-length")
+    if content_type not in (b"", b"application/x-www-form-urlencoded") or length is None:
+        return None
+    if not length.isdigit() or int(length) > runtime.max_body_bytes:
+        return None
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None  # the client went away; the full handler sees it too
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _form_pairs(body: bytes) -> list[tuple[str, str]] | None:
+    try:
+        return parse_pairs(body)
+    except TwilioError:
+        return None
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """`receive` for the full handler, once the lane has read the body."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
     # As Starlette's JSONResponse renders it.
     content = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     data = content.encode("utf-8")
     headers = [(b"content-length", str(len(data)).encode()), (b"content-type", b"application/json")]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})

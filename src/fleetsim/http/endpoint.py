@@ -100,11 +100,10 @@ def endpoint(
 ) -> Callable[[Handler], Route]:
     """Make `handler` the implementation of the contract's `operation_id` (or of one of
     fleetsim's own operations, given as an `Operation`); with `api_keys` False, API keys
-    are refused (403). A read may have a `direct` handler that answers its plain
-    successful case without the ORM (see `fleetsim.http.direct`)."""
+    are refused (403). A `direct` handler may answer the plain successful case of a GET or
+    POST without the ORM (see `fleetsim.http.direct`)."""
     op = operation(operation_id) if isinstance(operation_id, str) else operation_id
     write = op.method != "GET"
-    assert direct is None or not write, "direct handlers only read"
 
     def decorate(handler: Handler) -> Route:
         async def route(request: Request) -> Response:

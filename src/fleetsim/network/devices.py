@@ -74,7 +74,12 @@ def awaiting_attach(sim_sid: str) -> str:
 
 def effective_status(sim: Sim) -> str:
     """The status in force: a `scheduled` Sim keeps its old status until the update ends."""
-    return sim.settled_status or sim.status if sim.status == "scheduled" else sim.status
+    return status_in_force(sim.status, sim.settled_status)
+
+
+def status_in_force(status: str, settled_status: str | None) -> str:
+    """`effective_status` of a Sim's two status columns."""
+    return settled_status or status if status == "scheduled" else status
 
 
 def device_of(session: Session, account: Account, sim_ref: str) -> tuple[Sim, Device]:

@@ -8,6 +8,7 @@ which Twilio fixes at creation, are refused on update with 400/20001 rather than
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
@@ -33,6 +34,7 @@ __all__ = [
     "fetch_fleet",
     "find_fleet",
     "list_fleets",
+    "new_fleet_row",
     "update_fleet",
 ]
 
@@ -110,14 +112,31 @@ def create_fleet(
     session: Session, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
 ) -> Fleet:
     profile = _profile(session, account, fleet.network_access_profile)
-    now = clock.now()
-    row = Fleet(
+    row = new_fleet_row(account.id, fleet, profile, now=clock.now(), sids=sids)
+    session.add(row)
+    flush_unique(session, [_unique_name_rule(fleet.unique_name)])
+    return row
+
+
+def new_fleet_row(
+    account_id: int,
+    fleet: NewFleet,
+    profile: NetworkAccessProfile,
+    *,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> Fleet:
+    """The row of a new Fleet, checked; for `create_fleet` and its direct write."""
+    unique_name = clean_unique_name(fleet.unique_name, Prefix.FLEET)
+    data_limit = _data_limit(fleet.data_limit)
+    return Fleet(
         sid=sids.new(Prefix.FLEET),
-        account_id=account.id,
-        unique_name=clean_unique_name(fleet.unique_name, Prefix.FLEET),
+        account_id=account_id,
+        unique_name=unique_name,
+        network_access_profile_id=profile.id,
         network_access_profile=profile,
         data_enabled=fleet.data_enabled,
-        data_limit=_data_limit(fleet.data_limit),
+        data_limit=data_limit,
         data_metering="payg",
         sms_commands_enabled=fleet.sms_commands_enabled,
         sms_commands_url=fleet.sms_commands_url or None,
@@ -127,9 +146,6 @@ def create_fleet(
         date_created=now,
         date_updated=now,
     )
-    session.add(row)
-    flush_unique(session, [_unique_name_rule(fleet.unique_name)])
-    return row
 
 
 def list_fleets(

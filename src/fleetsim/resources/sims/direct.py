@@ -1,6 +1,6 @@
-"""Sims read without the ORM: the direct handlers of fetching and listing Sims (see
-`fleetsim.http.direct`). Each answers only its plain case and leaves the rest to the
-full handler in `routes`."""
+"""Sims without the ORM: the direct handlers of fetching and listing Sims, and of changing
+a Sim's status (see `fleetsim.http.direct`). Each answers only its plain case and leaves
+the rest to the full handler in `routes`."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from fleetsim.core.paging import PAGING_PARAMETERS, Cursor, PageRequest
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.direct import stored_datetime
 from fleetsim.db.paging import edge_page
-from fleetsim.http.direct import DirectCall
+from fleetsim.db.tables import Sim
+from fleetsim.engine.policies import due_at_directly
+from fleetsim.http.direct import DirectAnswer, DirectCall
 from fleetsim.http.params import parse_params
 from fleetsim.http.urls import page_meta
-from fleetsim.resources.sims.wire import SimView, render_sim_view
+from fleetsim.resources.sims.lifecycle import completion_job, plan_update, scheduled_values
+from fleetsim.resources.sims.wire import SimView, render_sim_view, sim_changes
 
-__all__ = ["fetch_sim_directly", "list_sims_directly"]
+__all__ = ["fetch_sim_directly", "list_sims_directly", "update_sim_status_directly"]
 
 # The columns of a `SimView`, by SID or by unique name (see fleetsim.http.direct).
 _SIM_VIEW_SQL = (
@@ -28,7 +31,7 @@ _SIM_VIEW_BY_SID_SQL = _SIM_VIEW_SQL.format("sid")
 _SIM_VIEW_BY_NAME_SQL = _SIM_VIEW_SQL.format("unique_name")
 
 
-def fetch_sim_directly(call: DirectCall) -> dict[str, Any] | None:
+def fetch_sim_directly(call: DirectCall) -> DirectAnswer | None:
     """`fetch_sim` of a Sim that exists, without the ORM (the commonest request)."""
     if call.query:
         return None
@@ -40,7 +43,7 @@ def fetch_sim_directly(call: DirectCall) -> dict[str, Any] | None:
         row = call.reads.one(_SIM_VIEW_BY_NAME_SQL, (call.account_id, ref))
     if row is None:
         return None
-    return render_sim_view(_view(row), call.account_sid, call.urls)
+    return 200, render_sim_view(_view(row), call.account_sid, call.urls)
 
 
 # A page of `SimView`s in `id` order after a key, with their ids first (see list_sims_directly).
@@ -54,7 +57,7 @@ _LIST_SIM = operation("ListSim")
 _BEFORE_EVERY_ID = -(2**63)
 
 
-def list_sims_directly(call: DirectCall) -> dict[str, Any] | None:
+def list_sims_directly(call: DirectCall) -> DirectAnswer | None:
     """`list_sims` without filters, paging forwards (what the SDKs do), without the ORM:
     the same keyset query as `fetch_page`, rendered from plain rows."""
     if any(name not in PAGING_PARAMETERS for name, _ in call.query):
@@ -80,7 +83,56 @@ def list_sims_directly(call: DirectCall) -> dict[str, Any] | None:
     )
     sims = [render_sim_view(_view(row[1:]), call.account_sid, call.urls) for row in items]
     meta = page_meta(call.urls, "/v1/Sims", "sims", [], request, page)
-    return {"sims": sims, "meta": meta}
+    return 200, {"sims": sims, "meta": meta}
+
+
+_UPDATE_SIM = operation("UpdateSim")
+_STATUS_CHANGE = frozenset({"Status", "CallbackUrl", "CallbackMethod"})
+_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
+_SIM_TO_UPDATE_COLUMNS = (
+    "s.id, s.sid, s.unique_name, s.iccid, s.status, s.fleet_id, f.sid, s.date_created"
+)
+
+
+def update_sim_status_directly(call: DirectCall) -> DirectAnswer | None:
+    """`update_sim` of the status alone (and its callback): the change is scheduled, as
+    `service.update_sim` schedules it, with the values and job of the same functions."""
+    if call.query or any(name not in _STATUS_CHANGE for name, _ in call.form):
+        return None
+    changes = sim_changes(parse_params(_UPDATE_SIM, call.form, location="form"))
+    if changes.status is None:
+        return None
+    found = call.writes.by_ref(
+        _SIM_AND_FLEET,
+        _SIM_TO_UPDATE_COLUMNS,
+        call.account_id,
+        call.path["Sid"],
+        Prefix.SIM,
+        alias="s",
+    )
+    if found is None:
+        return None
+    sim_id, sid, unique_name, iccid, status, fleet_id, fleet_sid, created = found
+    plan = plan_update(
+        status, fleet_id, status=changes.status, fleet_given=False, fleet_id=fleet_id
+    )
+    if not plan.scheduled:
+        return None
+    now = call.clock.now()
+    values = scheduled_values(
+        status,
+        plan,
+        fleet_id,
+        callback_url=changes.callback_url,
+        callback_method=changes.callback_method,
+    )
+    values["date_updated"] = now
+    if call.writes.update(Sim, values, id=sim_id, status=status) != 1:
+        return None  # changed since it was read (PostgreSQL): the full handler locks it
+    due_at = due_at_directly(call.writes, "sim", now)
+    call.writes.insert(completion_job(sim_id, sid, due_at=due_at, now=now))
+    view = SimView(sid, unique_name, iccid, "scheduled", fleet_sid, stored_datetime(created), now)
+    return 202, render_sim_view(view, call.account_sid, call.urls)
 
 
 def _view(row: tuple[Any, ...]) -> SimView:

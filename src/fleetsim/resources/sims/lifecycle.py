@@ -14,7 +14,9 @@ The callback's parameters (`AccountSid`, `SimSid`, `SimUniqueName`, `SimIccid`, 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -26,12 +28,21 @@ from fleetsim.core.errors import (
     SimFleetRequired,
     SimStatusChangeRefused,
 )
-from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
+from fleetsim.db.tables import Account, Fleet, Job, Sim, SimStatusEvent
+from fleetsim.engine.jobs import new_job
 from fleetsim.engine.worker import JobContext, transactional
 from fleetsim.network.billing import status_took_effect
 from fleetsim.webhooks.service import enqueue_webhook
 
-__all__ = ["COMPLETE_UPDATE", "TRANSITIONS", "Plan", "complete_update", "plan_update"]
+__all__ = [
+    "COMPLETE_UPDATE",
+    "TRANSITIONS",
+    "Plan",
+    "complete_update",
+    "completion_job",
+    "plan_update",
+    "scheduled_values",
+]
 
 COMPLETE_UPDATE = "sim.complete_update"
 
@@ -59,9 +70,17 @@ class Plan:
         return self.status is not None or self.fleet_later
 
 
-def plan_update(sim: Sim, *, status: str | None, fleet_given: bool, fleet: Fleet | None) -> Plan:
-    """Check an update against the rules (83007-83010) and say how it proceeds."""
-    current = sim.status
+def plan_update(
+    current: str,
+    current_fleet_id: int | None,
+    *,
+    status: str | None,
+    fleet_given: bool,
+    fleet_id: int | None,
+) -> Plan:
+    """Check an update of a Sim in status `current` and Fleet `current_fleet_id` against
+    the rules (83007-83010) and say how it proceeds; `fleet_id` is the Fleet it will be in
+    (None: none)."""
     if current == "scheduled":
         if fleet_given:
             raise SimFleetChangeWhileScheduled()
@@ -73,13 +92,41 @@ def plan_update(sim: Sim, *, status: str | None, fleet_given: bool, fleet: Fleet
         if wanted == "ready":
             raise SimStatusChangeRefused("only a Super SIM in status new can become ready")
         raise SimStatusChangeRefused(f"a Super SIM in status {current} cannot become {wanted}")
-    if fleet_given and fleet is None and current in CONNECTED and wanted != "inactive":
+    if fleet_given and fleet_id is None and current in CONNECTED and wanted != "inactive":
         raise SimFleetRequired()
-    if (wanted in CONNECTED) and fleet is None:
+    if (wanted in CONNECTED) and fleet_id is None:
         raise SimActivationNeedsFleet()
-    fleet_changes = fleet_given and (fleet.id if fleet else None) != sim.fleet_id
+    fleet_changes = fleet_given and fleet_id != current_fleet_id
     later = fleet_changes and current in CONNECTED
     return Plan(wanted, fleet_now=fleet_changes and not later, fleet_later=later)
+
+
+def completion_job(
+    sim_id: int, sim_sid: str, *, due_at: dt.datetime | None, now: dt.datetime
+) -> Job:
+    """The job that completes a Sim's scheduled update (`complete_update`)."""
+    return new_job(COMPLETE_UPDATE, {"sim_id": sim_id}, due_at=due_at, now=now, subject=sim_sid)
+
+
+def scheduled_values(
+    current: str,
+    plan: Plan,
+    fleet_id: int | None,
+    *,
+    callback_url: str | None,
+    callback_method: str | None,
+) -> dict[str, Any]:
+    """The columns a `scheduled` plan sets on a Sim in status `current` (and Fleet
+    `fleet_id`, where it will be): for `update_sim` and its direct write."""
+    return {
+        "settled_status": current,
+        "target_status": plan.status or current,
+        "status": "scheduled",
+        "fleet_change_pending": plan.fleet_later,
+        "target_fleet_id": fleet_id if plan.fleet_later else None,
+        "callback_url": callback_url or None,
+        "callback_method": callback_method or "POST",
+    }
 
 
 def _complete_update(session: Session, context: JobContext, payload: dict[str, object]) -> None:

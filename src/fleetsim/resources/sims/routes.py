@@ -12,7 +12,11 @@ from fleetsim.db.tables import BillingPeriod
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network.billing import latest_period
 from fleetsim.resources.sims import service
-from fleetsim.resources.sims.direct import fetch_sim_directly, list_sims_directly
+from fleetsim.resources.sims.direct import (
+    fetch_sim_directly,
+    list_sims_directly,
+    update_sim_status_directly,
+)
 from fleetsim.resources.sims.wire import render_sim, sim_changes, sim_path
 
 __all__ = ["ROUTES"]
@@ -50,7 +54,7 @@ def list_sims(call: Call) -> Reply:
     return call.page("/v1/Sims", page, lambda s: render_sim(s, call.account.sid, call.urls))
 
 
-@endpoint("UpdateSim")
+@endpoint("UpdateSim", direct=update_sim_status_directly)
 def update_sim(call: Call) -> Reply:
     update = service.update_sim(
         call.session,

@@ -33,12 +33,11 @@ from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
 from fleetsim.db.tables import Account, Device, Fleet, Sim, SimCard, SimStatusEvent
-from fleetsim.engine.jobs import schedule
 from fleetsim.engine.policies import due_at
 from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.settings_updates.packages import record_factory_settings
-from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, plan_update
+from fleetsim.resources.sims.lifecycle import completion_job, plan_update, scheduled_values
 
 __all__ = [
     "SimChanges",
@@ -183,27 +182,25 @@ def update_sim(
             sim.fleet = None
     fleet_given = changes.fleet is not None
     fleet = _target_fleet(session, owner, changes.fleet) if changes.fleet is not None else sim.fleet
-    plan = plan_update(sim, status=changes.status, fleet_given=fleet_given, fleet=fleet)
+    fleet_id = fleet.id if fleet is not None else None
+    plan = plan_update(
+        sim.status, sim.fleet_id, status=changes.status, fleet_given=fleet_given, fleet_id=fleet_id
+    )
     if plan.fleet_now:
         sim.fleet = fleet
     if changes.unique_name is not None:
         sim.unique_name = clean_unique_name(changes.unique_name, Prefix.SIM)
     if plan.scheduled:
-        sim.settled_status = sim.status
-        sim.target_status = plan.status or sim.status
-        sim.status = "scheduled"
-        sim.fleet_change_pending = plan.fleet_later
-        sim.target_fleet_id = fleet.id if plan.fleet_later and fleet is not None else None
-        sim.callback_url = changes.callback_url or None
-        sim.callback_method = changes.callback_method or "POST"
-        schedule(
-            session,
-            COMPLETE_UPDATE,
-            {"sim_id": sim.id},
-            due_at=due_at(session, "sim", now),
-            now=now,
-            subject=sim.sid,
+        scheduled = scheduled_values(
+            sim.status,
+            plan,
+            fleet_id,
+            callback_url=changes.callback_url,
+            callback_method=changes.callback_method,
         )
+        for column, value in scheduled.items():
+            setattr(sim, column, value)
+        session.add(completion_job(sim.id, sim.sid, due_at=due_at(session, "sim", now), now=now))
     sim.date_updated = now
     flush_unique(session, [_unique_name_rule(changes.unique_name or sim.unique_name)])
     return SimUpdate(sim, owner, plan.scheduled)

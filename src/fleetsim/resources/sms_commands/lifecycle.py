@@ -29,8 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.core.dates import iso
-from fleetsim.db.tables import Account, SmsCommand
-from fleetsim.engine.jobs import schedule
+from fleetsim.db.tables import Account, Job, SmsCommand
+from fleetsim.engine.jobs import new_job
 from fleetsim.engine.worker import JobContext, transactional
 from fleetsim.network.billing import lock_device
 from fleetsim.network.devices import awaiting_attach, effective_status, receive_message
@@ -44,6 +44,7 @@ __all__ = [
     "TRANSITIONS",
     "callback_params",
     "deliver_sms_command",
+    "delivery_job",
     "retry_delay",
     "schedule_delivery",
 ]
@@ -76,10 +77,16 @@ def schedule_delivery(
     now: dt.datetime,
 ) -> None:
     """The job of delivery attempt `attempt`; an attach of the Sim's device makes it due."""
-    schedule(
-        session,
+    session.add(delivery_job(command.id, sim_sid, attempt=attempt, due_at=due_at, now=now))
+
+
+def delivery_job(
+    command_id: int, sim_sid: str, *, attempt: int, due_at: dt.datetime | None, now: dt.datetime
+) -> Job:
+    """The row of `schedule_delivery`'s job (a direct write inserts it)."""
+    return new_job(
         DELIVER,
-        {"sms_command_id": command.id, "attempt": attempt},
+        {"sms_command_id": command_id, "attempt": attempt},
         due_at=due_at,
         now=now,
         subject=awaiting_attach(sim_sid),

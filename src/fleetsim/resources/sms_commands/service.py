@@ -46,7 +46,9 @@ __all__ = [
     "create_sms_command",
     "fetch_sms_command",
     "list_sms_commands",
+    "new_sms_command_row",
     "receive_sms_command",
+    "require_commands",
 ]
 
 # The only number a device can send SMS Commands to (and the one they come from).
@@ -86,21 +88,32 @@ def check_payload(name: str, text: str) -> None:
 
 
 def _require_commands(sim: Sim) -> None:
-    """Refuse (400, naming Sim) a Sim that cannot exchange SMS Commands now."""
-    status = effective_status(sim)
+    fleet = sim.fleet
+    require_commands(
+        sim.sid,
+        effective_status(sim),
+        None if fleet is None else fleet.sid,
+        fleet is not None and fleet.sms_commands_enabled,
+    )
+
+
+def require_commands(
+    sim_sid: str, status: str, fleet_sid: str | None, sms_commands_enabled: bool
+) -> None:
+    """Refuse (400, naming Sim) a Sim that cannot exchange SMS Commands now: one whose
+    status in force is `status`, in the Fleet `fleet_sid`."""
     if status not in CONNECTED:
         raise InvalidParameter(
             "Sim",
-            f"the Super SIM {sim.sid} is {status}; set its Status to ready or active "
+            f"the Super SIM {sim_sid} is {status}; set its Status to ready or active "
             "before exchanging SMS Commands",
         )
-    fleet = sim.fleet
-    if fleet is None:
-        raise InvalidParameter("Sim", f"the Super SIM {sim.sid} belongs to no Fleet")
-    if not fleet.sms_commands_enabled:
+    if fleet_sid is None:
+        raise InvalidParameter("Sim", f"the Super SIM {sim_sid} belongs to no Fleet")
+    if not sms_commands_enabled:
         raise InvalidParameter(
             "Sim",
-            f"SMS Commands are disabled on the Super SIM's Fleet {fleet.sid}; SmsCommandsEnabled "
+            f"SMS Commands are disabled on the Super SIM's Fleet {fleet_sid}; SmsCommandsEnabled "
             "is fixed when a Fleet is created, so move the Super SIM to a Fleet that has them",
         )
 
@@ -119,9 +132,24 @@ def create_sms_command(
     if sim is None:
         raise SimNotFound(command.sim)
     _require_commands(sim)
-    row = SmsCommand(
+    row = new_sms_command_row(account.id, sim, command, now=now, sids=sids)
+    session.add(row)
+    session.flush()
+    schedule_delivery(
+        session, row, sim.sid, attempt=1, due_at=due_at(session, "sms_command", now), now=now
+    )
+    return row
+
+
+def new_sms_command_row(
+    account_id: int, sim: Sim, command: NewSmsCommand, *, now: dt.datetime, sids: SidFactory
+) -> SmsCommand:
+    """The row of a command to `sim`, whose payload and Sim have been checked; for
+    `create_sms_command` and its direct write."""
+    return SmsCommand(
         sid=sids.new(Prefix.SMS_COMMAND),
-        account_id=account.id,
+        account_id=account_id,
+        sim_id=sim.id,
         sim=sim,
         payload=command.payload,
         status="queued",
@@ -132,12 +160,6 @@ def create_sms_command(
         date_created=now,
         date_updated=now,
     )
-    session.add(row)
-    session.flush()
-    schedule_delivery(
-        session, row, sim.sid, attempt=1, due_at=due_at(session, "sms_command", now), now=now
-    )
-    return row
 
 
 def receive_sms_command(

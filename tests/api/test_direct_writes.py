@@ -1,0 +1,391 @@
+"""Direct writes (`fleetsim.http.direct`): creating a Fleet, sending an SMS Command and
+changing a Sim's status without the ORM store the same rows and answer the same bodies as
+the full handler; every request they do not own gets the full handler's answer and
+leaves nothing behind; a busy database or a failing direct write costs no request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, Table, func, select
+from sqlalchemy.orm import Session
+
+from fleetsim.core.dates import iso
+from fleetsim.core.errors import InvalidParameter
+from fleetsim.db.direct import direct_writes
+from fleetsim.db.tables import Fleet, Job, Sim, SmsCommand
+from fleetsim.db.uow import unit_of_work
+from fleetsim.engine.jobs import new_job
+from fleetsim.http import endpoint
+from fleetsim.http.direct import DirectCall, DirectRequest, answer_directly
+from fleetsim.http.runtime import Runtime
+from fleetsim.http.urls import Urls
+from fleetsim.resources.fleets import direct as fleets_direct
+from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, plan_update, scheduled_values
+from fleetsim.resources.sms_commands.lifecycle import DELIVER
+from tests.api.conftest import Api, Credentials, assert_error
+from tests.api.network_fixtures import advance, connectable_sim
+from tests.api.test_direct_answers import orm_statements
+
+# What differs between two rows written for two equal requests.
+_IDENTITY = {"id", "sid", "unique_name", "iccid", "sim_id"}
+
+
+def stored(engine: Engine, table: Table, **where: Any) -> list[dict[str, Any]]:
+    """The rows of `table` matching `where`, as the database holds them."""
+    query = select(table).where(*(table.c[name] == value for name, value in where.items()))
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query.order_by(table.c.id))]
+
+
+def same_but_identity(direct: dict[str, Any], full: dict[str, Any]) -> None:
+    assert {k: v for k, v in direct.items() if k not in _IDENTITY} == {
+        k: v for k, v in full.items() if k not in _IDENTITY
+    }
+
+
+def body_but(body: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k not in {"sid", "url", *names}}
+
+
+@contextmanager
+def nothing_written(api: Api, *tables: Table) -> Iterator[None]:
+    """The block leaves the row counts of `tables` as they were."""
+
+    def counts() -> list[int]:
+        with unit_of_work(api.engine, write=False) as session:
+            return [
+                session.execute(select(func.count()).select_from(t)).scalar_one() for t in tables
+            ]
+
+    before = counts()
+    yield
+    assert counts() == before
+
+
+def test_a_fleet_created_directly_is_stored_as_through_the_full_handler(api: Api) -> None:
+    profile = api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "p"}).json()["sid"]
+    key = api.new_api_key()  # API keys are left to the full handler
+    form = {
+        "NetworkAccessProfile": "p",
+        "DataLimit": "250",
+        "DataEnabled": "false",
+        "SmsCommandsUrl": "https://example.com/sms",
+        "SmsCommandsMethod": "GET",
+        "IpCommandsUrl": "https://example.com/ip",
+    }
+
+    with orm_statements(api.engine) as seen:
+        direct = api.post("/v1/Fleets", data={**form, "UniqueName": "direct"})
+    full = api.post("/v1/Fleets", data={**form, "UniqueName": "full"}, as_=key)
+
+    assert seen == [], "the Fleet was not created directly"
+    assert direct.status_code == full.status_code == 201, direct.text
+    assert body_but(direct.json(), "unique_name") == body_but(full.json(), "unique_name")
+    assert direct.json()["network_access_profile_sid"] == profile
+    assert direct.json()["unique_name"] == "direct"
+    assert api.get(direct.json()["url"]).json() == direct.json()
+    table = Fleet.__table__
+    (direct_row,) = stored(api.engine, table, sid=direct.json()["sid"])  # type: ignore[arg-type]
+    (full_row,) = stored(api.engine, table, sid=full.json()["sid"])  # type: ignore[arg-type]
+    same_but_identity(direct_row, full_row)
+
+
+def test_an_sms_command_sent_directly_is_stored_as_through_the_full_handler(api: Api) -> None:
+    sim = connectable_sim(api)
+    key = api.new_api_key()
+    form = {"Sim": sim.sid, "Payload": "ping {1}", "CallbackUrl": "https://example.com/cb"}
+
+    with orm_statements(api.engine) as seen:
+        direct = api.post("/v1/SmsCommands", data=form)
+    full = api.post("/v1/SmsCommands", data=form, as_=key)
+
+    assert seen == [], "the command was not created directly"
+    assert direct.status_code == full.status_code == 201, direct.text
+    assert body_but(direct.json()) == body_but(full.json())
+    assert api.get(direct.json()["url"]).json() == direct.json()
+    commands = SmsCommand.__table__
+    (direct_row,) = stored(api.engine, commands, sid=direct.json()["sid"])  # type: ignore[arg-type]
+    (full_row,) = stored(api.engine, commands, sid=full.json()["sid"])  # type: ignore[arg-type]
+    same_but_identity(direct_row, full_row)
+    direct_job, full_job = (
+        job_for(api, DELIVER, "sms_command_id", row["id"]) for row in (direct_row, full_row)
+    )
+    same_but_identity(direct_job, full_job)
+
+
+def test_a_status_changed_directly_is_stored_as_through_the_full_handler(api: Api) -> None:
+    first, second = connectable_sim(api), connectable_sim(api)
+    api.post(f"/v1/Sims/{first.sid}", data={"UniqueName": "first"})
+    api.post(f"/v1/Sims/{second.sid}", data={"UniqueName": "second"})
+    key = api.new_api_key()
+    form = {"Status": "inactive", "CallbackUrl": "https://example.com/cb", "CallbackMethod": "GET"}
+    api.clock.advance(dt.timedelta(seconds=7))  # the update's time is not the last one's
+
+    with orm_statements(api.engine) as seen:
+        direct = api.post("/v1/Sims/first", data=form)
+    full = api.post(f"/v1/Sims/{second.sid}", data=form, as_=key)
+
+    assert seen == [], "the status was not changed directly"
+    assert direct.status_code == full.status_code == 202, direct.text
+    names = ("iccid", "fleet_sid", "unique_name", "links", "date_created")
+    assert body_but(direct.json(), *names) == body_but(full.json(), *names)
+    assert api.get(f"/v1/Sims/{first.sid}", as_=key).json() == direct.json()
+    assert direct.json()["status"] == "scheduled"
+    assert direct.json()["date_updated"] == iso(api.clock.now())
+    sims: Table = Sim.__table__  # type: ignore[assignment]
+    (direct_row,) = stored(api.engine, sims, sid=first.sid)
+    (full_row,) = stored(api.engine, sims, sid=second.sid)
+    # Each Sim is in its own Fleet, and was registered at its own time: what the update
+    # wrote is the same.
+    written = [
+        *scheduled_values(
+            "active",
+            plan_update("active", 1, status="inactive", fleet_given=False, fleet_id=1),
+            1,
+            callback_url=None,
+            callback_method=None,
+        ),
+        "date_updated",
+    ]
+    assert {k: direct_row[k] for k in written} == {k: full_row[k] for k in written}
+    assert direct_row["settled_status"] == "active"
+    assert direct_row["callback_method"] == "GET"
+    same_but_identity(
+        job_for(api, COMPLETE_UPDATE, "sim_id", direct_row["id"]),
+        job_for(api, COMPLETE_UPDATE, "sim_id", full_row["id"]),
+    )
+
+    advance(api, 60)
+    assert api.get(f"/v1/Sims/{first.sid}").json()["status"] == "inactive"
+
+
+def job_for(api: Api, kind: str, key: str, value: int) -> dict[str, Any]:
+    """The one pending job of `kind` whose payload's `key` is `value`, without its id and
+    subject."""
+    table: Table = Job.__table__  # type: ignore[assignment]
+    pending = stored(api.engine, table, state="pending", kind=kind)
+    jobs = [job for job in pending if json.loads(job["payload"]).get(key) == value]
+    (job,) = jobs
+    return {**job, "payload": sorted(json.loads(job["payload"])), "subject": None}
+
+
+def test_fleets_the_direct_path_does_not_own_get_the_full_handlers_answer(api: Api) -> None:
+    api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "p"})
+    other = api.new_account()
+    api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "theirs"}, as_=other)
+    taken = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p", "UniqueName": "taken"})
+    assert taken.status_code == 201, taken.text
+    wrong = Credentials(api.creds.username, "f" * 32, api.creds.account_sid)
+    fleets: Table = Fleet.__table__  # type: ignore[assignment]
+
+    with nothing_written(api, fleets):
+        assert_error(api.post("/v1/Fleets", data={}), 400, 20001, "NetworkAccessProfile")
+        assert_error(
+            api.post("/v1/Fleets", data={"NetworkAccessProfile": "theirs"}),
+            400,
+            20001,
+            "NetworkAccessProfile",
+        )
+        assert_error(
+            api.post("/v1/Fleets", data={"NetworkAccessProfile": "p", "DataLimit": "0"}),
+            400,
+            20001,
+            "DataLimit",
+        )
+        assert_error(
+            api.post("/v1/Fleets", data={"NetworkAccessProfile": "p", "UniqueName": "taken"}),
+            409,
+            20409,
+            "taken",
+        )
+        assert_error(
+            api.post("/v1/Fleets", data={"NetworkAccessProfile": "p"}, as_=wrong), 401, 20003
+        )
+        assert_error(
+            api.post(
+                "/v1/Fleets",
+                content=b'{"NetworkAccessProfile": "p"}',
+                headers={"Content-Type": "application/json"},
+            ),
+            415,
+            20415,
+        )
+        assert_error(
+            api.post("/v1/Fleets", content=b"NetworkAccessProfile=p&" + b"x" * 70_000), 413, 20413
+        )
+
+
+def test_commands_and_updates_the_direct_path_does_not_own_get_the_full_handlers_answer(
+    api: Api,
+) -> None:
+    sim = connectable_sim(api)
+    new = connectable_sim(api, status="new")
+    quiet = connectable_sim(api, fleet={"SmsCommandsEnabled": "false"})
+    tables: list[Table] = [SmsCommand.__table__, Job.__table__]  # type: ignore[list-item]
+
+    with nothing_written(api, *tables):
+        assert_error(
+            api.post("/v1/SmsCommands", data={"Sim": "HS" + "0" * 32, "Payload": "x"}), 404, 83005
+        )
+        assert_error(
+            api.post("/v1/SmsCommands", data={"Sim": sim.sid, "Payload": "x" * 161}),
+            400,
+            20001,
+            "Payload",
+        )
+        assert_error(
+            api.post("/v1/SmsCommands", data={"Sim": new.sid, "Payload": "x"}), 400, 20001, "Sim"
+        )
+        assert_error(
+            api.post("/v1/SmsCommands", data={"Sim": quiet.sid, "Payload": "x"}),
+            400,
+            20001,
+            "disabled",
+        )
+        assert_error(api.post(f"/v1/Sims/{sim.sid}", data={"Status": "ready"}), 400, 83010, "ready")
+        assert_error(
+            api.post(f"/v1/Sims/{sim.sid}", data={"Status": "unknown"}), 400, 20001, "Status"
+        )
+        assert_error(api.post("/v1/Sims/no-such-sim", data={"Status": "inactive"}), 404, 20404)
+
+    # A status change with other changes is the full handler's, and works.
+    fleet = api.post("/v1/Fleets", data={"NetworkAccessProfile": new.profile_sid}).json()["sid"]
+    with orm_statements(api.engine) as seen:
+        moved = api.post(f"/v1/Sims/{new.sid}", data={"Status": "ready", "Fleet": fleet})
+    assert moved.status_code == 202, moved.text
+    assert seen, "the full handler did not answer"
+
+
+def test_a_failing_direct_write_leaves_nothing_and_the_full_handler_answers(
+    api: Api, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "p"})
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug after the insert")
+
+    monkeypatch.setattr(fleets_direct, "render_fleet", broken)
+    with caplog.at_level(logging.ERROR, logger="fleetsim.http"):
+        created = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p", "UniqueName": "once"})
+
+    # Had the direct insert stayed, the full handler's would have met its UniqueName (409).
+    assert created.status_code == 201, created.text
+    assert "the direct answer of /v1/Fleets failed" in caplog.text
+    listed = api.get("/v1/Fleets").json()["fleets"]
+    assert [fleet["unique_name"] for fleet in listed] == ["once"]
+
+
+@pytest.mark.parametrize("how", ["declines", "refuses"])
+def test_a_direct_write_that_declines_after_writing_leaves_nothing(api: Api, how: str) -> None:
+    def writes_then_leaves(call: DirectCall) -> None:
+        call.writes.insert(new_job("probe", {}, due_at=None, now=api.clock.now()))
+        if how == "refuses":
+            raise InvalidParameter("Probe", "is refused after the insert")
+
+    runtime: Runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    credentials = (api.creds.username, api.creds.password)
+    request = DirectRequest(credentials, {}, [], Urls("http://fleetsim.test"), [])
+
+    assert answer_directly(runtime, writes_then_leaves, request) is None
+    assert stored(api.engine, Job.__table__, kind="probe") == []  # type: ignore[arg-type]
+
+
+def test_a_row_inserted_directly_takes_the_defaults_a_flush_gives(api: Api) -> None:
+    now = api.clock.now()
+    # `attempts` has a default (0); `last_error` has none.
+    unset = Job(kind="direct", payload="{}", state="pending", max_attempts=3, created_at=now)
+    given_none = Job(
+        kind="direct", payload="{}", state="pending", max_attempts=3, created_at=now, attempts=None
+    )
+    flushed = Job(kind="flushed", payload="{}", state="pending", max_attempts=3, created_at=now)
+    with direct_writes(api.engine) as writes:
+        writes.insert(unset)
+        writes.insert(given_none)
+    with unit_of_work(api.engine, write=True) as session:
+        session.add(flushed)
+
+    table: Table = Job.__table__  # type: ignore[assignment]
+    (orm,) = stored(api.engine, table, kind="flushed")
+    assert orm["attempts"] == 0
+    for row in stored(api.engine, table, kind="direct"):
+        assert {**row, "id": None, "kind": None} == {**orm, "id": None, "kind": None}
+    assert unset.id is not None
+
+
+def _sqlite_only(api: Api) -> None:
+    if api.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL writers never wait to begin")
+
+
+def test_a_write_waits_its_turn_while_this_process_has_another_writer(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqlite_only(api)
+    api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "p"})
+    holding, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with unit_of_work(api.engine, write=True) as session:
+            session.connection()  # begins: this process's writer is taken
+            holding.set()
+            release.wait(timeout=30)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    holding.wait(timeout=30)
+    # The full handler waits for the writer: let it go the moment it begins to wait.
+    with released_when_the_full_handler_begins(monkeypatch, release.set) as began:
+        created = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p"})
+    thread.join(timeout=30)
+
+    assert created.status_code == 201, created.text
+    assert began, "the direct write did not leave the request to the full handler"
+
+
+def test_a_write_waits_its_turn_while_another_process_writes(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqlite_only(api)
+    api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "p"})
+    # Another process's connection (outside this engine and its lock) holds SQLite's lock.
+    other = sqlite3.connect(api.engine.url.database or "", check_same_thread=False)
+    other.isolation_level = None
+    other.execute("BEGIN IMMEDIATE")
+
+    with released_when_the_full_handler_begins(
+        monkeypatch, lambda: other.execute("COMMIT")
+    ) as began:
+        created = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p"})
+    other.close()
+
+    assert created.status_code == 201, created.text
+    assert began, "the direct write did not leave the request to the full handler"
+
+
+@contextmanager
+def released_when_the_full_handler_begins(
+    monkeypatch: pytest.MonkeyPatch, release: Callable[[], object]
+) -> Iterator[list[bool]]:
+    """Calls `release` when the full handler opens its unit of work (direct writes open
+    none); yields whether it did."""
+    began: list[bool] = []
+
+    @contextmanager
+    def releasing(engine: Engine, *, write: bool) -> Iterator[Session]:
+        if not began:
+            began.append(True)
+            release()
+        with unit_of_work(engine, write=write) as session:
+            yield session
+
+    monkeypatch.setattr(endpoint, "unit_of_work", releasing)
+    yield began
