@@ -25,7 +25,13 @@ from fleetsim.db.tables import Fleet, Job, Sim, SmsCommand
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import new_job
 from fleetsim.http import endpoint
-from fleetsim.http.direct import DirectCall, DirectRequest, answer_directly
+from fleetsim.http.direct import (
+    DirectCall,
+    DirectHandler,
+    DirectRequest,
+    answer_directly,
+    answer_together,
+)
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
 from fleetsim.resources.fleets import direct as fleets_direct
@@ -33,6 +39,7 @@ from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, plan_update, sche
 from fleetsim.resources.sms_commands.lifecycle import DELIVER
 from tests.api.conftest import Api, Credentials, assert_error
 from tests.api.network_fixtures import advance, connectable_sim
+from tests.api.sim_helpers import new_fleet, register_many
 from tests.api.test_direct_answers import orm_statements
 
 # What differs between two rows written for two equal requests.
@@ -168,6 +175,35 @@ def test_a_status_changed_directly_is_stored_as_through_the_full_handler(api: Ap
     assert api.get(f"/v1/Sims/{first.sid}").json()["status"] == "inactive"
 
 
+def test_a_new_sim_moved_and_made_ready_directly_is_stored_as_through_the_full_handler(
+    api: Api,
+) -> None:
+    fleet = new_fleet(api, "moved-to")
+    direct_sim, full_sim = register_many(api, 2)
+    key = api.new_api_key()
+    form = {"Fleet": "moved-to", "Status": "ready"}
+    api.clock.advance(dt.timedelta(seconds=7))
+
+    with orm_statements(api.engine) as seen:
+        direct = api.post(f"/v1/Sims/{direct_sim['sid']}", data=form)
+    full = api.post(f"/v1/Sims/{full_sim['sid']}", data=form, as_=key)
+
+    assert seen == [], "the Sim was not updated directly"
+    assert direct.status_code == full.status_code == 202, direct.text
+    assert direct.json()["fleet_sid"] == full.json()["fleet_sid"] == fleet
+    names = ("iccid", "links")
+    assert body_but(direct.json(), *names) == body_but(full.json(), *names)
+    assert api.get(f"/v1/Sims/{direct_sim['sid']}", as_=key).json() == direct.json()
+    sims: Table = Sim.__table__  # type: ignore[assignment]
+    (direct_row,) = stored(api.engine, sims, sid=direct_sim["sid"])
+    (full_row,) = stored(api.engine, sims, sid=full_sim["sid"])
+    same_but_identity(direct_row, full_row)
+    assert (direct_row["settled_status"], direct_row["target_status"]) == ("new", "ready")
+
+    advance(api, 60)
+    assert api.get(f"/v1/Sims/{direct_sim['sid']}").json()["status"] == "ready"
+
+
 def job_for(api: Api, kind: str, key: str, value: int) -> dict[str, Any]:
     """The one pending job of `kind` whose payload's `key` is `value`, without its id and
     subject."""
@@ -256,12 +292,24 @@ def test_commands_and_updates_the_direct_path_does_not_own_get_the_full_handlers
             api.post(f"/v1/Sims/{sim.sid}", data={"Status": "unknown"}), 400, 20001, "Status"
         )
         assert_error(api.post("/v1/Sims/no-such-sim", data={"Status": "inactive"}), 404, 20404)
+        assert_error(
+            api.post(f"/v1/Sims/{new.sid}", data={"Status": "ready", "Fleet": "HF" + "0" * 32}),
+            400,
+            83006,
+            "Target Fleet not found",
+        )
+        assert_error(
+            api.post(f"/v1/Sims/{sim.sid}", data={"Status": "active", "Fleet": ""}),
+            400,
+            83008,
+            "remove your Super SIM from its Fleet",
+        )
 
-    # A status change with other changes is the full handler's, and works.
-    fleet = api.post("/v1/Fleets", data={"NetworkAccessProfile": new.profile_sid}).json()["sid"]
+    # A status change with a new name is the full handler's, and works.
     with orm_statements(api.engine) as seen:
-        moved = api.post(f"/v1/Sims/{new.sid}", data={"Status": "ready", "Fleet": fleet})
-    assert moved.status_code == 202, moved.text
+        named = api.post(f"/v1/Sims/{new.sid}", data={"Status": "ready", "UniqueName": "n"})
+    assert named.status_code == 202, named.text
+    assert named.json()["unique_name"] == "n"
     assert seen, "the full handler did not answer"
 
 
@@ -297,6 +345,30 @@ def test_a_direct_write_that_declines_after_writing_leaves_nothing(api: Api, how
 
     assert answer_directly(runtime, writes_then_leaves, request) is None
     assert stored(api.engine, Job.__table__, kind="probe") == []  # type: ignore[arg-type]
+
+
+def test_direct_writes_committed_together_keep_each_others_failures_out(api: Api) -> None:
+    api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "p"})
+    runtime: Runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    credentials = (api.creds.username, api.creds.password)
+    urls = Urls("http://fleetsim.test")
+
+    def fleet(name: str) -> tuple[DirectHandler, DirectRequest]:
+        form = [("NetworkAccessProfile", "p"), ("UniqueName", name)]
+        return fleets_direct.create_fleet_directly, DirectRequest(credentials, {}, [], urls, form)
+
+    def writes_then_declines(call: DirectCall) -> None:
+        call.writes.insert(new_job("probe", {}, due_at=None, now=api.clock.now()))
+
+    declining = (writes_then_declines, DirectRequest(credentials, {}, [], urls, []))
+    answers = answer_together(runtime, [fleet("a"), fleet("a"), declining, fleet("b")])
+
+    assert [None if a is None else a[0] for a in answers] == [201, None, None, 201]
+    names = [row["unique_name"] for row in stored(api.engine, Fleet.__table__)]  # type: ignore[arg-type]
+    assert names == ["a", "b"]
+    assert stored(api.engine, Job.__table__, kind="probe") == []  # type: ignore[arg-type]
+    # The one left to the full handler gets its answer there.
+    assert_error(api.post("/v1/Fleets", data=dict(fleet("a")[1].form or [])), 409, 20409, "'a'")
 
 
 def test_a_row_inserted_directly_takes_the_defaults_a_flush_gives(api: Api) -> None:

@@ -50,11 +50,20 @@ class DirectReads:
     def __init__(self, cursor: Any, *, sqlite: bool) -> None:
         self._cursor = cursor
         self._sqlite = sqlite
+        self._read: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
 
     def one(self, sql: str, params: tuple[Any, ...]) -> Row | None:
         """The first row of `sql`, or None."""
         row = self._execute(sql, params).fetchone()
         return None if row is None else tuple(row)
+
+    def settled(self, sql: str, params: tuple[Any, ...]) -> Row | None:
+        """`one`, read once per transaction: for rows no direct write changes (accounts,
+        policies), which the direct writes committed together each read."""
+        key = (sql, params)
+        if key not in self._read:
+            self._read[key] = self.one(sql, params)
+        return self._read[key]
 
     def all(self, sql: str, params: tuple[Any, ...]) -> list[Row]:
         """Every row of `sql`."""
@@ -126,6 +135,18 @@ class DirectWrites(DirectReads):
         (row_id,) = self._execute(plan.sql, tuple(values)).fetchone()
         row.id = row_id  # type: ignore[attr-defined]
         return int(row_id)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """What the block writes stays only if it ends without raising."""
+        self._cursor.execute("SAVEPOINT direct_write")
+        try:
+            yield
+        except BaseException:
+            self._cursor.execute("ROLLBACK TO SAVEPOINT direct_write")
+            self._cursor.execute("RELEASE SAVEPOINT direct_write")
+            raise
+        self._cursor.execute("RELEASE SAVEPOINT direct_write")
 
     def update(self, model: type[Base], values: Mapping[str, Any], **where: Any) -> int:
         """Set `values` (by attribute) on the rows of `model` whose attributes equal

@@ -60,7 +60,7 @@ _POLICY_SQL = "SELECT policy, delay_seconds FROM progression_policies WHERE life
 
 def due_at_directly(reads: DirectReads, lifecycle: str, now: dt.datetime) -> dt.datetime | None:
     """`due_at`, read without the ORM (for direct writes: see `fleetsim.db.direct`)."""
-    row = reads.one(_POLICY_SQL, (lifecycle,))
+    row = reads.settled(_POLICY_SQL, (lifecycle,))
     if row is None:
         return _due_at(Policy(lifecycle, "delay", LIFECYCLES[lifecycle]), now)
     return _due_at(Policy(lifecycle, row[0], float(row[1])), now)

@@ -23,13 +23,14 @@ direct handler behind Starlette, and about 5,100 in this lane in front of it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
 import logging
 import re
+import weakref
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +121,7 @@ class DirectRequest:
     query: Sequence[tuple[str, str]]
     urls: Urls
     form: Sequence[tuple[str, str]] | None  # None: a read
+    target: str = ""  # the path asked for, for the log
 
 
 def answer_directly(
@@ -127,38 +129,68 @@ def answer_directly(
 ) -> DirectAnswer | None:
     """The direct handler's reply, or None when the full handler must answer (and then a
     write has been rolled back)."""
+    write = request.form is not None
+    engine = runtime.engine
+    try:
+        transaction = direct_writes(engine) if write else direct_reads(engine)
+        with transaction as db:
+            return _answer(db, runtime, handler, request)
+    except _LEFT_TO_THE_FULL_HANDLER:
+        return None  # the full handler answers, and says what is wrong
+
+
+def answer_together(
+    runtime: Runtime, requests: Sequence[tuple[DirectHandler, DirectRequest]]
+) -> list[DirectAnswer | None]:
+    """The replies of several direct writes made in one transaction, each in its own
+    savepoint: one that is left to the full handler (None) leaves nothing behind, and the
+    others are committed together."""
+    answers: list[DirectAnswer | None] = []
+    try:
+        with direct_writes(runtime.engine) as writes:
+            for handler, request in requests:
+                try:
+                    with writes.savepoint():
+                        answers.append(_answer(writes, runtime, handler, request))
+                except _LEFT_TO_THE_FULL_HANDLER:
+                    answers.append(None)
+                except Exception:  # a bug must not cost the others their answers
+                    log.exception("the direct answer of %s failed", request.target)
+                    answers.append(None)
+    except WriterBusy:
+        return [None] * len(requests)
+    return answers
+
+
+def _answer(
+    db: DirectReads, runtime: Runtime, handler: DirectHandler, request: DirectRequest
+) -> DirectAnswer | None:
     if any("\x00" in value for value in request.path.values()):
         return None  # PostgreSQL refuses NUL in a query; the full handler answers 404
-    engine = runtime.engine
-    write = request.form is not None
-    transaction: AbstractContextManager[DirectReads] = (
-        direct_writes(engine) if write else direct_reads(engine)
+    account = authenticate_directly(db, runtime.engine, *request.credentials)
+    if account is None:
+        return None
+    call = DirectCall(
+        db,
+        *account,
+        request.path,
+        request.query,
+        request.form or (),
+        request.urls,
+        runtime.clock,
+        runtime.sids,
     )
-    try:
-        with transaction as db:
-            account = authenticate_directly(db, engine, *request.credentials)
-            if account is None:
-                return None
-            call = DirectCall(
-                db,
-                *account,
-                request.path,
-                request.query,
-                request.form or (),
-                request.urls,
-                runtime.clock,
-                runtime.sids,
-            )
-            answer = handler(call)
-            if answer is None and write:
-                raise _Declined()  # nothing of it may stay
-            return answer
-    except (_Declined, WriterBusy, DirectConflict, TwilioError):
-        return None  # the full handler answers, and says what is wrong
+    answer = handler(call)
+    if answer is None and request.form is not None:
+        raise _Declined()  # nothing of it may stay
+    return answer
 
 
 class _Declined(Exception):
     """A direct write's handler left the request to the full handler."""
+
+
+_LEFT_TO_THE_FULL_HANDLER = (_Declined, WriterBusy, DirectConflict, TwilioError)
 
 
 @dataclass(frozen=True)
@@ -175,6 +207,9 @@ class DirectLane:
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _WriteQueue] = (
+            weakref.WeakKeyDictionary()
+        )
         self.routes = [
             _DirectRoute(route, method, route.path_regex, _HANDLERS[route.endpoint])
             for route in routes
@@ -222,16 +257,67 @@ class DirectLane:
         except TwilioError:
             return None  # the full handler says what is wrong with them
         urls = Urls.for_scope(scope, runtime.public_url)
-        request = DirectRequest(credentials, path, query, urls, form)
+        request = DirectRequest(credentials, path, query, urls, form, scope["path"])
         try:
-            if is_sqlite(runtime.engine):
-                # On the loop: a SQLite read never waits for a lock (WAL), and a direct
-                # write begins only when it need not wait; both are all CPU.
+            if not is_sqlite(runtime.engine):
+                return await run_in_threadpool(answer_directly, runtime, direct.handler, request)
+            # On the loop: a SQLite read never waits for a lock (WAL), and a direct write
+            # begins only when it need not wait; both are all CPU.
+            if form is None:
                 return answer_directly(runtime, direct.handler, request)
-            return await run_in_threadpool(answer_directly, runtime, direct.handler, request)
+            return await self._writes(runtime).answer(direct.handler, request)
         except Exception:  # a bug here must not cost the answer: the full handler gives it
             log.exception("the direct answer of %s failed", scope["path"])
             return None
+
+    def _writes(self, runtime: Runtime) -> _WriteQueue:
+        loop = asyncio.get_running_loop()
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = _WriteQueue(runtime)
+        return queue
+
+
+class _WriteQueue:
+    """The SQLite direct writes of one event loop, committed together.
+
+    A write joins the queue and waits; the first to join has the loop commit the queue
+    once the requests ready to run have joined too (`answer_together`), and each then has
+    its reply. The replies go out after the commit, so a reply is never ahead of what is
+    stored. Under load the requests that arrive together share one BEGIN and COMMIT, which
+    were about 40% of a direct write's time (py-spy of `bench/api.py --cases sms`):
+    creating SMS Commands went from 1,519 to about N req/s. Alone, a write waits one turn
+    of the loop."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._waiting: list[_Waiting] = []
+
+    async def answer(self, handler: DirectHandler, request: DirectRequest) -> DirectAnswer | None:
+        loop = asyncio.get_running_loop()
+        reply: asyncio.Future[DirectAnswer | None] = loop.create_future()
+        if not self._waiting:
+            loop.call_soon(self._commit)
+        self._waiting.append(_Waiting(handler, request, reply))
+        return await reply
+
+    def _commit(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        try:
+            answers = answer_together(self._runtime, [(w.handler, w.request) for w in waiting])
+        except Exception:  # the full handlers answer them all
+            log.exception("%d direct writes failed together", len(waiting))
+            answers = [None] * len(waiting)
+        for each, answer in zip(waiting, answers, strict=True):
+            if not each.reply.done():  # its client may have gone
+                each.reply.set_result(answer)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    handler: DirectHandler
+    request: DirectRequest
+    reply: asyncio.Future[DirectAnswer | None]
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:

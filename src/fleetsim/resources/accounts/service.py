@@ -168,7 +168,7 @@ def authenticate_directly(
     `authenticate` must decide (API keys, unknown accounts, wrong tokens: its 401s)."""
     if not username.startswith(Prefix.ACCOUNT.value):
         return None
-    row = reads.one(_ACTIVE_ACCOUNT_BY_SID_SQL, (username, "active"))
+    row = reads.settled(_ACTIVE_ACCOUNT_BY_SID_SQL, (username, "active"))
     if row is None:
         return None
     account_id, sid, sealed = row

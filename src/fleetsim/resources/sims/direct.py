@@ -87,7 +87,7 @@ def list_sims_directly(call: DirectCall) -> DirectAnswer | None:
 
 
 _UPDATE_SIM = operation("UpdateSim")
-_STATUS_CHANGE = frozenset({"Status", "CallbackUrl", "CallbackMethod"})
+_STATUS_CHANGE = frozenset({"Status", "Fleet", "CallbackUrl", "CallbackMethod"})
 _SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
 _SIM_TO_UPDATE_COLUMNS = (
     "s.id, s.sid, s.unique_name, s.iccid, s.status, s.fleet_id, f.sid, s.date_created"
@@ -95,14 +95,16 @@ _SIM_TO_UPDATE_COLUMNS = (
 
 
 def update_sim_status_directly(call: DirectCall) -> DirectAnswer | None:
-    """`update_sim` of the status alone (and its callback): the change is scheduled, as
-    `service.update_sim` schedules it, with the values and job of the same functions."""
+    """`update_sim` of the status, perhaps with a Fleet to be in (and a callback): the
+    change is scheduled as `service.update_sim` schedules it, with the plan, values and
+    job of the same functions."""
     if call.query or any(name not in _STATUS_CHANGE for name, _ in call.form):
         return None
     changes = sim_changes(parse_params(_UPDATE_SIM, call.form, location="form"))
-    if changes.status is None:
+    if changes.status is None or changes.fleet == "":
         return None
-    found = call.writes.by_ref(
+    writes = call.writes
+    found = writes.by_ref(
         _SIM_AND_FLEET,
         _SIM_TO_UPDATE_COLUMNS,
         call.account_id,
@@ -113,8 +115,18 @@ def update_sim_status_directly(call: DirectCall) -> DirectAnswer | None:
     if found is None:
         return None
     sim_id, sid, unique_name, iccid, status, fleet_id, fleet_sid, created = found
+    target_id, target_sid = fleet_id, fleet_sid
+    if changes.fleet is not None:
+        target = writes.by_ref("fleets", "id, sid", call.account_id, changes.fleet, Prefix.FLEET)
+        if target is None:
+            return None
+        target_id, target_sid = target
     plan = plan_update(
-        status, fleet_id, status=changes.status, fleet_given=False, fleet_id=fleet_id
+        status,
+        fleet_id,
+        status=changes.status,
+        fleet_given=changes.fleet is not None,
+        fleet_id=target_id,
     )
     if not plan.scheduled:
         return None
@@ -122,15 +134,17 @@ def update_sim_status_directly(call: DirectCall) -> DirectAnswer | None:
     values = scheduled_values(
         status,
         plan,
-        fleet_id,
+        target_id,
         callback_url=changes.callback_url,
         callback_method=changes.callback_method,
     )
     values["date_updated"] = now
-    if call.writes.update(Sim, values, id=sim_id, status=status) != 1:
+    if plan.fleet_now:
+        values["fleet_id"] = target_id
+        fleet_sid = target_sid
+    if writes.update(Sim, values, id=sim_id, status=status) != 1:
         return None  # changed since it was read (PostgreSQL): the full handler locks it
-    due_at = due_at_directly(call.writes, "sim", now)
-    call.writes.insert(completion_job(sim_id, sid, due_at=due_at, now=now))
+    writes.insert(completion_job(sim_id, sid, due_at=due_at_directly(writes, "sim", now), now=now))
     view = SimView(sid, unique_name, iccid, "scheduled", fleet_sid, stored_datetime(created), now)
     return 202, render_sim_view(view, call.account_sid, call.urls)
 
