@@ -24,6 +24,7 @@ from fleetsim.db.direct import direct_writes
 from fleetsim.db.tables import Fleet, Job, Sim, SmsCommand
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import new_job
+from fleetsim.http import direct as direct_lane
 from fleetsim.http import endpoint
 from fleetsim.http.direct import (
     DirectCall,
@@ -361,7 +362,7 @@ def test_direct_writes_committed_together_keep_each_others_failures_out(api: Api
         call.writes.insert(new_job("probe", {}, due_at=None, now=api.clock.now()))
 
     declining = (writes_then_declines, DirectRequest(credentials, {}, [], urls, []))
-    answers = answer_together(runtime, [fleet("a"), fleet("a"), declining, fleet("b")])
+    answers = answer_together(runtime, [fleet("a"), fleet("a"), declining, fleet("b")], wait=False)
 
     assert [None if a is None else a[0] for a in answers] == [201, None, None, 201]
     names = [row["unique_name"] for row in stored(api.engine, Fleet.__table__)]  # type: ignore[arg-type]
@@ -398,7 +399,7 @@ def _sqlite_only(api: Api) -> None:
         pytest.skip("SQLite only: PostgreSQL writers never wait to begin")
 
 
-def test_a_write_waits_its_turn_while_this_process_has_another_writer(
+def test_writes_wait_off_the_loop_while_this_process_has_another_writer(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _sqlite_only(api)
@@ -407,23 +408,22 @@ def test_a_write_waits_its_turn_while_this_process_has_another_writer(
 
     def other_writer() -> None:
         with unit_of_work(api.engine, write=True) as session:
-            session.connection()  # begins: this process's writer is taken
+            session.connection()  # begins: this process's writer is taken (the job worker)
             holding.set()
             release.wait(timeout=30)
 
     thread = threading.Thread(target=other_writer)
     thread.start()
     holding.wait(timeout=30)
-    # The full handler waits for the writer: let it go the moment it begins to wait.
-    with released_when_the_full_handler_begins(monkeypatch, release.set) as began:
+    with released_when_the_writes_wait(monkeypatch, release.set) as seen:
         created = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p"})
     thread.join(timeout=30)
 
     assert created.status_code == 201, created.text
-    assert began, "the direct write did not leave the request to the full handler"
+    assert seen == ["waited"], "the direct write did not wait for the writer"
 
 
-def test_a_write_waits_its_turn_while_another_process_writes(
+def test_writes_wait_off_the_loop_while_another_process_writes(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _sqlite_only(api)
@@ -433,31 +433,35 @@ def test_a_write_waits_its_turn_while_another_process_writes(
     other.isolation_level = None
     other.execute("BEGIN IMMEDIATE")
 
-    with released_when_the_full_handler_begins(
-        monkeypatch, lambda: other.execute("COMMIT")
-    ) as began:
+    with released_when_the_writes_wait(monkeypatch, lambda: other.execute("COMMIT")) as seen:
         created = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p"})
     other.close()
 
     assert created.status_code == 201, created.text
-    assert began, "the direct write did not leave the request to the full handler"
+    assert seen == ["waited"], "the direct write did not wait for the other process"
 
 
 @contextmanager
-def released_when_the_full_handler_begins(
+def released_when_the_writes_wait(
     monkeypatch: pytest.MonkeyPatch, release: Callable[[], object]
-) -> Iterator[list[bool]]:
-    """Calls `release` when the full handler opens its unit of work (direct writes open
-    none); yields whether it did."""
-    began: list[bool] = []
+) -> Iterator[list[str]]:
+    """Calls `release` when direct writes begin to wait for the database in a thread;
+    yields what happened: "waited", and "full handler" if one answered instead."""
+    seen: list[str] = []
+    together = direct_lane.answer_together
+
+    def waiting(runtime: Runtime, requests: Any, *, wait: bool) -> Any:
+        if wait:
+            seen.append("waited")
+            release()
+        return together(runtime, requests, wait=wait)
 
     @contextmanager
-    def releasing(engine: Engine, *, write: bool) -> Iterator[Session]:
-        if not began:
-            began.append(True)
-            release()
+    def full_handler(engine: Engine, *, write: bool) -> Iterator[Session]:
+        seen.append("full handler")
         with unit_of_work(engine, write=write) as session:
             yield session
 
-    monkeypatch.setattr(endpoint, "unit_of_work", releasing)
-    yield began
+    monkeypatch.setattr(direct_lane, "answer_together", waiting)
+    monkeypatch.setattr(endpoint, "unit_of_work", full_handler)
+    yield seen

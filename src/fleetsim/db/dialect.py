@@ -19,7 +19,7 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "WRITE",
     "add_or_insert",
-    "begin_write_at_once",
+    "begin_write",
     "create_database_engine",
     "is_sqlite",
     "normalize_url",
@@ -117,19 +117,26 @@ _WRITER_TIMEOUT = 30.0
 _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 
 
-def begin_write_at_once(engine: Engine, connection: Any) -> bool:
-    """Begin a write transaction on `connection`, a pooled DBAPI connection of `engine`,
-    when that needs no waiting; False when another writer holds the database. For the
-    direct answers, which run on the event loop and must never block it (see
+def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
+    """Begin a write transaction on `connection`, a pooled DBAPI connection of `engine`.
+    Without `wait`, only when that needs no waiting (False when another writer holds the
+    database): for the direct writes on the event loop, which must never block it (see
     `fleetsim.db.direct`). PostgreSQL never waits to begin: psycopg begins with the first
     statement, and a row lock meets the statement that takes it."""
     if not is_sqlite(engine):
         return True
     writer = _WRITERS[engine]
-    if not writer.acquire(blocking=False):
+    acquired = writer.acquire(timeout=_WRITER_TIMEOUT) if wait else writer.acquire(blocking=False)
+    if not acquired:
+        if wait:
+            raise TimeoutError("another writer of this process kept the database for 30 s")
         return False
     connection.info[_HOLDS_WRITER] = True  # released when it goes back to the pool
     cursor = connection.cursor()
+    if wait:
+        cursor.execute("BEGIN IMMEDIATE")
+        cursor.close()
+        return True
     try:
         # Another process may hold SQLite's own lock: fail at once rather than wait.
         cursor.execute("PRAGMA busy_timeout=0")

@@ -8,7 +8,7 @@ the 2-core machine).
 A few creates write this way too (`direct_writes`): their rows are built as ORM instances by
 the same functions the services use, and inserted column by column with the bind
 processors SQLAlchemy would use, so what is stored is the same. A direct write begins only
-when the database can be written at once (`begin_write_at_once`); otherwise, and on any
+when the database can be written at once (`begin_write`); otherwise, and on any
 constraint violation, it raises and rolls back, and the request goes to the full handler.
 
 Statements are written with `?` placeholders and run unchanged on SQLite; for psycopg each
@@ -28,7 +28,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import Dialect
 
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
-from fleetsim.db.dialect import begin_write_at_once, is_sqlite
+from fleetsim.db.dialect import begin_write, is_sqlite
 from fleetsim.db.tables import Base
 
 __all__ = [
@@ -219,13 +219,13 @@ def _update_plan(
 
 
 @contextmanager
-def direct_writes(engine: Engine) -> Iterator[DirectWrites]:
+def direct_writes(engine: Engine, *, wait: bool = False) -> Iterator[DirectWrites]:
     """A write transaction on a pooled connection, begun only if the database can be
-    written at once (`WriterBusy` otherwise); committed when the block ends, rolled back
-    when it raises."""
+    written at once (`WriterBusy` otherwise), or with `wait` when it can; committed when
+    the block ends, rolled back when it raises."""
     connection = engine.pool.connect()
     try:
-        if not begin_write_at_once(engine, connection):
+        if not begin_write(engine, connection, wait=wait):
             raise WriterBusy()
         cursor = connection.cursor()
         try:
