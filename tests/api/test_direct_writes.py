@@ -23,7 +23,7 @@ from fleetsim.core.errors import InvalidParameter
 from fleetsim.db.direct import direct_writes
 from fleetsim.db.tables import Fleet, Job, Sim, SmsCommand
 from fleetsim.db.uow import unit_of_work
-from fleetsim.engine.jobs import new_job
+from fleetsim.engine.jobs import job_values
 from fleetsim.http import direct as direct_lane
 from fleetsim.http import endpoint
 from fleetsim.http.direct import (
@@ -336,7 +336,7 @@ def test_a_failing_direct_write_leaves_nothing_and_the_full_handler_answers(
 @pytest.mark.parametrize("how", ["declines", "refuses"])
 def test_a_direct_write_that_declines_after_writing_leaves_nothing(api: Api, how: str) -> None:
     def writes_then_leaves(call: DirectCall) -> None:
-        call.writes.insert(new_job("probe", {}, due_at=None, now=api.clock.now()))
+        call.writes.insert(Job, job_values("probe", {}, due_at=None, now=api.clock.now()))
         if how == "refuses":
             raise InvalidParameter("Probe", "is refused after the insert")
 
@@ -359,7 +359,7 @@ def test_direct_writes_committed_together_keep_each_others_failures_out(api: Api
         return fleets_direct.create_fleet_directly, DirectRequest(credentials, {}, [], urls, form)
 
     def writes_then_declines(call: DirectCall) -> None:
-        call.writes.insert(new_job("probe", {}, due_at=None, now=api.clock.now()))
+        call.writes.insert(Job, job_values("probe", {}, due_at=None, now=api.clock.now()))
 
     declining = (writes_then_declines, DirectRequest(credentials, {}, [], urls, []))
     answers = answer_together(runtime, [fleet("a"), fleet("a"), declining, fleet("b")], wait=False)
@@ -373,25 +373,22 @@ def test_direct_writes_committed_together_keep_each_others_failures_out(api: Api
 
 
 def test_a_row_inserted_directly_takes_the_defaults_a_flush_gives(api: Api) -> None:
-    now = api.clock.now()
+    values = {"payload": "{}", "state": "pending", "max_attempts": 3, "created_at": api.clock.now()}
     # `attempts` has a default (0); `last_error` has none.
-    unset = Job(kind="direct", payload="{}", state="pending", max_attempts=3, created_at=now)
-    given_none = Job(
-        kind="direct", payload="{}", state="pending", max_attempts=3, created_at=now, attempts=None
-    )
-    flushed = Job(kind="flushed", payload="{}", state="pending", max_attempts=3, created_at=now)
     with direct_writes(api.engine) as writes:
-        writes.insert(unset)
-        writes.insert(given_none)
+        unset = writes.insert(Job, {**values, "kind": "direct"})
+        given_none = writes.insert(Job, {**values, "kind": "direct", "attempts": None})
     with unit_of_work(api.engine, write=True) as session:
-        session.add(flushed)
+        session.add(Job(**values, kind="flushed"))
 
     table: Table = Job.__table__  # type: ignore[assignment]
     (orm,) = stored(api.engine, table, kind="flushed")
     assert orm["attempts"] == 0
-    for row in stored(api.engine, table, kind="direct"):
+    direct = stored(api.engine, table, kind="direct")
+    assert [row["id"] for row in direct] == [unset.id, given_none.id]
+    for row in direct:
         assert {**row, "id": None, "kind": None} == {**orm, "id": None, "kind": None}
-    assert unset.id is not None
+    assert (unset.kind, unset.created_at) == ("direct", api.clock.now())
 
 
 def _sqlite_only(api: Api) -> None:

@@ -27,7 +27,7 @@ __all__ = [
     "claim_due",
     "complete",
     "fail",
-    "new_job",
+    "job_values",
     "next_due_at",
     "pending_for",
     "release_claims",
@@ -68,12 +68,16 @@ def schedule(
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> Job:
     """Add a job to the unit of work; `due_at=None` waits for an explicit run."""
-    job = new_job(kind, payload, due_at=due_at, now=now, subject=subject, max_attempts=max_attempts)
+    job = Job(
+        **job_values(
+            kind, payload, due_at=due_at, now=now, subject=subject, max_attempts=max_attempts
+        )
+    )
     session.add(job)
     return job
 
 
-def new_job(
+def job_values(
     kind: str,
     payload: dict[str, Any],
     *,
@@ -81,18 +85,18 @@ def new_job(
     now: dt.datetime,
     subject: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-) -> Job:
-    """The row of a new pending job (`schedule` adds it; a direct write inserts it)."""
-    return Job(
-        kind=kind,
-        payload=json.dumps(payload, separators=(",", ":")),
-        subject=subject,
-        state="pending",
-        due_at=due_at,
-        attempts=0,
-        max_attempts=max_attempts,
-        created_at=now,
-    )
+) -> dict[str, Any]:
+    """The values of a new pending job (`schedule` adds it; a direct write inserts it)."""
+    return {
+        "kind": kind,
+        "payload": json.dumps(payload, separators=(",", ":")),
+        "subject": subject,
+        "state": "pending",
+        "due_at": due_at,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "created_at": now,
+    }
 
 
 def claim_due(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -34,7 +35,7 @@ __all__ = [
     "fetch_fleet",
     "find_fleet",
     "list_fleets",
-    "new_fleet_row",
+    "new_fleet_values",
     "update_fleet",
 ]
 
@@ -112,40 +113,40 @@ def create_fleet(
     session: Session, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
 ) -> Fleet:
     profile = _profile(session, account, fleet.network_access_profile)
-    row = new_fleet_row(account.id, fleet, profile, now=clock.now(), sids=sids)
+    row = Fleet(**new_fleet_values(account.id, fleet, profile, now=clock.now(), sids=sids))
     session.add(row)
     flush_unique(session, [_unique_name_rule(fleet.unique_name)])
     return row
 
 
-def new_fleet_row(
+def new_fleet_values(
     account_id: int,
     fleet: NewFleet,
     profile: NetworkAccessProfile,
     *,
     now: dt.datetime,
     sids: SidFactory,
-) -> Fleet:
+) -> dict[str, Any]:
     """The row of a new Fleet, checked; for `create_fleet` and its direct write."""
     unique_name = clean_unique_name(fleet.unique_name, Prefix.FLEET)
     data_limit = _data_limit(fleet.data_limit)
-    return Fleet(
-        sid=sids.new(Prefix.FLEET),
-        account_id=account_id,
-        unique_name=unique_name,
-        network_access_profile_id=profile.id,
-        network_access_profile=profile,
-        data_enabled=fleet.data_enabled,
-        data_limit=data_limit,
-        data_metering="payg",
-        sms_commands_enabled=fleet.sms_commands_enabled,
-        sms_commands_url=fleet.sms_commands_url or None,
-        sms_commands_method=fleet.sms_commands_method,
-        ip_commands_url=fleet.ip_commands_url or None,
-        ip_commands_method=fleet.ip_commands_method,
-        date_created=now,
-        date_updated=now,
-    )
+    return {
+        "sid": sids.new(Prefix.FLEET),
+        "account_id": account_id,
+        "unique_name": unique_name,
+        "network_access_profile_id": profile.id,
+        "network_access_profile": profile,
+        "data_enabled": fleet.data_enabled,
+        "data_limit": data_limit,
+        "data_metering": "payg",
+        "sms_commands_enabled": fleet.sms_commands_enabled,
+        "sms_commands_url": fleet.sms_commands_url or None,
+        "sms_commands_method": fleet.sms_commands_method,
+        "ip_commands_url": fleet.ip_commands_url or None,
+        "ip_commands_method": fleet.ip_commands_method,
+        "date_created": now,
+        "date_updated": now,
+    }
 
 
 def list_fleets(

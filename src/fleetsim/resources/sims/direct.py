@@ -12,12 +12,16 @@ from fleetsim.core.paging import PAGING_PARAMETERS, Cursor, PageRequest
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.direct import stored_datetime
 from fleetsim.db.paging import edge_page
-from fleetsim.db.tables import Sim
+from fleetsim.db.tables import Job, Sim
 from fleetsim.engine.policies import due_at_directly
 from fleetsim.http.direct import DirectAnswer, DirectCall
 from fleetsim.http.params import parse_params
 from fleetsim.http.urls import page_meta
-from fleetsim.resources.sims.lifecycle import completion_job, plan_update, scheduled_values
+from fleetsim.resources.sims.lifecycle import (
+    completion_job_values,
+    plan_update,
+    scheduled_values,
+)
 from fleetsim.resources.sims.wire import SimView, render_sim_view, sim_changes
 
 __all__ = ["fetch_sim_directly", "list_sims_directly", "update_sim_status_directly"]
@@ -144,7 +148,8 @@ def update_sim_status_directly(call: DirectCall) -> DirectAnswer | None:
         fleet_sid = target_sid
     if writes.update(Sim, values, id=sim_id, status=status) != 1:
         return None  # changed since it was read (PostgreSQL): the full handler locks it
-    writes.insert(completion_job(sim_id, sid, due_at=due_at_directly(writes, "sim", now), now=now))
+    due_at = due_at_directly(writes, "sim", now)
+    writes.insert(Job, completion_job_values(sim_id, sid, due_at=due_at, now=now))
     view = SimView(sid, unique_name, iccid, "scheduled", fleet_sid, stored_datetime(created), now)
     return 202, render_sim_view(view, call.account_sid, call.urls)
 

@@ -28,8 +28,8 @@ from fleetsim.core.errors import (
     SimFleetRequired,
     SimStatusChangeRefused,
 )
-from fleetsim.db.tables import Account, Fleet, Job, Sim, SimStatusEvent
-from fleetsim.engine.jobs import new_job
+from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
+from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
 from fleetsim.network.billing import status_took_effect
 from fleetsim.webhooks.service import enqueue_webhook
@@ -39,7 +39,7 @@ __all__ = [
     "TRANSITIONS",
     "Plan",
     "complete_update",
-    "completion_job",
+    "completion_job_values",
     "plan_update",
     "scheduled_values",
 ]
@@ -101,11 +101,11 @@ def plan_update(
     return Plan(wanted, fleet_now=fleet_changes and not later, fleet_later=later)
 
 
-def completion_job(
+def completion_job_values(
     sim_id: int, sim_sid: str, *, due_at: dt.datetime | None, now: dt.datetime
-) -> Job:
+) -> dict[str, Any]:
     """The job that completes a Sim's scheduled update (`complete_update`)."""
-    return new_job(COMPLETE_UPDATE, {"sim_id": sim_id}, due_at=due_at, now=now, subject=sim_sid)
+    return job_values(COMPLETE_UPDATE, {"sim_id": sim_id}, due_at=due_at, now=now, subject=sim_sid)
 
 
 def scheduled_values(

@@ -32,12 +32,16 @@ from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
 from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
-from fleetsim.db.tables import Account, Device, Fleet, Sim, SimCard, SimStatusEvent
+from fleetsim.db.tables import Account, Device, Fleet, Job, Sim, SimCard, SimStatusEvent
 from fleetsim.engine.policies import due_at
 from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.settings_updates.packages import record_factory_settings
-from fleetsim.resources.sims.lifecycle import completion_job, plan_update, scheduled_values
+from fleetsim.resources.sims.lifecycle import (
+    completion_job_values,
+    plan_update,
+    scheduled_values,
+)
 
 __all__ = [
     "SimChanges",
@@ -200,7 +204,8 @@ def update_sim(
         )
         for column, value in scheduled.items():
             setattr(sim, column, value)
-        session.add(completion_job(sim.id, sim.sid, due_at=due_at(session, "sim", now), now=now))
+        job = completion_job_values(sim.id, sim.sid, due_at=due_at(session, "sim", now), now=now)
+        session.add(Job(**job))
     sim.date_updated = now
     flush_unique(session, [_unique_name_rule(changes.unique_name or sim.unique_name)])
     return SimUpdate(sim, owner, plan.scheduled)

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from fleetsim.contract import operation
 from fleetsim.core.sids import Prefix
-from fleetsim.db.tables import Sim
+from fleetsim.db.direct import detached
+from fleetsim.db.tables import Job, Sim, SmsCommand
 from fleetsim.engine.policies import due_at_directly
 from fleetsim.http.direct import DirectAnswer, DirectCall
 from fleetsim.http.params import parse_params
 from fleetsim.network.devices import status_in_force
-from fleetsim.resources.sms_commands.lifecycle import delivery_job
+from fleetsim.resources.sms_commands.lifecycle import delivery_job_values
 from fleetsim.resources.sms_commands.service import (
     check_payload,
-    new_sms_command_row,
+    new_sms_command_values,
     require_commands,
 )
 from fleetsim.resources.sms_commands.wire import new_sms_command, render_sms_command
@@ -42,9 +43,10 @@ def create_sms_command_directly(call: DirectCall) -> DirectAnswer | None:
     in_force = status_in_force(status, settled_status)
     require_commands(sim_sid, in_force, fleet_sid, bool(sms_commands_enabled))
     now = call.clock.now()
-    sim = Sim(id=sim_id, sid=sim_sid)
-    row = new_sms_command_row(call.account_id, sim, command, now=now, sids=call.sids)
-    call.writes.insert(row)
+    sim = detached(Sim, {"id": sim_id, "sid": sim_sid})
+    values = new_sms_command_values(call.account_id, sim, command, now=now, sids=call.sids)
+    row = call.writes.insert(SmsCommand, values)
     due_at = due_at_directly(call.writes, "sms_command", now)
-    call.writes.insert(delivery_job(row.id, sim_sid, attempt=1, due_at=due_at, now=now))
+    job = delivery_job_values(row.id, sim_sid, attempt=1, due_at=due_at, now=now)
+    call.writes.insert(Job, job)
     return 201, render_sms_command(row, call.account_sid, call.urls)

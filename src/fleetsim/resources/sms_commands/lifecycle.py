@@ -24,13 +24,14 @@ otherwise keeps waiting like one whose device is away; the retry schedule is fle
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import Account, Job, SmsCommand
-from fleetsim.engine.jobs import new_job
+from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
 from fleetsim.network.billing import lock_device
 from fleetsim.network.devices import awaiting_attach, effective_status, receive_message
@@ -44,7 +45,7 @@ __all__ = [
     "TRANSITIONS",
     "callback_params",
     "deliver_sms_command",
-    "delivery_job",
+    "delivery_job_values",
     "retry_delay",
     "schedule_delivery",
 ]
@@ -77,14 +78,15 @@ def schedule_delivery(
     now: dt.datetime,
 ) -> None:
     """The job of delivery attempt `attempt`; an attach of the Sim's device makes it due."""
-    session.add(delivery_job(command.id, sim_sid, attempt=attempt, due_at=due_at, now=now))
+    values = delivery_job_values(command.id, sim_sid, attempt=attempt, due_at=due_at, now=now)
+    session.add(Job(**values))
 
 
-def delivery_job(
+def delivery_job_values(
     command_id: int, sim_sid: str, *, attempt: int, due_at: dt.datetime | None, now: dt.datetime
-) -> Job:
-    """The row of `schedule_delivery`'s job (a direct write inserts it)."""
-    return new_job(
+) -> dict[str, Any]:
+    """The job of `schedule_delivery` (a direct write inserts it)."""
+    return job_values(
         DELIVER,
         {"sms_command_id": command_id, "attempt": attempt},
         due_at=due_at,

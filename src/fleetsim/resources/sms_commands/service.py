@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session, joinedload
 
@@ -46,7 +47,7 @@ __all__ = [
     "create_sms_command",
     "fetch_sms_command",
     "list_sms_commands",
-    "new_sms_command_row",
+    "new_sms_command_values",
     "receive_sms_command",
     "require_commands",
 ]
@@ -132,7 +133,7 @@ def create_sms_command(
     if sim is None:
         raise SimNotFound(command.sim)
     _require_commands(sim)
-    row = new_sms_command_row(account.id, sim, command, now=now, sids=sids)
+    row = SmsCommand(**new_sms_command_values(account.id, sim, command, now=now, sids=sids))
     session.add(row)
     session.flush()
     schedule_delivery(
@@ -141,25 +142,25 @@ def create_sms_command(
     return row
 
 
-def new_sms_command_row(
+def new_sms_command_values(
     account_id: int, sim: Sim, command: NewSmsCommand, *, now: dt.datetime, sids: SidFactory
-) -> SmsCommand:
+) -> dict[str, Any]:
     """The row of a command to `sim`, whose payload and Sim have been checked; for
     `create_sms_command` and its direct write."""
-    return SmsCommand(
-        sid=sids.new(Prefix.SMS_COMMAND),
-        account_id=account_id,
-        sim_id=sim.id,
-        sim=sim,
-        payload=command.payload,
-        status="queued",
-        direction="to_sim",
-        callback_url=command.callback_url or None,
-        callback_method=(command.callback_method or "POST") if command.callback_url else None,
-        expires_at=now + DELIVERY_WINDOW,
-        date_created=now,
-        date_updated=now,
-    )
+    return {
+        "sid": sids.new(Prefix.SMS_COMMAND),
+        "account_id": account_id,
+        "sim_id": sim.id,
+        "sim": sim,
+        "payload": command.payload,
+        "status": "queued",
+        "direction": "to_sim",
+        "callback_url": command.callback_url or None,
+        "callback_method": (command.callback_method or "POST") if command.callback_url else None,
+        "expires_at": now + DELIVERY_WINDOW,
+        "date_created": now,
+        "date_updated": now,
+    }
 
 
 def receive_sms_command(
