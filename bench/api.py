@@ -446,12 +446,17 @@ def deep_page(
     page_n = bench.compare(
         f"list Sims page {pages:,} of {pages:,}", fleetsim, bare, deep, get, None
     )
+    # Page 1 again, after: the two runs of page 1 frame the deep page's, so that a drift of
+    # the machine's speed between runs does not pass for a cost of depth.
+    page_1_again = bench.wrk_run(fleetsim, first, get(), args.seconds)
     bench.connections = args.connections
     rss, peak = fleetsim.rss_mb()
-    growth = page_n.p50_ms / page_1.p50_ms if page_1.p50_ms else 0.0
+    first_p50 = (page_1.p50_ms + page_1_again.p50_ms) / 2
+    growth = page_n.p50_ms / first_p50 if first_p50 else 0.0
     print(
         f"\ndeep page: page {pages:,} p50 {page_n.p50_ms:.1f} ms vs page 1 p50 "
-        f"{page_1.p50_ms:.1f} ms = {growth:.2f}x (target <= 1.2x: "
+        f"{first_p50:.1f} ms (runs before and after: {page_1.p50_ms:.1f}, "
+        f"{page_1_again.p50_ms:.1f}) = {growth:.2f}x (target <= 1.2x: "
         f"{'met' if growth <= 1.2 else 'NOT MET'}); req/s {page_n.rate:,.0f} vs {page_1.rate:,.0f}"
     )
     print(
