@@ -26,6 +26,7 @@ __all__ = [
     "normalize_url",
     "skip_locked",
     "unique_violation",
+    "wait_for_checkpoint",
 ]
 
 T = TypeVar("T")
@@ -159,6 +160,32 @@ def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
 _CHECKPOINT_INTERVAL = 0.25  # seconds
 
 
+class _Checkpoints:
+    """How many checkpoints an engine's thread has made, for those who wait for one."""
+
+    def __init__(self) -> None:
+        self.made = 0
+        self.changed = threading.Condition()
+
+    def count(self) -> None:
+        with self.changed:
+            self.made += 1
+            self.changed.notify_all()
+
+
+_CHECKPOINTS: weakref.WeakKeyDictionary[Engine, _Checkpoints] = weakref.WeakKeyDictionary()
+
+
+def wait_for_checkpoint(engine: Engine, timeout: float) -> bool:
+    """Whether the checkpoint thread of `engine` (a SQLite file database) completes a
+    checkpoint begun after this call, within `timeout` seconds."""
+    checkpoints = _CHECKPOINTS[engine]
+    with checkpoints.changed:
+        # The one under way may have begun before the call: wait for the one after it.
+        target = checkpoints.made + 2
+        return checkpoints.changed.wait_for(lambda: checkpoints.made >= target, timeout)
+
+
 def _start_checkpointer(engine: Engine, wal: Path) -> None:
     """Copy the WAL back into the database from a thread of its own, every quarter second.
 
@@ -169,6 +196,7 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
     or a writer, and its I/O runs without the GIL. The thread ends with the engine."""
     stop = threading.Event()
     engine_ref = weakref.ref(engine)
+    done = _CHECKPOINTS[engine] = _Checkpoints()
 
     def checkpoint() -> None:
         while not stop.wait(_CHECKPOINT_INTERVAL):
@@ -183,6 +211,7 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
                     connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
                 finally:
                     connection.close()
+                done.count()
             except Exception:  # e.g. the database was removed under a disposed engine
                 log.debug("a WAL checkpoint of %s failed", current.url, exc_info=True)
             del current
