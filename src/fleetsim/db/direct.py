@@ -123,10 +123,6 @@ class DirectWrites(DirectReads):
         super().__init__(cursor, sqlite=dialect.name == "sqlite")
         self._dialect = dialect
 
-    def execute(self, sql: str, params: tuple[Any, ...]) -> int:
-        """Run an UPDATE or DELETE; the number of rows it changed."""
-        return int(self._execute(sql, params).rowcount)
-
     def insert(self, model: type[M], values: Mapping[str, Any]) -> M:
         """Insert a row of `model` holding `values` (by attribute) as a flush of
         `model(**values)` would; the row, with its id, as a `detached` instance."""
