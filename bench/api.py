@@ -276,7 +276,7 @@ def activate(client: httpx2.Client, sids: list[str]) -> str:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if all(client.get(f"/v1/Sims/{sid}").json()["status"] == "active" for sid in sids):
-            return profile
+            return str(profile)
         time.sleep(0.5)
     raise SystemExit("the Sims did not become active within 60 s (is the job worker running?)")
 
@@ -310,7 +310,10 @@ def main() -> None:
         url = f"sqlite:///{folder / 'bench.db'}"
         engine = prepare(url, args.sims)
         with unit_of_work(engine, write=False) as session:
-            ids = session.execute(select(Sim.id, Sim.sid).order_by(Sim.id)).all()
+            ids = [
+                (row.id, row.sid)
+                for row in session.execute(select(Sim.id, Sim.sid).order_by(Sim.id))
+            ]
         engine.dispose()
         port = free_port()
         fleetsim = start_server(

@@ -80,7 +80,7 @@ def load_sims(
                 # memory (1,000,000 Sims load in 40 s instead of minutes).
                 connection.exec_driver_sql("PRAGMA cache_size=-262144")
             for table, values in rows.items():
-                connection.exec_driver_sql(statements[table], values)  # type: ignore[arg-type]
+                connection.exec_driver_sql(statements[table], values)
         done += size
         progress(done)
 

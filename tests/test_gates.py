@@ -24,3 +24,8 @@ def test_ruff_lint_and_format() -> None:
 def test_mypy_strict_on_the_package() -> None:
     result = _run(str(BIN / "mypy"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_on_the_benchmarks() -> None:
+    result = _run(str(BIN / "mypy"), "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
