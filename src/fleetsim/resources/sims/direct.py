@@ -9,7 +9,7 @@ from typing import Any
 from fleetsim.contract import operation
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.paging import PAGING_PARAMETERS, Cursor, PageRequest
-from fleetsim.core.sids import Prefix, canonical_sid, is_sid
+from fleetsim.core.sids import Prefix
 from fleetsim.db.direct import stored_datetime
 from fleetsim.db.paging import edge_page
 from fleetsim.db.tables import Job, Sim
@@ -24,15 +24,17 @@ from fleetsim.resources.sims.lifecycle import (
 )
 from fleetsim.resources.sims.wire import SimView, render_sim_view, sim_changes
 
-__all__ = ["fetch_sim_directly", "list_sims_directly", "update_sim_status_directly"]
+__all__ = [
+    "SIM_AND_FLEET",
+    "fetch_sim_directly",
+    "list_sims_directly",
+    "update_sim_status_directly",
+]
 
-# The columns of a `SimView`, by SID or by unique name (see fleetsim.http.direct).
-_SIM_VIEW_SQL = (
-    "SELECT s.sid, s.unique_name, s.iccid, s.status, f.sid, s.date_created, s.date_updated "
-    "FROM sims s LEFT JOIN fleets f ON f.id = s.fleet_id WHERE s.account_id = ? AND s.{} = ?"
-)
-_SIM_VIEW_BY_SID_SQL = _SIM_VIEW_SQL.format("sid")
-_SIM_VIEW_BY_NAME_SQL = _SIM_VIEW_SQL.format("unique_name")
+# A Sim (`s`) and its Fleet (`f`), for `DirectReads.by_ref(..., alias="s")`.
+SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
+# The columns of a `SimView`.
+_SIM_VIEW_COLUMNS = "s.sid, s.unique_name, s.iccid, s.status, f.sid, s.date_created, s.date_updated"
 
 
 def fetch_sim_directly(call: DirectCall) -> DirectAnswer | None:
@@ -40,11 +42,9 @@ def fetch_sim_directly(call: DirectCall) -> DirectAnswer | None:
     if call.query:
         return None
     ref = call.path["Sid"]
-    if is_sid(ref, Prefix.SIM):
-        sid = canonical_sid(ref, Prefix.SIM)
-        row = call.reads.one(_SIM_VIEW_BY_SID_SQL, (call.account_id, sid))
-    else:
-        row = call.reads.one(_SIM_VIEW_BY_NAME_SQL, (call.account_id, ref))
+    row = call.reads.by_ref(
+        SIM_AND_FLEET, _SIM_VIEW_COLUMNS, call.account_id, ref, Prefix.SIM, alias="s"
+    )
     if row is None:
         return None
     return 200, render_sim_view(_view(row), call.account_sid, call.urls)
@@ -92,7 +92,6 @@ def list_sims_directly(call: DirectCall) -> DirectAnswer | None:
 
 _UPDATE_SIM = operation("UpdateSim")
 _STATUS_CHANGE = frozenset({"Status", "Fleet", "CallbackUrl", "CallbackMethod"})
-_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
 _SIM_TO_UPDATE_COLUMNS = (
     "s.id, s.sid, s.unique_name, s.iccid, s.status, s.fleet_id, f.sid, s.date_created"
 )
@@ -109,7 +108,7 @@ def update_sim_status_directly(call: DirectCall) -> DirectAnswer | None:
         return None
     writes = call.writes
     found = writes.by_ref(
-        _SIM_AND_FLEET,
+        SIM_AND_FLEET,
         _SIM_TO_UPDATE_COLUMNS,
         call.account_id,
         call.path["Sid"],

@@ -13,6 +13,7 @@ from fleetsim.engine.policies import due_at_directly
 from fleetsim.http.direct import DirectAnswer, DirectCall
 from fleetsim.http.params import parse_params
 from fleetsim.network.devices import status_in_force
+from fleetsim.resources.sims.direct import SIM_AND_FLEET
 from fleetsim.resources.sms_commands.lifecycle import delivery_job_values
 from fleetsim.resources.sms_commands.service import (
     check_payload,
@@ -24,7 +25,6 @@ from fleetsim.resources.sms_commands.wire import new_sms_command, render_sms_com
 __all__ = ["create_sms_command_directly"]
 
 _CREATE_SMS_COMMAND = operation("CreateSmsCommand")
-_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
 _SIM_AND_FLEET_COLUMNS = "s.id, s.sid, s.status, s.settled_status, f.sid, f.sms_commands_enabled"
 
 
@@ -35,7 +35,7 @@ def create_sms_command_directly(call: DirectCall) -> DirectAnswer | None:
     command = new_sms_command(parse_params(_CREATE_SMS_COMMAND, call.form, location="form"))
     check_payload("Payload", command.payload)
     found = call.writes.by_ref(
-        _SIM_AND_FLEET, _SIM_AND_FLEET_COLUMNS, call.account_id, command.sim, Prefix.SIM, alias="s"
+        SIM_AND_FLEET, _SIM_AND_FLEET_COLUMNS, call.account_id, command.sim, Prefix.SIM, alias="s"
     )
     if found is None:
         return None
