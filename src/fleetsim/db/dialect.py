@@ -18,10 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "IN_TRANSACTION",
     "WRITE",
     "add_or_insert",
     "begin_write",
     "create_database_engine",
+    "for_update",
     "is_sqlite",
     "normalize_url",
     "skip_locked",
@@ -35,6 +37,9 @@ log = logging.getLogger("fleetsim.db")
 DEFAULT_DATABASE_URL = "sqlite:///fleetsim.db"
 # Execution option that marks a connection as about to write (see `_begin`).
 WRITE = "fleetsim_write"
+# Marks a pooled connection whose transaction a `fleetsim.db.store.transaction` began:
+# an ORM session opened on it must not begin another.
+IN_TRANSACTION = "fleetsim_in_transaction"
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -95,6 +100,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
+        if connection.info.get(IN_TRANSACTION):
+            return
         # A transaction that will write takes the write lock up front: a deferred one
         # that reads first fails with SQLITE_BUSY (no waiting) when another writer
         # committed in between.
@@ -126,8 +133,8 @@ _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDic
 def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
     """Begin a write transaction on `connection`, a pooled DBAPI connection of `engine`.
     Without `wait`, only when that needs no waiting (False when another writer holds the
-    database): for the direct writes on the event loop, which must never block it (see
-    `fleetsim.db.direct`). PostgreSQL never waits to begin: psycopg begins with the first
+    database): for writes on the event loop, which must never block it (see
+    `fleetsim.http.commit`). PostgreSQL never waits to begin: psycopg begins with the first
     statement, and a row lock meets the statement that takes it."""
     if not is_sqlite(engine):
         return True
@@ -224,14 +231,18 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
 
 
-def unique_violation(error: IntegrityError, table: str, columns: tuple[str, ...]) -> bool:
-    """True when `error` is the unique constraint of `table` over exactly `columns`."""
-    message = str(error.orig)
+def unique_violation(
+    error: IntegrityError | Exception, table: str, columns: tuple[str, ...]
+) -> bool:
+    """True when `error` (SQLAlchemy's, or the driver's own) is the unique constraint of
+    `table` over exactly `columns`."""
+    driver_error = error.orig if isinstance(error, IntegrityError) else error
+    message = str(driver_error)
     match = _SQLITE_UNIQUE.search(message)
     if match:
         failed = tuple(c.strip().split(".")[-1] for c in match["columns"].split(","))
         return match["columns"].startswith(f"{table}.") and failed == columns
-    diag = getattr(error.orig, "diag", None)
+    diag = getattr(driver_error, "diag", None)
     constraint = getattr(diag, "constraint_name", None)
     return constraint == f"uq_{table}_{'_'.join(columns)}"
 
@@ -250,6 +261,12 @@ def lock_for_startup(connection: Connection) -> None:
     if is_sqlite(connection):
         return  # a write transaction already holds SQLite's only lock
     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7020437)")
+
+
+def for_update(engine: Engine | Connection, table: str) -> str:
+    """The clause that locks the rows a SELECT reads of `table` (a name or alias) until
+    the transaction ends (PostgreSQL); SQLite's writer holds the whole database."""
+    return "" if is_sqlite(engine) else f" FOR UPDATE OF {table}"
 
 
 def skip_locked(query: Select[T]) -> Select[T]:
