@@ -17,6 +17,7 @@ from fleetsim.core.clock import FrozenClock
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import (
     Account,
     BillingPeriod,
@@ -68,7 +69,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             sids=sids,
         )
         create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(network_access_profile="eu", unique_name="trucks"),
             clock=clock,
@@ -78,7 +79,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             session, account, unique_name="empty", networks=[], clock=clock, sids=sids
         )
         create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(network_access_profile="empty", unique_name="nowhere"),
             clock=clock,

@@ -91,8 +91,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     # SQLite has one writer at a time. This process's writers (requests, the job worker,
     # the UDP bridge) take turns on this lock, each woken as soon as the previous one ends,
     # rather than in SQLite's busy handler, which polls with sleeps of 1, 2, 5, 10... ms.
-    # Other processes still meet the busy handler. (8 threads writing while the job worker
-    # runs what they schedule, on the loaded 2-core machine: 69-120 -> 178-195 writes/s.)
+    # Other processes still meet the busy handler.
     writer = threading.Lock()
     _WRITERS[engine] = writer
     if database and database != ":memory:":
@@ -197,10 +196,9 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
     """Copy the WAL back into the database from a thread of its own, every quarter second.
 
     SQLite's own checkpoint runs in the connection whose commit finds the WAL past 1,000
-    pages: for direct writes that is the event loop, stalled meanwhile (creating SMS
-    Commands: 1,650-1,930 req/s with p99 130-180 ms; 2,300 and 51 ms without checkpoints
-    there, `bench/api.py --quick --cases sms`). A PASSIVE checkpoint never blocks a reader
-    or a writer, and its I/O runs without the GIL. The thread ends with the engine."""
+    pages: for writes committed on the event loop, that would stall the loop meanwhile (see
+    `bench/api.py --cases sms`). A PASSIVE checkpoint never blocks a reader or a writer,
+    and its I/O runs without the GIL. The thread ends with the engine."""
     stop = threading.Event()
     engine_ref = weakref.ref(engine)
     done = _CHECKPOINTS[engine] = _Checkpoints()

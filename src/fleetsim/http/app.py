@@ -48,8 +48,8 @@ __all__ = ["API_ROUTES", "create_app"]
 
 log = logging.getLogger("fleetsim.http")
 
-# Starlette tries routes in order until one matches: the busiest come first (a fetch of a
-# Sim behind 17 other routes spent 20 µs of its 174 µs matching them).
+# Starlette tries routes in order until one matches: the busiest come first, since
+# matching the routes before it is part of every request's time.
 API_ROUTES: list[Route] = [
     *SIM_ROUTES,
     *SMS_COMMAND_ROUTES,
