@@ -221,14 +221,16 @@ def test_bulk_created_sims_are_stored_as_the_services_store_them(engine: Engine)
         # as completing the update does it.
         (card,) = generate_cards(1, random.Random(4))
         import_cards(session, [card], clock=clock)
-        sim = register_sim(
-            session,
+        registered = register_sim(
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,
             clock=clock,
             sids=sids,
         )
+        sim = session.get(Sim, registered.id)
+        assert sim is not None
         sim.fleet = fleet
         sim.status = "active"
         sim.date_updated = at

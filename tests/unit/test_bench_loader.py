@@ -54,7 +54,7 @@ def test_bulk_loaded_sims_match_registered_ones(
         card = next(generate_cards(1, random.Random(7)))
         import_cards(session, [card], clock=clock)
         registered = register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,

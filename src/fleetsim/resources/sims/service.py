@@ -30,11 +30,11 @@ from fleetsim.core.errors import (
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
-from fleetsim.db.integrity import UniqueRule, flush_unique
+from fleetsim.db.integrity import UniqueRule
 from fleetsim.db.paging import Page
 from fleetsim.db.scoping import find_by_ref
-from fleetsim.db.store import Tx
-from fleetsim.db.tables import Account, Device, Job, Sim, SimCard, SimStatusEvent
+from fleetsim.db.store import Tx, stored_datetime
+from fleetsim.db.tables import Account, Device, Job, Sim, SimStatusEvent
 from fleetsim.engine.policies import due_at
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.settings_updates.packages import record_factory_settings
@@ -99,56 +99,58 @@ def fetch_sim(tx: Tx, account: Account, ref: str) -> SimView:
     return sim
 
 
+_CARD_SQL = "SELECT registration_code, date_created FROM sim_cards WHERE iccid = ?"
+_HOLDER_SQL = "SELECT account_id, sid FROM sims WHERE iccid = ?"
+
+
 def register_sim(
-    session: Session,
+    tx: Tx,
     account: Account,
     *,
     iccid: str,
     registration_code: str,
     clock: Clock,
     sids: SidFactory,
-) -> Sim:
+) -> SimView:
     """Claim a physical card for `account`; the Sim starts `new`, in no Fleet, with the
     base settings package the card was made with."""
     for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
         if not value.strip():
             raise SimRegistrationParameterMissing(name)
-    card = session.execute(select(SimCard).where(SimCard.iccid == iccid)).scalar_one_or_none()
-    if card is None or not _same_code(registration_code, card.registration_code):
+    card = tx.one(_CARD_SQL, (iccid,))
+    if card is None or not _same_code(registration_code, card[0]):
         raise SimNotRegistrable()
-    holder = session.execute(select(Sim).where(Sim.iccid == iccid)).scalar_one_or_none()
+    holder = tx.one(_HOLDER_SQL, (iccid,))
     if holder is not None:
-        if holder.account_id == account.id:
-            raise SimAlreadyRegistered(holder.sid)
+        if holder[0] == account.id:
+            raise SimAlreadyRegistered(holder[1])
         raise SimNotRegistrable()
     now = clock.now()
-    sim = Sim(
-        sid=sids.new(Prefix.SIM),
-        account_id=account.id,
-        iccid=card.iccid,
-        unique_name=None,
-        status="new",
-        fleet=None,
-        date_created=now,
-        date_updated=now,
-    )
-    session.add(sim)
+    values = {
+        "sid": sids.new(Prefix.SIM),
+        "account_id": account.id,
+        "iccid": iccid,
+        "unique_name": None,
+        "status": "new",
+        "fleet_id": None,
+        "date_created": now,
+        "date_updated": now,
+    }
     # Two accounts racing for one card: the database lets one win.
-    flush_unique(session, [("sims", ("iccid",), SimNotRegistrable)])
-    session.add(SimStatusEvent(sim_id=sim.id, status="new", fleet_id=None, occurred_at=now))
-    session.add(
-        Device(
-            sim_id=sim.id,
-            imei=imei_for(sim.id),
-            state="detached",
-            session_upload=0,
-            session_download=0,
-            data_blocked=False,
-        )
-    )
-    record_factory_settings(session, sim, card, sids=sids)
-    session.flush()
-    return sim
+    sim = tx.insert(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
+    event = {"sim_id": sim.id, "status": "new", "fleet_id": None, "occurred_at": now}
+    tx.insert(SimStatusEvent, event)
+    device = {
+        "sim_id": sim.id,
+        "imei": imei_for(sim.id),
+        "state": "detached",
+        "session_upload": 0,
+        "session_download": 0,
+        "data_blocked": False,
+    }
+    tx.insert(Device, device)
+    record_factory_settings(tx, sim.id, iccid, made=stored_datetime(card[1]), sids=sids)
+    return SimView(sim.id, sim.sid, None, iccid, "new", None, now, now)
 
 
 def _same_code(given: str, expected: str) -> bool:
