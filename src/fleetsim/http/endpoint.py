@@ -17,8 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from fleetsim.contract import Operation, operation
+from fleetsim.contract import Operation, in_dialect, operation
 from fleetsim.core.clock import Clock
+from fleetsim.core.dialect import Dialect, dialect_of
 from fleetsim.core.errors import (
     NotFound,
     PayloadTooLarge,
@@ -31,13 +32,13 @@ from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.paging import Page
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
-from fleetsim.http.direct import DirectHandler, credentials_from_header, register_direct
-from fleetsim.http.params import parse_pairs, parse_params
+from fleetsim.http.direct import DirectHandler, register_direct
+from fleetsim.http.params import json_pairs, parse_pairs, parse_params
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
-from fleetsim.resources.accounts.service import authenticate
+from fleetsim.resources.accounts.credentials import authenticate_request
 
-__all__ = ["Call", "Reply", "endpoint", "operation_of", "read_form"]
+__all__ = ["Call", "Reply", "endpoint", "operation_of", "read_body", "read_form"]
 
 # The operation each endpoint implements, for the route table's readers (/openapi.json).
 _OPERATIONS: dict[Callable[..., Any], Operation] = {}
@@ -63,6 +64,7 @@ class Call:
     urls: Urls
     clock: Clock
     sids: SidFactory
+    dialect: Dialect = Dialect.TWILIO
 
     @property
     def page_request(self) -> PageRequest:
@@ -100,27 +102,43 @@ def endpoint(
 ) -> Callable[[Handler], Route]:
     """Make `handler` the implementation of the contract's `operation_id` (or of one of
     fleetsim's own operations, given as an `Operation`); with `api_keys` False, API keys
-    are refused (403). A `direct` handler may answer the plain successful case of a GET or
+    are refused (403). Bearer tokens (KORE's dialect) are taken by the contract's operations
+    only. A `direct` handler may answer the plain successful case of a GET or
     POST without the ORM (see `fleetsim.http.direct`)."""
     op = operation(operation_id) if isinstance(operation_id, str) else operation_id
     write = op.method != "GET"
+    bearer = isinstance(operation_id, str)
 
     def decorate(handler: Handler) -> Route:
         async def route(request: Request) -> Response:
             runtime: Runtime = request.app.state.runtime
-            username, password = basic_credentials(request)
+            authorization = request.headers.get("authorization")
+            kore = dialect_of(authorization) is Dialect.KORE
             query = parse_pairs(request.scope.get("query_string", b""))
-            form = await read_form(request, runtime.max_body_bytes) if op.method == "POST" else []
+            form = (
+                await read_form(request, runtime.max_body_bytes, json_bodies=kore)
+                if op.method == "POST"
+                else []
+            )
             urls = Urls.for_request(request, runtime.public_url)
 
             def work() -> Reply:
                 with unit_of_work(runtime.engine, write=write) as session:
-                    account = authenticate(session, username, password, api_keys=api_keys)
+                    account, dialect = authenticate_request(
+                        session,
+                        authorization,
+                        clock=runtime.clock,
+                        api_keys=api_keys,
+                        bearer=bearer,
+                    )
                     if any("\x00" in value for value in request.path_params.values()):
                         # No SID or name holds NUL, and PostgreSQL refuses it in a query.
                         raise NotFound(request.url.path.replace("\x00", "%00"))
-                    params = parse_params(op, query, location="query")
-                    params.update(parse_params(op, form, location="form", on_missing=on_missing))
+                    spoken = in_dialect(op, dialect)
+                    params = parse_params(spoken, query, location="query")
+                    params.update(
+                        parse_params(spoken, form, location="form", on_missing=on_missing)
+                    )
                     call = Call(
                         operation=op,
                         session=session,
@@ -132,6 +150,7 @@ def endpoint(
                         urls=urls,
                         clock=runtime.clock,
                         sids=runtime.sids,
+                        dialect=dialect,
                     )
                     return handler(call)
 
@@ -168,17 +187,24 @@ def operation_of(route_endpoint: Callable[..., Any]) -> Operation | None:
     return _OPERATIONS.get(route_endpoint)
 
 
-def basic_credentials(request: Request) -> tuple[str, str]:
-    return credentials_from_header(request.headers.get("authorization", ""))
-
-
-async def read_form(request: Request, limit: int = 64 * 1024) -> list[tuple[str, str]]:
-    """The form body as pairs; 413 past `limit` bytes, 415 for other content types."""
+async def read_form(
+    request: Request, limit: int = 64 * 1024, *, json_bodies: bool = False
+) -> list[tuple[str, str]]:
+    """The form body as pairs (with `json_bodies`, a JSON object's too, as KORE's clients
+    send them); 413 past `limit` bytes, 415 for other content types."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("", "application/x-www-form-urlencoded"):
+    is_json = json_bodies and content_type == "application/json"
+    if content_type not in ("", "application/x-www-form-urlencoded") and not is_json:
         raise UnsupportedMediaType(
             "Send parameters form-encoded (Content-Type: application/x-www-form-urlencoded)"
+            + (" or as a JSON object (Content-Type: application/json)" if json_bodies else "")
         )
+    body = await read_body(request, limit)
+    return json_pairs(body) if is_json else parse_pairs(body)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body; 413 past `limit` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"Request body larger than {limit} bytes")
@@ -187,4 +213,4 @@ async def read_form(request: Request, limit: int = 64 * 1024) -> list[tuple[str,
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(f"Request body larger than {limit} bytes")
-    return parse_pairs(bytes(body))
+    return bytes(body)
