@@ -10,12 +10,15 @@ KORE's documented paths.
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
 from fleetsim.core.dialect import Dialect
+from fleetsim.db.uow import unit_of_work
+from fleetsim.inventory.service import generate_cards, import_cards
 from fleetsim.testing.kore import TOKEN_PATH, KoreAuth
 from fleetsim.webhooks.signing import kore_signature
 from tests.api.conftest import BASE, Api, Credentials, assert_error
@@ -408,3 +411,39 @@ def test_bad_secret_requests_answer_4xx_and_change_nothing(api: Api) -> None:
         assert response.json()["code"] == code, (why, response.text)
         assert "docs.korewireless.com" in response.json()["more_info"], why
     assert snapshot(api.engine) == before
+
+
+def test_kores_new_hardware_registers_beside_twilios(api: Api) -> None:
+    cards = [
+        *generate_cards(1, random.Random(5), iccid_prefix="8910392"),
+        *generate_cards(1, random.Random(5)),
+    ]
+    with unit_of_work(api.engine, write=True) as session:
+        import_cards(session, cards, clock=api.clock)
+    for card in cards:
+        body = {"Iccid": card.iccid, "RegistrationCode": card.registration_code}
+        created = api.post("/v1/Sims", body)
+        assert created.status_code == 201, created.text
+        assert created.json()["iccid"] == card.iccid
+    assert [c.iccid[:7] for c in cards] == ["8910392", "8988307"]
+
+
+def test_the_control_api_lists_and_revokes_api_clients(api: Api) -> None:
+    made = new_client(api, "30d")
+    path = f"/control/accounts/{api.creds.account_sid}/api-clients"
+    listed = api.control("GET", path).json()
+    assert listed["count"] == 1
+    assert listed["api_clients"] == [
+        {
+            "client_id": made["client_id"],
+            "name": made["name"],
+            "account_sid": api.creds.account_sid,
+            "lifetime_seconds": 30 * 86400,
+        }
+    ]
+    refused = api.control("POST", path, {"Lifetime": "1y"})
+    assert_error(refused, 400, 20001, "lifetime")
+    revoked = api.control("DELETE", f"{path}/{made['client_id']}")
+    assert revoked.json() == {"client_id": made["client_id"], "revoked": True}
+    assert_error(api.control("DELETE", f"{path}/{made['client_id']}"), 404, 20404)
+    assert api.control("GET", path).json()["count"] == 0
