@@ -447,3 +447,34 @@ def test_the_control_api_lists_and_revokes_api_clients(api: Api) -> None:
     assert revoked.json() == {"client_id": made["client_id"], "revoked": True}
     assert_error(api.control("DELETE", f"{path}/{made['client_id']}"), 404, 20404)
     assert api.control("GET", path).json()["count"] == 0
+
+
+def test_bad_tokens_get_401_and_change_nothing(api: Api) -> None:
+    client = new_client(api)
+    expiring = fetch_token(api, client)["access_token"]
+    revoked_client = new_client(api, "24mo")
+    revoked = fetch_token(api, revoked_client)["access_token"]
+    path = f"/control/accounts/{api.creds.account_sid}/api-clients/{revoked_client['client_id']}"
+    assert api.control("DELETE", path).status_code == 200
+    api.control("POST", "/control/clock/advance", {"Seconds": "3600"})
+    other = api.new_account()
+    forged = fetch_token(api, new_client(api, "24mo", other))["access_token"][:-4] + "AAAA"
+    # (No credentials at all: the auth matrix.)
+    headers = [
+        {"Authorization": "Bearer"},
+        {"Authorization": "Bearer not*a*token"},
+        {"Authorization": "Bearer " + "A" * 600},
+        bearer(expiring),
+        bearer(revoked),
+        bearer(forged),
+    ]
+    before = snapshot(api.engine)
+    for header in headers:
+        for method, target, body in (
+            ("POST", "/v1/Fleets", {"UniqueName": "never"}),
+            ("POST", "/v1/secrets", {"Name": "never"}),
+            ("POST", "/v1/clients", {"name": "never"}),
+        ):
+            response = api.client.request(method, target, json=body, headers=header)
+            assert_error(response, 401, 20003, "Authenticate", dialect=KORE)
+    assert snapshot(api.engine) == before
