@@ -169,8 +169,20 @@ def test_a_kore_client_lists_creates_updates_and_verifies_callbacks(ops: Ops) ->
     assert_kore_signed(later, second_secret["secret"])
     with pytest.raises(AssertionError):
         assert_kore_signed(later, first_secret.json()["secret"])
-    # The 1-hour token expired as the clock moved on: the client got another on the 401.
-    assert auth.tokens_fetched == 2
+    # Rotating back by PATCH: the first secret signs again from the next callback on.
+    first_id = first_secret.json()["id"]
+    patched = api.client.patch(f"/v1/secrets/{first_id}", json={"Status": "active"}, auth=auth)
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["status"] == "active"
+    fetched = api.client.get(f"/v1/secrets/{second_secret['id']}", auth=auth).json()
+    assert fetched["status"] == "pending"
+    update = {"Status": "active", "CallbackUrl": url}
+    assert api.client.post(f"/v1/Sims/{sims[0]}", json=update, auth=auth).status_code == 202
+    ops.advance(3600)
+    last = callbacks_to(ops, "https://hooks.example.com/")[2]
+    assert_kore_signed(last, first_secret.json()["secret"])
+    # The 1-hour token expired as the clock moved on: the client got another on each 401.
+    assert auth.tokens_fetched == 3
 
 
 def test_basic_accounts_keep_twilios_callbacks(ops: Ops) -> None:
@@ -257,6 +269,9 @@ def test_kores_client_api_creates_and_lists_clients(api: Api) -> None:
     # The Accounts and device APIs keep their own authentication.
     accounts = api.client.get("/2010-04-01/Accounts.json", headers=bearer(token))
     assert_error(accounts, 401, 20003, "Bearer tokens are for the Super SIM API", dialect=KORE)
+    for path in (f"/devices/{'HS' + '0' * 32}", "/control/clock"):
+        refused = api.client.get(path, headers=bearer(token))
+        assert_error(refused, 401, 20003, "takes HTTP Basic credentials", dialect=KORE)
 
 
 def test_kores_page_size_limits_apply_to_bearer_requests_only(api: Api) -> None:

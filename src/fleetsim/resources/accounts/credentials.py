@@ -37,12 +37,7 @@ def authenticate_request(
 ) -> tuple[Account, Dialect]:
     """The account these credentials act for, and the dialect to answer in; 401 otherwise."""
     dialect = dialect_of(authorization)
-    if dialect is Dialect.KORE:
-        if not bearer:
-            raise CredentialNotAccepted(
-                "this API takes HTTP Basic credentials (Account SID and Auth Token); "
-                "Bearer tokens are for the Super SIM API"
-            )
+    if dialect is Dialect.KORE and bearer:
         token = (authorization or "").strip()[len("bearer") :].strip()
         account = account_of_token(session, token, now=clock.now())
         if account is None:
@@ -53,8 +48,13 @@ def authenticate_request(
 
 
 def basic_credentials_of(header: str) -> tuple[str, str]:
-    """Username and password of a Basic `Authorization` header; 401 when it is not one."""
+    """Username and password of a Basic `Authorization` header; 401 when it is not one
+    (saying so to a Bearer token)."""
     scheme, _, encoded = header.partition(" ")
+    if dialect_of(header) is Dialect.KORE:
+        raise CredentialNotAccepted(
+            "this API takes HTTP Basic credentials; Bearer tokens are for the Super SIM API"
+        )
     if scheme.lower() != "basic" or not encoded:
         raise AuthenticationFailed()
     try:
