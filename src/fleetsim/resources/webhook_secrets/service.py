@@ -73,6 +73,12 @@ def _status(value: str) -> SecretStatus:
         raise InvalidParameter("Status", "must be active or pending") from None
 
 
+def _lock_secrets_of(session: Session, account: Account) -> None:
+    """Take the account's row lock, so two nodes rotating at once keep one active secret
+    (SQLite's single writer does the same by itself)."""
+    session.execute(select(Account.id).where(Account.id == account.id).with_for_update())
+
+
 def _activate(session: Session, account: Account, secret: WebhookSecret, clock: Clock) -> None:
     session.execute(
         update(WebhookSecret)
@@ -91,6 +97,7 @@ def create_webhook_secret(
     session: Session, account: Account, *, name: str, clock: Clock, sids: SidFactory
 ) -> NewWebhookSecret:
     """A new secret, active from now on (the previous active one turns pending)."""
+    _lock_secrets_of(session, account)
     value = new_token() + new_token()
     sid = sids.new_kore_id(SECRET_ID_PREFIX)
     now = clock.now()
@@ -140,6 +147,7 @@ def update_webhook_secret(
     clock: Clock,
 ) -> WebhookSecret:
     """Rename a secret, or make it active (the active one turns pending) or pending."""
+    _lock_secrets_of(session, account)
     secret = fetch_webhook_secret(session, account, sid)
     wanted = _status(status) if status is not None else None
     if name is not None:
@@ -156,9 +164,9 @@ def update_webhook_secret(
 def active_secret(session: Session, account_id: int) -> str | None:
     """The value of the account's active secret, if it has one."""
     row = session.execute(
-        select(WebhookSecret.sid, WebhookSecret.sealed_secret).where(
-            WebhookSecret.account_id == account_id, WebhookSecret.status == SecretStatus.ACTIVE
-        )
+        select(WebhookSecret.sid, WebhookSecret.sealed_secret)
+        .where(WebhookSecret.account_id == account_id, WebhookSecret.status == SecretStatus.ACTIVE)
+        .order_by(WebhookSecret.last_modified.desc(), WebhookSecret.id.desc())
     ).first()
     if row is None:
         return None
