@@ -328,6 +328,8 @@ def test_bad_token_requests_answer_4xx_and_change_nothing(api: Api) -> None:
         ),
         ("unknown client", {"data": TOKEN_FORM}, 401, "invalid_client"),
         ("wrong secret", {"data": {**good, "client_secret": "0" * 32}}, 401, "invalid_client"),
+        ("NUL in client_id", {"data": {**good, "client_id": "a\x00b"}}, 400, "invalid_request"),
+        ("huge client_id", {"data": {**good, "client_id": "a" * 5000}}, 400, "invalid_request"),
         ("JSON body", {"json": good}, 415, "invalid_request"),
         (
             "oversized body",
@@ -378,6 +380,8 @@ def test_bad_secret_requests_answer_4xx_and_change_nothing(api: Api) -> None:
     cases: list[tuple[str, str, str, dict[str, Any], int, int]] = [
         ("missing Name", "POST", "/v1/secrets", {"json": {}}, 400, 20001),
         ("Name not a string", "POST", "/v1/secrets", {"json": {"Name": 7}}, 400, 20001),
+        ("NUL in Name", "POST", "/v1/secrets", {"json": {"Name": "a\u0000b"}}, 400, 20001),
+        ("NUL in client name", "POST", "/v1/clients", {"json": {"name": "a\u0000"}}, 400, 20001),
         ("empty Name", "POST", "/v1/secrets", {"json": {"Name": ""}}, 400, 20001),
         ("form body", "POST", "/v1/secrets", {"data": {"Name": "x"}}, 415, 20415),
         (
@@ -492,4 +496,31 @@ def test_bad_tokens_get_401_and_change_nothing(api: Api) -> None:
         ):
             response = api.client.request(method, target, json=body, headers=header)
             assert_error(response, 401, 20003, "Authenticate", dialect=KORE)
+    assert snapshot(api.engine) == before
+
+
+def test_bad_json_bodies_under_bearer_answer_400_and_change_nothing(api: Api) -> None:
+    headers = {
+        **bearer(fetch_token(api, new_client(api))["access_token"]),
+        "Content-Type": "application/json",
+    }
+    cases = [
+        (b'{"UniqueName": {"nested": 1}}', "UniqueName: must be a string"),
+        (b'["UniqueName"]', "must be a JSON object"),
+        (b"{", "not valid JSON"),
+        (b'{"UniqueName": "\xff"}', "UTF-8"),
+        (b'{"DataLimit": ' + b"9" * 5000 + b"}", "not valid JSON"),
+        (b"[" * 100_000, "Request body larger"),
+        (b'{"DataLimit": "many"}', "DataLimit: must be an integer"),
+        (b'{"NetworkAccessProfile": "HA' + b"0" * 32 + b'", "UniqueName": "a\\u0000"}', "NUL"),
+    ]
+    before = snapshot(api.engine)
+    for raw, words in cases:
+        response = api.client.post("/v1/Fleets", content=raw, headers=headers)
+        status = 413 if len(raw) > 64 * 1024 else 400
+        assert_error(response, status, 20413 if status == 413 else 20001, words, dialect=KORE)
+    refused = api.client.post(
+        "/v1/secrets", content=b'{"Name": ' + b"1" * 5000 + b"}", headers=headers
+    )
+    assert_error(refused, 400, 20001, "not valid JSON", dialect=KORE)
     assert snapshot(api.engine) == before

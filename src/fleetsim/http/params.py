@@ -48,7 +48,7 @@ def json_object(raw: bytes) -> dict[str, Any]:
         value = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise BadRequest("The request body must be UTF-8 encoded") from None
-    except (json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, or an integer too long to read
         raise BadRequest("The request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise BadRequest("The request body must be a JSON object")

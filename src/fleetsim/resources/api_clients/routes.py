@@ -65,6 +65,8 @@ async def token(request: Request) -> Response:
     for name in _TOKEN_FIELDS:
         if not given.get(name):
             raise TokenRequestRefused(400, "invalid_request", f"Missing required field {name}")
+        if "\x00" in given[name] or len(given[name]) > 256:
+            raise TokenRequestRefused(400, "invalid_request", f"Malformed field {name}")
 
     def work() -> IssuedToken:
         with unit_of_work(runtime.engine, write=False) as session:

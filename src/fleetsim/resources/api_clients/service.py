@@ -104,6 +104,8 @@ def create_api_client(
     """Create an API client acting for `account`; only a salted hash of the secret is kept."""
     if name is not None and not 0 < len(name) <= 64:
         raise InvalidParameter("name", "must be 1 to 64 characters")
+    if name is not None and "\x00" in name:
+        raise InvalidParameter("name", "must not contain NUL characters")
     seconds = lifetime_seconds(lifetime)
     secret = new_token()
     salt = new_salt()

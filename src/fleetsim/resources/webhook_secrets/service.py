@@ -63,6 +63,8 @@ class NewWebhookSecret:
 def _name(value: str) -> str:
     if not 0 < len(value) <= 64:
         raise InvalidParameter("Name", "must be 1 to 64 characters")
+    if "\x00" in value:
+        raise InvalidParameter("Name", "must not contain NUL characters")
     return value
 
 
