@@ -117,6 +117,7 @@ def json_endpoint(*, api_keys: bool = True) -> Callable[[JsonHandler], Callable[
 
         route.__name__ = handler.__name__
         route.__doc__ = handler.__doc__
+        route.__module__ = handler.__module__  # the API it belongs to (see http.openapi)
         return route
 
     return decorate
