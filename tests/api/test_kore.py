@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from fleetsim.contract import in_dialect, operations
 from fleetsim.core.dialect import Dialect
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
@@ -524,3 +525,16 @@ def test_bad_json_bodies_under_bearer_answer_400_and_change_nothing(api: Api) ->
     )
     assert_error(refused, 400, 20001, "not valid JSON", dialect=KORE)
     assert snapshot(api.engine) == before
+
+
+def test_kores_spec_differs_from_twilios_only_in_two_page_size_limits() -> None:
+    twilio, kore = operations(), operations(Dialect.KORE)
+    assert set(twilio) == set(kore)
+    differences = {
+        (op_id, name, kore[op_id].params[name].maximum)
+        for op_id in twilio
+        for name in twilio[op_id].params
+        if twilio[op_id].params[name] != kore[op_id].params.get(name)
+    }
+    assert differences == {("ListIpCommand", "PageSize", 100), ("ListUsageRecord", "PageSize", 249)}
+    assert all(in_dialect(twilio[op_id], Dialect.TWILIO) is twilio[op_id] for op_id in twilio)
