@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from fleetsim.control.operator import OPERATOR, ensure_operator
 from fleetsim.core.clock import FrozenClock
+from fleetsim.core.dialect import Dialect
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
@@ -143,14 +144,21 @@ def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
     transport.close()
 
 
-def assert_error(response: httpx.Response, status: int, code: int, *words: str) -> dict[str, Any]:
-    """The response is Twilio's error body with this status and code, naming `words`."""
+def assert_error(
+    response: httpx.Response,
+    status: int,
+    code: int,
+    *words: str,
+    dialect: Dialect = Dialect.TWILIO,
+) -> dict[str, Any]:
+    """The response is Twilio's error body with this status and code, naming `words`
+    (`more_info` on KORE's documentation host in KORE's dialect)."""
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     assert set(body) >= {"code", "message", "more_info", "status"}, body
     assert body["code"] == code, body
     assert body["status"] == status
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    assert body["more_info"] == dialect.more_info.format(code=code)
     for word in words:
         assert word in body["message"], body
     return body

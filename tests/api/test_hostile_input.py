@@ -149,6 +149,7 @@ def control_inputs(api: Api, world: World) -> list[Hostile]:
         "Sid": world.refs["Sim"],
         "Id": "1",
         "AccountSid": api.creds.account_sid,
+        "ClientId": "apiclient_" + "0" * 26,
     }
     for route in api.client.app.routes:  # type: ignore[attr-defined]
         if not (isinstance(route, Route) and route.path.startswith("/control/")):

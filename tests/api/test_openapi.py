@@ -16,7 +16,7 @@ from fleetsim.http.runtime import Runtime
 from fleetsim.network.routes import device_operation
 from tests.api.conftest import Api
 
-METHODS = ("GET", "POST", "DELETE")
+METHODS = ("GET", "POST", "PATCH", "DELETE")
 
 
 def spec(api: Api, **kwargs: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from fleetsim.cli.admin import accounts, events, inventory, keys
+from fleetsim.cli.admin import accounts, api_clients, events, inventory, keys
 from fleetsim.cli.common import database, database_option, err, user_errors
 from fleetsim.cli.device import device
 from fleetsim.cli.errors import check_port_free, open_database
@@ -345,6 +345,7 @@ def migrate(database_url: str) -> None:
 main.add_command(events)
 main.add_command(accounts)
 main.add_command(keys)
+main.add_command(api_clients)
 main.add_command(inventory)
 main.add_command(device)
 main.add_command(simulate)

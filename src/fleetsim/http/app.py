@@ -16,6 +16,7 @@ from starlette.routing import Route
 from fleetsim.console.routes import CONSOLE_ROUTES
 from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
+from fleetsim.core.dialect import dialect_of
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
 from fleetsim.http.coverage import coverage_page
@@ -31,6 +32,7 @@ from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES
 from fleetsim.resources.accounts.routes import ACCOUNT_ROUTES
+from fleetsim.resources.api_clients.routes import API_CLIENT_ROUTES
 from fleetsim.resources.esim_profiles.routes import ROUTES as ESIM_PROFILE_ROUTES
 from fleetsim.resources.esim_profiles.smdp_routes import SMDP_ROUTES
 from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
@@ -43,6 +45,7 @@ from fleetsim.resources.sims.routes import ROUTES as SIM_ROUTES
 from fleetsim.resources.sms_commands.device_routes import DEVICE_SMS_ROUTES
 from fleetsim.resources.sms_commands.routes import ROUTES as SMS_COMMAND_ROUTES
 from fleetsim.resources.usage_records.routes import ROUTES as USAGE_RECORD_ROUTES
+from fleetsim.resources.webhook_secrets.routes import WEBHOOK_SECRET_ROUTES
 
 __all__ = ["API_ROUTES", "create_app"]
 
@@ -65,7 +68,10 @@ API_ROUTES: list[Route] = [
 
 def twilio_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, TwilioError)
-    return JSONResponse(exc.body(), status_code=exc.status, headers=error_headers(exc))
+    dialect = dialect_of(request.headers.get("authorization"))
+    return JSONResponse(
+        exc.body(dialect), status_code=exc.status, headers=error_headers(exc, dialect)
+    )
 
 
 def http_error(request: Request, exc: Exception) -> Response:
@@ -101,6 +107,8 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
     routes = [
         *API_ROUTES,
         *ACCOUNT_ROUTES,
+        *API_CLIENT_ROUTES,
+        *WEBHOOK_SECRET_ROUTES,
         *CONTROL_ROUTES,
         *PROVISIONING_ROUTES,
         *DEVICE_ROUTES,

@@ -46,6 +46,7 @@ DEVICE_TAG = "Device API (fleetsim)"
 CONTROL_TAG = "Control API (fleetsim)"
 ACCOUNTS_TAG = "Accounts API (Twilio 2010 subset, described by fleetsim)"
 SERVICE_TAG = "Service"
+KORE_TAG = "KORE APIs: token, API clients, webhook secrets (described by fleetsim)"
 
 ERROR_SCHEMA = "fleetsim.twilio_error"
 _ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}
@@ -55,7 +56,11 @@ _ERROR_RESPONSE = {
 }
 _ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{"accountSid_authToken": []}]
 _OPERATOR_SECURITY: list[dict[str, list[str]]] = [{"operator": []}]
-_METHODS = ("GET", "POST", "DELETE")
+# KORE's dialect: a Bearer token from the token endpoint (see docs/kore.md).
+_KORE_SECURITY: list[dict[str, list[str]]] = [{"kore_oauth": []}]
+_METHODS = ("GET", "POST", "PATCH", "DELETE")
+_KORE_MODULES = ("fleetsim.resources.api_clients.", "fleetsim.resources.webhook_secrets.")
+_PUBLIC_KORE_ROUTES = ("kore:token", "kore:ping")
 _CONSOLE_MODULE = "fleetsim.console"
 _ACCOUNTS_PREFIX = "/2010-04-01/"
 # The modules whose docstrings hold the control routes' summary lines.
@@ -96,13 +101,15 @@ def route_operations(routes: Sequence[BaseRoute]) -> Iterator[RouteOperation]:
                 )
                 continue
             control = route.path.startswith("/control/")
+            module = getattr(route.endpoint, "__module__", "") or ""
+            kore = module.startswith(_KORE_MODULES)
             name = route.name if len(methods) == 1 else f"{route.name}:{method.lower()}"
             summary = _control_summary(method, route.path) if control else ""
             yield RouteOperation(
                 name,
                 method,
                 route.path,
-                CONTROL_TAG if control else SERVICE_TAG,
+                CONTROL_TAG if control else KORE_TAG if kore else SERVICE_TAG,
                 None,
                 summary or _first_line(route.endpoint.__doc__),
             )
@@ -139,6 +146,11 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
         "scheme": "basic",
         "description": "user `operator`, password the operator token (FLEETSIM_OPERATOR_TOKEN)",
     }
+    components["securitySchemes"]["kore_oauth"] = {
+        "type": "oauth2",
+        "description": "KORE's dialect: a Bearer token for an API client's credentials",
+        "flows": {"clientCredentials": {"tokenUrl": "/api-services/v1/auth/token", "scopes": {}}},
+    }
     return {
         "openapi": contract["openapi"],
         "info": {
@@ -154,7 +166,7 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
         "servers": [{"url": server_url}],
         "tags": [
             {"name": tag}
-            for tag in (TWILIO_TAG, ACCOUNTS_TAG, DEVICE_TAG, CONTROL_TAG, SERVICE_TAG)
+            for tag in (TWILIO_TAG, KORE_TAG, ACCOUNTS_TAG, DEVICE_TAG, CONTROL_TAG, SERVICE_TAG)
         ],
         "paths": paths,
         "components": components,
@@ -166,6 +178,7 @@ def _describe(contract: dict[str, Any], entry: RouteOperation) -> dict[str, Any]
         spec: dict[str, Any] = copy.deepcopy(contract["paths"][entry.path][entry.method.lower()])
         spec["responses"]["4XX"] = _ERROR_RESPONSE
         spec["tags"] = [entry.tag]
+        spec["security"] = [*spec.get("security", _ACCOUNT_SECURITY), *_KORE_SECURITY]
         return spec
     if entry.operation is not None:
         return _own_operation(entry.operation, entry)
@@ -179,6 +192,11 @@ def _describe(contract: dict[str, Any], entry: RouteOperation) -> dict[str, Any]
     if entry.tag == SERVICE_TAG:
         described.pop("security")
         described["responses"].pop("4XX")
+    if entry.tag == KORE_TAG:
+        public = entry.id in _PUBLIC_KORE_ROUTES
+        described["security"] = [] if public else [*_KORE_SECURITY, *_ACCOUNT_SECURITY]
+        if entry.id == "kore:token":
+            described["responses"].pop("4XX")  # OAuth's error body (docs/kore.md)
     return described
 
 
