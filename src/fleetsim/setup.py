@@ -29,7 +29,7 @@ from fleetsim.resources.networks.catalogue import sync_catalogue
 from fleetsim.resources.settings_updates.lifecycle import JOB_HANDLERS as SETTINGS_UPDATE_JOBS
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, complete_update
 from fleetsim.resources.sms_commands import lifecycle as sms_commands
-from fleetsim.webhooks.service import DELIVER, deliver_webhook
+from fleetsim.webhooks.service import DELIVER, webhook_deliverer
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
 __all__ = [
@@ -63,11 +63,11 @@ def prepare_database(url: str) -> Engine:
     return engine
 
 
-def job_handlers() -> dict[str, JobHandler]:
-    """Every kind of job, and what runs it."""
+def job_handlers(transport: WebhookTransport) -> dict[str, JobHandler]:
+    """Every kind of job, and what runs it; webhooks go out through `transport`."""
     return {
         COMPLETE_UPDATE: complete_update,
-        DELIVER: deliver_webhook,
+        DELIVER: webhook_deliverer(transport),
         sms_commands.DELIVER: sms_commands.deliver_sms_command,
         **IP_COMMAND_JOBS,
         **USAGE_JOBS,
@@ -92,13 +92,14 @@ def build_runtime(
     mode = configure_clock(engine, clock_mode, start=clock_start, system=SystemClock())
     clock = clock_for(engine, mode)
     sids = SidFactory(seed)
-    context = JobContext(engine, clock, sids, transport or HttpTransport())
+    context = JobContext(engine, clock, sids)
+    handlers = job_handlers(transport or HttpTransport())
     return Runtime(
         engine=engine,
         clock=clock,
         sids=sids,
         public_url=public_url,
-        worker=Worker(context, job_handlers(), lease=lease),
+        worker=Worker(context, handlers, lease=lease),
         after_reset=lambda: ensure_startup_account(engine, clock=clock, sids=sids, create=False),
     )
 
@@ -108,7 +109,7 @@ def new_worker(runtime: Runtime, *, concurrency: int = 4, poll_seconds: float = 
     assert runtime.worker is not None
     return Worker(
         runtime.worker.context,
-        job_handlers(),
+        runtime.worker.handlers,
         concurrency=concurrency,
         poll_seconds=poll_seconds,
         lease=runtime.worker.lease,

@@ -78,7 +78,7 @@ class Api:
         """Give the app's inline worker another webhook transport (e.g. one that records)."""
         runtime: Runtime = self.client.app.state.runtime  # type: ignore[attr-defined]
         runtime.worker = Worker(
-            JobContext(self.engine, self.clock, self.sids, transport), job_handlers()
+            JobContext(self.engine, self.clock, self.sids), job_handlers(transport)
         )
         return runtime.worker
 
@@ -129,7 +129,7 @@ def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
     """The app in-process on the frozen clock, with an inline worker that delivers webhooks
     over real HTTP (run by the control API), and the operator credential."""
     transport = HttpTransport(timeout_seconds=5.0)
-    worker = Worker(JobContext(engine, clock, sids, transport), job_handlers())
+    worker = Worker(JobContext(engine, clock, sids), job_handlers(transport))
     app = create_app(Runtime(engine=engine, clock=clock, sids=sids, worker=worker))
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as client:
         with unit_of_work(engine, write=True) as session:

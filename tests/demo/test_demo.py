@@ -52,7 +52,7 @@ def test_the_demo_is_seeded_once_and_its_devices_keep_sending(
     assert usage_rows > 0
     (tick,) = traffic_jobs(engine)  # a restart does not start a second stream
 
-    worker = Worker(JobContext(engine, clock, sids, RecordingTransport()), job_handlers())
+    worker = Worker(JobContext(engine, clock, sids), job_handlers(RecordingTransport()))
     clock.advance(dt.timedelta(minutes=2))
     worker.run_until_idle()
 
