@@ -12,18 +12,18 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
+from fleetsim.app.asgi import create_app
+from fleetsim.app.setup import job_handlers
 from fleetsim.control.operator import OPERATOR, ensure_operator
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.worker import JobContext, Worker
-from fleetsim.http.app import create_app
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.accounts.keys import create_api_key
 from fleetsim.resources.accounts.service import auth_token_of, create_account
-from fleetsim.setup import job_handlers
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
 if TYPE_CHECKING:

@@ -8,10 +8,10 @@ from typing import Any
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
+from fleetsim.app.coverage import deviations
+from fleetsim.app.openapi import openapi_document
 from fleetsim.contract import Param, document, operations
-from fleetsim.http.coverage import deviations
 from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.http.openapi import openapi_document
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.routes import device_operation
 from tests.api.conftest import Api

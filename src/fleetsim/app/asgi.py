@@ -13,12 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fleetsim.app.coverage import coverage_page
+from fleetsim.app.openapi import openapi_json
 from fleetsim.console.routes import CONSOLE_ROUTES
 from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
-from fleetsim.http.coverage import coverage_page
 from fleetsim.http.direct import DirectLane
 from fleetsim.http.observability import (
     INTERNAL_ERROR_MESSAGE,
@@ -26,7 +27,6 @@ from fleetsim.http.observability import (
     health,
     metrics,
 )
-from fleetsim.http.openapi import openapi_json
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.data_routes import DATA_ROUTES
 from fleetsim.network.routes import DEVICE_ROUTES

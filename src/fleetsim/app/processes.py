@@ -46,10 +46,10 @@ def process_app() -> Starlette:
     """The app of one API process (uvicorn calls this factory in each worker process)."""
     import datetime as dt
 
+    from fleetsim.app.asgi import create_app
+    from fleetsim.app.logs import configure_logging
+    from fleetsim.app.setup import build_runtime
     from fleetsim.db.dialect import create_database_engine
-    from fleetsim.http.app import create_app
-    from fleetsim.logs import configure_logging
-    from fleetsim.setup import build_runtime
 
     options = ProcessOptions.from_environment()
     configure_logging(options.log_format, options.log_level)  # type: ignore[arg-type]

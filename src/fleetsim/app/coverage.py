@@ -24,8 +24,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute
 
 import fleetsim
+from fleetsim.app.openapi import TWILIO_TAG, route_operations
 from fleetsim.contract import operations
-from fleetsim.http.openapi import TWILIO_TAG, route_operations
 
 __all__ = ["Coverage", "Deviation", "coverage", "coverage_page", "deviations"]
 
