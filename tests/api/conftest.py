@@ -14,7 +14,6 @@ from starlette.testclient import TestClient
 
 from fleetsim.app.asgi import create_app
 from fleetsim.app.setup import job_handlers
-from fleetsim.control.operator import OPERATOR, ensure_operator
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
@@ -23,6 +22,7 @@ from fleetsim.engine.worker import JobContext, Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.accounts.keys import create_api_key
+from fleetsim.resources.accounts.operator import OPERATOR, ensure_operator
 from fleetsim.resources.accounts.service import auth_token_of, create_account
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
-from fleetsim.control.operator import ensure_operator
 from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
@@ -21,6 +20,7 @@ from fleetsim.engine.clock import ClockMode, clock_for, configure_clock
 from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
 from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
+from fleetsim.resources.accounts.operator import ensure_operator
 from fleetsim.resources.accounts.service import auth_token_of, create_account, ensure_account
 from fleetsim.resources.bulk_operations.service import JOB_HANDLERS as BULK_JOBS
 from fleetsim.resources.esim_profiles.lifecycle import JOB_HANDLERS as ESIM_PROFILE_JOBS

@@ -31,7 +31,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fleetsim.control.operator import authenticate_operator
 from fleetsim.control.service import job_counts, reset_state
 from fleetsim.core.dates import iso, iso_or_none
 from fleetsim.core.errors import BadRequest, InvalidParameter, MissingParameter, NotFound
@@ -48,6 +47,7 @@ from fleetsim.http.params import parse_pairs
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
 from fleetsim.network.events import set_event_sink
+from fleetsim.resources.accounts.operator import authenticate_operator
 from fleetsim.webhooks.service import fetch_webhook, list_attempts, list_webhooks, redeliver_webhook
 
 __all__ = ["CONTROL_ROUTES"]
