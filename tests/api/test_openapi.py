@@ -8,12 +8,12 @@ from typing import Any
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
+from fleetsim.api.devices.routes import device_operation
 from fleetsim.app.coverage import deviations
 from fleetsim.app.openapi import openapi_document
 from fleetsim.contract import Param, document, operations
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.http.runtime import Runtime
-from fleetsim.network.routes import device_operation
 from tests.api.conftest import Api
 
 METHODS = ("GET", "POST", "DELETE")

@@ -13,6 +13,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from fleetsim.api.accounts.routes import ACCOUNT_ROUTES
+from fleetsim.api.devices.data_routes import DATA_ROUTES
+from fleetsim.api.devices.routes import DEVICE_ROUTES
+from fleetsim.api.esim_profiles.routes import ROUTES as ESIM_PROFILE_ROUTES
+from fleetsim.api.esim_profiles.smdp_routes import SMDP_ROUTES
+from fleetsim.api.fleets.routes import ROUTES as FLEET_ROUTES
+from fleetsim.api.ip_commands.device_routes import IP_COMMAND_DEVICE_ROUTES
+from fleetsim.api.ip_commands.routes import ROUTES as IP_COMMAND_ROUTES
+from fleetsim.api.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
+from fleetsim.api.networks.routes import ROUTES as NETWORK_ROUTES
+from fleetsim.api.settings_updates.routes import ROUTES as SETTINGS_UPDATE_ROUTES
+from fleetsim.api.sims.routes import ROUTES as SIM_ROUTES
+from fleetsim.api.sms_commands.device_routes import DEVICE_SMS_ROUTES
+from fleetsim.api.sms_commands.routes import ROUTES as SMS_COMMAND_ROUTES
+from fleetsim.api.usage_records.routes import ROUTES as USAGE_RECORD_ROUTES
 from fleetsim.app.coverage import coverage_page
 from fleetsim.app.openapi import openapi_json
 from fleetsim.console.routes import CONSOLE_ROUTES
@@ -28,21 +43,6 @@ from fleetsim.http.observability import (
     metrics,
 )
 from fleetsim.http.runtime import Runtime
-from fleetsim.network.data_routes import DATA_ROUTES
-from fleetsim.network.routes import DEVICE_ROUTES
-from fleetsim.resources.accounts.routes import ACCOUNT_ROUTES
-from fleetsim.resources.esim_profiles.routes import ROUTES as ESIM_PROFILE_ROUTES
-from fleetsim.resources.esim_profiles.smdp_routes import SMDP_ROUTES
-from fleetsim.resources.fleets.routes import ROUTES as FLEET_ROUTES
-from fleetsim.resources.ip_commands.device_routes import IP_COMMAND_DEVICE_ROUTES
-from fleetsim.resources.ip_commands.routes import ROUTES as IP_COMMAND_ROUTES
-from fleetsim.resources.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
-from fleetsim.resources.networks.routes import ROUTES as NETWORK_ROUTES
-from fleetsim.resources.settings_updates.routes import ROUTES as SETTINGS_UPDATE_ROUTES
-from fleetsim.resources.sims.routes import ROUTES as SIM_ROUTES
-from fleetsim.resources.sms_commands.device_routes import DEVICE_SMS_ROUTES
-from fleetsim.resources.sms_commands.routes import ROUTES as SMS_COMMAND_ROUTES
-from fleetsim.resources.usage_records.routes import ROUTES as USAGE_RECORD_ROUTES
 
 __all__ = ["API_ROUTES", "create_app"]
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.devices.wire import render_device, render_event, render_message, render_rejection
 from fleetsim.contract import Operation, Param
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network import devices
 from fleetsim.network.events import list_events
-from fleetsim.network.wire import render_device, render_event, render_message, render_rejection
 
 __all__ = ["DEVICE_ROUTES", "device_operation", "paging_params"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.devices.routes import device_operation
 from fleetsim.contract import Param
 from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.network.routes import device_operation
 from fleetsim.resources.sms_commands import service
 from fleetsim.resources.sms_commands.wire import render_sms_command
 

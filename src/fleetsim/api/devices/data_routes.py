@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.devices.routes import device_operation
+from fleetsim.api.devices.wire import render_device
 from fleetsim.contract import Param
 from fleetsim.core.dates import iso
 from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.network.routes import device_operation
 from fleetsim.network.usage import MAX_BYTES, MAX_OVER_SECONDS, use_data
-from fleetsim.network.wire import render_device
 
 __all__ = ["DATA_ROUTES"]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.resources.network_access_profiles import service
-from fleetsim.resources.network_access_profiles.wire import (
+from fleetsim.api.network_access_profiles.wire import (
     profile_networks_path,
     render_profile,
     render_profile_network,
 )
+from fleetsim.http.endpoint import Call, Reply, endpoint
+from fleetsim.resources.network_access_profiles import service
 
 __all__ = ["ROUTES"]
 

@@ -17,18 +17,18 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 from starlette.routing import Route
 
-from fleetsim.contract import Operation, Param
-from fleetsim.db.tables import Account
-from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.network.routes import paging_params
-from fleetsim.resources.accounts import keys, service
-from fleetsim.resources.accounts.service import ACCOUNTS_PATH
-from fleetsim.resources.accounts.wire import (
+from fleetsim.api.accounts.wire import (
     list_envelope,
     render_account,
     render_key,
     render_new_key,
 )
+from fleetsim.api.devices.routes import paging_params
+from fleetsim.contract import Operation, Param
+from fleetsim.db.tables import Account
+from fleetsim.http.endpoint import Call, Reply, endpoint
+from fleetsim.resources.accounts import keys, service
+from fleetsim.resources.accounts.service import ACCOUNTS_PATH
 
 __all__ = ["ACCOUNT_ROUTES"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.esim_profiles.wire import new_esim_profile, render_esim_profile
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.esim_profiles import service
-from fleetsim.resources.esim_profiles.wire import new_esim_profile, render_esim_profile
 
 __all__ = ["ROUTES"]
 

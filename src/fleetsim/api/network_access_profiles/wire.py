@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleetsim.api.networks.wire import render_identifiers
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import Network, NetworkAccessProfile
 from fleetsim.http.urls import Urls
-from fleetsim.resources.networks.wire import render_identifiers
 
 __all__ = ["profile_networks_path", "profile_path", "render_profile", "render_profile_network"]
 

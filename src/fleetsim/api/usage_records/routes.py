@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.usage_records.wire import parse_filters, render_usage_record
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.usage_records import service
-from fleetsim.resources.usage_records.wire import parse_filters, render_usage_record
 
 __all__ = ["ROUTES"]
 

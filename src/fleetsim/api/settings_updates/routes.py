@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.settings_updates.wire import render_settings_update
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.settings_updates import service
-from fleetsim.resources.settings_updates.wire import render_settings_update
 
 __all__ = ["ROUTES"]
 

@@ -17,15 +17,15 @@ from typing import Any
 
 from starlette.routing import Route
 
+from fleetsim.api.devices.routes import device_operation
+from fleetsim.api.devices.wire import render_device
+from fleetsim.api.ip_commands.wire import render_ip_command
 from fleetsim.contract import Param
 from fleetsim.db.tables import Device, Sim
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network import devices
-from fleetsim.network.routes import device_operation
 from fleetsim.network.udp import LOOPBACK, active_bridge
-from fleetsim.network.wire import render_device
 from fleetsim.resources.ip_commands import service
-from fleetsim.resources.ip_commands.wire import render_ip_command
 
 __all__ = ["IP_COMMAND_DEVICE_ROUTES"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.ip_commands.wire import IP_COMMANDS_PATH, new_ip_command, render_ip_command
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.ip_commands import service
-from fleetsim.resources.ip_commands.wire import IP_COMMANDS_PATH, new_ip_command, render_ip_command
 
 __all__ = ["ROUTES"]
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from starlette.routing import Route
 
+from fleetsim.api.esim_profiles.wire import render_esim_profile
 from fleetsim.contract import Operation, Param
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.esim_profiles import smdp
-from fleetsim.resources.esim_profiles.wire import render_esim_profile
 
 __all__ = ["SMDP_ROUTES"]
 

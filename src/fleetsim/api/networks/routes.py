@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.api.networks.wire import render_network
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.networks import service
-from fleetsim.resources.networks.wire import render_network
 
 __all__ = ["ROUTES"]
 
