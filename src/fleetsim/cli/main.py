@@ -24,7 +24,7 @@ from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.secret_key import token_box
 from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
-from fleetsim.network.udp import UdpBridge
+from fleetsim.resources.ip_commands.udp import UdpBridge
 from fleetsim.webhooks.transport import (
     DESTINATIONS_ENV,
     WEBHOOK_ALLOW_ENV,

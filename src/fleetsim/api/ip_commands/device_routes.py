@@ -24,8 +24,8 @@ from fleetsim.contract import Param
 from fleetsim.db.tables import Device, Sim
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network import devices
-from fleetsim.network.udp import LOOPBACK, active_bridge
 from fleetsim.resources.ip_commands import service
+from fleetsim.resources.ip_commands.udp import LOOPBACK, active_bridge
 
 __all__ = ["IP_COMMAND_DEVICE_ROUTES"]
 
