@@ -174,7 +174,7 @@ def test_the_coverage_page_lists_operations_and_deviations_from_code(api: Api) -
     found = deviations()
     assert f"Documented deviations from Twilio ({len(found)})" in page
     where = {d.where for d in found}
-    assert {"fleetsim.core.errors", "fleetsim.resources.networks.service:list_networks"} <= where
+    assert {"fleetsim.core.errors", "fleetsim.network.networks:list_networks"} <= where
     for package in ("esim_profiles", "settings_updates", "accounts"):
         assert any(w.startswith(f"fleetsim.resources.{package}.") for w in where), package
     for deviation in found:

@@ -14,7 +14,7 @@ from fleetsim.core.clock import FrozenClock
 from fleetsim.db.tables import ClockState, OperatorCredential
 from fleetsim.db.uow import startup_unit_of_work, unit_of_work
 from fleetsim.engine.clock import configure_clock
-from fleetsim.resources.networks.catalogue import sync_catalogue
+from fleetsim.network.catalogue import sync_catalogue
 
 NODES = 6
 ROUNDS = 4

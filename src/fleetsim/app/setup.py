@@ -19,13 +19,13 @@ from fleetsim.demo import JOB_HANDLERS as DEMO_JOBS
 from fleetsim.engine.clock import ClockMode, clock_for, configure_clock
 from fleetsim.engine.worker import JobContext, JobHandler, Worker
 from fleetsim.http.runtime import Runtime
+from fleetsim.network.catalogue import sync_catalogue
 from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
 from fleetsim.resources.accounts.operator import ensure_operator
 from fleetsim.resources.accounts.service import auth_token_of, create_account, ensure_account
 from fleetsim.resources.bulk_operations.service import JOB_HANDLERS as BULK_JOBS
 from fleetsim.resources.esim_profiles.lifecycle import JOB_HANDLERS as ESIM_PROFILE_JOBS
 from fleetsim.resources.ip_commands.delivery import JOB_HANDLERS as IP_COMMAND_JOBS
-from fleetsim.resources.networks.catalogue import sync_catalogue
 from fleetsim.resources.settings_updates.lifecycle import JOB_HANDLERS as SETTINGS_UPDATE_JOBS
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE, complete_update
 from fleetsim.resources.sms_commands import lifecycle as sms_commands

@@ -6,14 +6,14 @@ from starlette.routing import Route
 
 from fleetsim.api.networks.wire import render_network
 from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.resources.networks import service
+from fleetsim.network import networks
 
 __all__ = ["ROUTES"]
 
 
 @endpoint("ListNetwork")
 def list_networks(call: Call) -> Reply:
-    page = service.list_networks(
+    page = networks.list_networks(
         call.session,
         iso_country=call.params.get("IsoCountry"),
         mcc=call.params.get("Mcc"),
@@ -25,7 +25,7 @@ def list_networks(call: Call) -> Reply:
 
 @endpoint("FetchNetwork")
 def fetch_network(call: Call) -> Reply:
-    network = service.fetch_network(call.session, call.path["Sid"])
+    network = networks.fetch_network(call.session, call.path["Sid"])
     return call.ok(render_network(network, call.urls))
 
 

@@ -52,7 +52,7 @@ from fleetsim.db.paging import Page
 from fleetsim.db.scoping import find_by_ref
 from fleetsim.db.tables import Account, Fleet, Sim
 from fleetsim.network.billing import add_months
-from fleetsim.resources.networks.service import find_network
+from fleetsim.network.networks import find_network
 from fleetsim.resources.usage_records.query import DAY, HOUR, UsageQuery, UsageRecord, fetch_records
 
 __all__ = ["GRANULARITIES", "GROUPS", "UsageFilters", "UsageRecord", "list_usage_records"]

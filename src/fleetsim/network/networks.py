@@ -1,4 +1,5 @@
-"""Networks: the read-only catalogue every account shares."""
+"""Networks: the catalogue of real cellular networks the simulated network offers, which
+every account shares (read-only)."""
 
 from __future__ import annotations
 
