@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.billing.periods import latest_period
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import SimRegistrationParameterMissing
 from fleetsim.core.paging import Cursor
 from fleetsim.db.paging import Page
 from fleetsim.db.tables import BillingPeriod
 from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.network.billing import latest_period
 from fleetsim.resources.sims import service
 from fleetsim.resources.sims.direct import (
     fetch_sim_directly,

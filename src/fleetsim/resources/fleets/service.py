@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.billing.periods import fleet_limit_changed
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import Conflict, InvalidParameter, NotFound
 from fleetsim.core.paging import PageRequest
@@ -23,7 +24,6 @@ from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
 from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile, Sim, SimStatusEvent, UsageHour
-from fleetsim.network.billing import fleet_limit_changed
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.network_access_profiles.service import find_network_access_profile
 

@@ -39,6 +39,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from fleetsim.billing.rates import BYTES_PER_MB
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.tables import BillingPeriod, Device, Fleet, Sim, SimStatusEvent
 from fleetsim.engine.jobs import pending_for, schedule
@@ -48,7 +49,6 @@ from fleetsim.engine.worker import JobContext, JobHandler, transactional
 __all__ = [
     "APPLY_FLEET_LIMIT",
     "APPLY_LIMIT",
-    "BYTES_PER_MB",
     "JOB_HANDLERS",
     "READY_DATA_BYTES",
     "READY_MONTHS",
@@ -70,7 +70,6 @@ __all__ = [
 ROLLOVER = "billing.rollover"
 APPLY_LIMIT = "data_limit.apply"
 APPLY_FLEET_LIMIT = "data_limit.fleet"
-BYTES_PER_MB = 1_000_000
 READY_DATA_BYTES = 250_000
 READY_SMS = 5
 READY_MONTHS = 3
