@@ -20,11 +20,11 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select
 
+from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.iccid import imei_for, luhn_check_digit
 from fleetsim.db.tables import Account, Sim, SimCard
 from fleetsim.db.types import UTCDateTime
-from fleetsim.setup import prepare_database
 
 __all__ = ["load_sims"]
 

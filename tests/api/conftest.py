@@ -12,19 +12,19 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from fleetsim.control.operator import OPERATOR, ensure_operator
+from fleetsim.app.asgi import create_app
+from fleetsim.app.setup import job_handlers
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.dialect import Dialect
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.worker import JobContext, Worker
-from fleetsim.http.app import create_app
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.accounts.keys import create_api_key
+from fleetsim.resources.accounts.operator import OPERATOR, ensure_operator
 from fleetsim.resources.accounts.service import auth_token_of, create_account
-from fleetsim.setup import job_handlers
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Api:
         """Give the app's inline worker another webhook transport (e.g. one that records)."""
         runtime: Runtime = self.client.app.state.runtime  # type: ignore[attr-defined]
         runtime.worker = Worker(
-            JobContext(self.engine, self.clock, self.sids, transport), job_handlers()
+            JobContext(self.engine, self.clock, self.sids), job_handlers(transport)
         )
         return runtime.worker
 
@@ -130,7 +130,7 @@ def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
     """The app in-process on the frozen clock, with an inline worker that delivers webhooks
     over real HTTP (run by the control API), and the operator credential."""
     transport = HttpTransport(timeout_seconds=5.0)
-    worker = Worker(JobContext(engine, clock, sids, transport), job_handlers())
+    worker = Worker(JobContext(engine, clock, sids), job_handlers(transport))
     app = create_app(Runtime(engine=engine, clock=clock, sids=sids, worker=worker))
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as client:
         with unit_of_work(engine, write=True) as session:

@@ -12,6 +12,7 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
+from fleetsim.billing.periods import status_took_effect
 from fleetsim.cli.main import main
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.iccid import imei_for
@@ -31,7 +32,6 @@ from fleetsim.db.tables import (
 )
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
-from fleetsim.network.billing import status_took_effect
 from fleetsim.resources.accounts.service import create_account
 from fleetsim.resources.fleets.service import NewFleet, create_fleet
 from fleetsim.resources.network_access_profiles.service import create_network_access_profile

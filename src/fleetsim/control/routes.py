@@ -35,7 +35,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fleetsim.control.operator import authenticate_operator
 from fleetsim.control.service import job_counts, reset_state
 from fleetsim.core.dates import iso, iso_or_none
 from fleetsim.core.errors import BadRequest, InvalidParameter, MissingParameter, NotFound
@@ -47,12 +46,13 @@ from fleetsim.engine.clock import SettableClock
 from fleetsim.engine.jobs import pending_for
 from fleetsim.engine.policies import LIFECYCLES, Policy, get_policy, set_policy
 from fleetsim.engine.worker import Worker
+from fleetsim.http.credentials import basic_credentials_of
 from fleetsim.http.params import parse_pairs
 from fleetsim.http.request import read_form
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
 from fleetsim.network.events import set_event_sink
-from fleetsim.resources.accounts.credentials import basic_credentials_of
+from fleetsim.resources.accounts.operator import authenticate_operator
 from fleetsim.resources.accounts.service import fetch_account
 from fleetsim.resources.api_clients.service import (
     DEFAULT_LIFETIME,

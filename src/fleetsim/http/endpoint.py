@@ -27,11 +27,11 @@ from fleetsim.db.paging import Page
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account
 from fleetsim.http.commit import run_unit
+from fleetsim.http.credentials import authenticate_credentials, credentials_of
 from fleetsim.http.params import parse_pairs, parse_params
 from fleetsim.http.request import header, read_scope_form
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
-from fleetsim.resources.accounts.credentials import authenticate_credentials, credentials_of
 
 __all__ = ["Call", "Endpoint", "Reply", "endpoint", "error_headers", "operation_of", "send_json"]
 

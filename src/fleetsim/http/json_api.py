@@ -22,12 +22,12 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account
 from fleetsim.http.commit import run_unit
+from fleetsim.http.credentials import authenticate_request
 from fleetsim.http.endpoint import Reply
 from fleetsim.http.params import json_object, parse_pairs
 from fleetsim.http.request import read_body
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
-from fleetsim.resources.accounts.credentials import authenticate_request
 
 __all__ = ["JsonCall", "json_endpoint", "numbered_page"]
 

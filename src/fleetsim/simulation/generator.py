@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from fleetsim.billing.periods import ROLLOVER, add_months
 from fleetsim.billing.usage_store import UsageSample, record_usage
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.sids import Prefix, SidFactory
@@ -50,7 +51,6 @@ from fleetsim.db.tables import (
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import DEFAULT_MAX_ATTEMPTS
 from fleetsim.inventory.service import Card, generate_cards
-from fleetsim.network.billing import ROLLOVER, add_months
 from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.simulation.profiles import Profile, profile_mix
 

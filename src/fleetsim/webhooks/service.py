@@ -35,14 +35,15 @@ from fleetsim.db.secret_key import token_box
 from fleetsim.db.tables import Account, Webhook, WebhookAttempt
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete, reschedule, schedule
-from fleetsim.engine.worker import JobContext
-from fleetsim.resources.webhook_secrets.service import active_secret, uses_kore_dialect
+from fleetsim.engine.worker import JobContext, JobHandler
+from fleetsim.webhooks.secrets import active_secret, uses_kore_dialect
 from fleetsim.webhooks.signing import (
     KORE_SIGNATURE_HEADER,
     SIGNATURE_HEADER,
     kore_signature,
     signature,
 )
+from fleetsim.webhooks.transport import WebhookTransport
 
 __all__ = [
     "DELIVER",
@@ -55,6 +56,7 @@ __all__ = [
     "list_webhooks",
     "redeliver_webhook",
     "retry_delay",
+    "webhook_deliverer",
 ]
 
 DELIVER = "webhook.deliver"
@@ -174,7 +176,16 @@ def _twilio_request(webhook: Webhook, auth_token: str) -> _Request:
     return _Request("POST", webhook.url, headers, urlencode(params).encode())
 
 
-def deliver_webhook(context: JobContext, job: ClaimedJob) -> None:
+def webhook_deliverer(transport: WebhookTransport) -> JobHandler:
+    """The handler of `DELIVER` jobs, sending through `transport`."""
+
+    def deliver(context: JobContext, job: ClaimedJob) -> None:
+        deliver_webhook(context, job, transport)
+
+    return deliver
+
+
+def deliver_webhook(context: JobContext, job: ClaimedJob, transport: WebhookTransport) -> None:
     """Make one delivery attempt and record it; schedule the next one if it failed."""
     webhook_id = int(str(job.payload["webhook_id"]))
     with unit_of_work(context.engine, write=False) as session:
@@ -192,7 +203,7 @@ def deliver_webhook(context: JobContext, job: ClaimedJob) -> None:
             request = build_request(pending, Signer(auth_token, kore, secret))
     attempted_at = context.clock.now()
     result = (
-        context.transport.send(request.method, request.url, request.headers, request.body)
+        transport.send(request.method, request.url, request.headers, request.body)
         if request is not None
         else None
     )

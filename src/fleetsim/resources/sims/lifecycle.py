@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.billing.periods import status_took_effect
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import (
     SimActivationNeedsFleet,
@@ -31,7 +32,6 @@ from fleetsim.core.errors import (
 from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
 from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
-from fleetsim.network.billing import status_took_effect
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = [

@@ -19,9 +19,8 @@ activated; fleetsim makes it `pending`, which keeps "one active at a time".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock
@@ -30,26 +29,20 @@ from fleetsim.core.errors import InvalidParameter, NotFound
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.paging import fetch_numbered_page
 from fleetsim.db.secret_key import token_box
-from fleetsim.db.tables import Account, ApiClient, WebhookSecret
+from fleetsim.db.tables import Account, WebhookSecret
+from fleetsim.webhooks.secrets import SecretStatus
 
 __all__ = [
     "SECRET_ID_PREFIX",
     "NewWebhookSecret",
     "SecretStatus",
-    "active_secret",
     "create_webhook_secret",
     "fetch_webhook_secret",
     "list_webhook_secrets",
     "update_webhook_secret",
-    "uses_kore_dialect",
 ]
 
 SECRET_ID_PREFIX = "whs_"  # noqa: S105 - an identifier prefix, not a secret
-
-
-class SecretStatus(StrEnum):
-    ACTIVE = "active"
-    PENDING = "pending"
 
 
 @dataclass(frozen=True)
@@ -161,28 +154,3 @@ def update_webhook_secret(
     secret.last_modified = clock.now()
     session.flush()
     return secret
-
-
-def active_secret(session: Session, account_id: int) -> str | None:
-    """The value of the account's active secret, if it has one."""
-    row = session.execute(
-        select(WebhookSecret.sid, WebhookSecret.sealed_secret)
-        .where(WebhookSecret.account_id == account_id, WebhookSecret.status == SecretStatus.ACTIVE)
-        .order_by(WebhookSecret.last_modified.desc(), WebhookSecret.id.desc())
-    ).first()
-    if row is None:
-        return None
-    return token_box(session).open(row.sealed_secret, account_sid=row.sid)
-
-
-def uses_kore_dialect(session: Session, account_id: int) -> bool:
-    """Whether the account's callbacks are sent in KORE's dialect: it has an API client
-    or a webhook secret."""
-    return bool(
-        session.execute(
-            select(
-                exists().where(ApiClient.account_id == account_id)
-                | exists().where(WebhookSecret.account_id == account_id)
-            )
-        ).scalar()
-    )
