@@ -159,7 +159,7 @@ class Tx:
             if value is None:  # as a flush does: an unset or None attribute takes the default
                 value = default
             params.append(value if process is None else process(value))
-        (row_id,) = self._write(plan.sql, tuple(params), rules).fetchone()
+        (row_id,) = self._write(plan.sql, tuple(params), rules, changed=None).fetchone()
         return detached(model, {**values, "id": row_id})
 
     def update(
@@ -170,11 +170,11 @@ class Tx:
         sql, processors = _update_plan(model, tuple(values), tuple(where), self._dialect)
         given = (*values.values(), *where.values())
         params = tuple(v if p is None else p(v) for v, p in zip(given, processors, strict=True))
-        return int(self._write(sql, params, rules).rowcount)
+        return int(self._write(sql, params, rules, changed=model).rowcount)
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """Run a statement that changes rows; the number changed."""
-        return int(self._write(sql, params, ()).rowcount)
+        return int(self._write(sql, params, (), changed=Base).rowcount)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -251,7 +251,17 @@ class Tx:
         self._cursor.execute(sql if self._sqlite else _pyformat(sql), params)
         return self._cursor
 
-    def _write(self, sql: str, params: tuple[Any, ...], rules: Iterable[UniqueRule]) -> Any:
+    def _write(
+        self,
+        sql: str,
+        params: tuple[Any, ...],
+        rules: Iterable[UniqueRule],
+        *,
+        changed: type[Base] | None,
+    ) -> Any:
+        """Run a write; the session's loaded rows of `changed` (a model, or `Base` for
+        any) are expired, since the write may have changed them. An insert changes no
+        loaded row."""
         try:
             cursor = self._execute(sql, params)
         except self._dialect.loaded_dbapi.IntegrityError as exc:
@@ -259,8 +269,10 @@ class Tx:
                 if unique_violation(exc, table, columns):
                     raise error() from None
             raise
-        if self._session is not None and self._session.identity_map:
-            self._session.expire_all()  # what it loaded may be what this changed
+        if changed is not None and self._session is not None:
+            for instance in list(self._session.identity_map.values()):
+                if isinstance(instance, changed):
+                    self._session.expire(instance)
         return cursor
 
 
