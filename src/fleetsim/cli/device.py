@@ -25,11 +25,12 @@ class DeviceClient:
                 "FLEETSIM_ACCOUNT_SID and FLEETSIM_AUTH_TOKEN."
             )
         self.url = url.rstrip("/")
-        self.api = DeviceApi(url, account, token)
+        self.auth = (account, token)
 
     def call(self, method: str, path: str, data: dict[str, str] | None = None) -> Any:
         try:
-            return self.api.call(method, path, data)
+            with DeviceApi(self.url, *self.auth) as api:
+                return api.call(method, path, data)
         except DeviceApiUnreachable as exc:
             raise click.ClickException(
                 f"{exc}. Is `fleetsim serve` running there? Use --url to point at it."

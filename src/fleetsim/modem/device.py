@@ -40,6 +40,12 @@ class DeviceApi:
     def close(self) -> None:
         self._http.close()
 
+    def __enter__(self) -> DeviceApi:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def call(self, method: str, path: str, data: dict[str, str] | None = None) -> Any:
         """One call; the JSON answer (None for 204), or DeviceApiError."""
         try:
