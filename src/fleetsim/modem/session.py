@@ -249,6 +249,8 @@ class Session:
                     await poller(self)
                 except (CommandError, DeviceApiError) as exc:
                     log.info("modem %s: poll: %s", self.sim, exc)
+                except Exception:  # a bug must not stop the modem's reports
+                    log.exception("modem %s: poll failed", self.sim)
             await self._flush_urcs()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
