@@ -303,6 +303,10 @@ class Session:
             log.info("modem %s: %s", self.sim, exc)
             self._prompt_done = None
             self._final(CmeError(100).render(self.cmee), 4 if self.cmee == 0 else None)
+        except Exception:  # a bug answers ERROR; the session goes on
+            log.exception("modem %s: a command failed", self.sim)
+            self._prompt_done = None
+            self._final(CmeError(100).render(self.cmee), 4 if self.cmee == 0 else None)
         else:
             if self._prompt_done is not None:
                 await self._flush()
