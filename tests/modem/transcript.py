@@ -16,7 +16,17 @@ from fleetsim.inventory.service import Card
 from fleetsim.testing import Clock
 
 FINAL = re.compile(r"^(OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*)$")
-UNSOLICITED = ("+CMTI:", "+CMT:", "+CANEW:", "+CADATAIND:", "+CASTATE:", "+CEREG: ", "+CREG: ")
+UNSOLICITED = (
+    "+APP PDP:",
+    "+CASEND:",
+    "+CMTI:",
+    "+CMT:",
+    "+CANEW:",
+    "+CADATAIND:",
+    "+CASTATE:",
+    "+CEREG: ",
+    "+CREG: ",
+)
 
 
 class Transcript:

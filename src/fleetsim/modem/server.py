@@ -11,7 +11,7 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 
-from fleetsim.modem import commands_general, commands_network, commands_sms
+from fleetsim.modem import commands_general, commands_network, commands_sms, commands_sockets
 from fleetsim.modem.session import Handler, ModemSetup, Session
 
 __all__ = [
@@ -36,10 +36,16 @@ def handlers_for(model: str) -> dict[str, Handler]:
         **commands_general.HANDLERS,
         **commands_network.HANDLERS,
         **commands_sms.HANDLERS,
+        **commands_sockets.HANDLERS,
     }
 
 
-POLLERS: tuple[Poller, ...] = (commands_network.poll_registration, commands_sms.poll_inbox)
+# In this order: the registration first, so the others see the network as it is now.
+POLLERS: tuple[Poller, ...] = (
+    commands_network.poll_registration,
+    commands_sockets.poll_sockets,
+    commands_sms.poll_inbox,
+)
 
 
 def new_session(setup: ModemSetup) -> Session:
