@@ -10,6 +10,7 @@ import contextlib
 import click
 
 from fleetsim.cli.device import device_api_options
+from fleetsim.modem.commands_http import policy_from_environment
 from fleetsim.modem.device import DeviceApi
 from fleetsim.modem.server import MODELS, serve_pty, serve_tcp
 from fleetsim.modem.session import ModemSetup
@@ -43,14 +44,27 @@ def modem(
     account: str | None,
     token: str | None,
 ) -> None:
-    """Serve a virtual modem (AT commands) for a Sim's device (SIM: SID or unique name)."""
+    """Serve a virtual modem (AT commands) for a Sim's device (SIM: SID or unique name).
+
+    Its HTTP client (AT+SH…) goes where the server's webhooks may go:
+    FLEETSIM_WEBHOOK_DESTINATIONS and FLEETSIM_WEBHOOK_ALLOW, as for `fleetsim serve`."""
     if not account or not token:
         raise click.UsageError(
             "Give the account's credentials: --account and --token, or set "
             "FLEETSIM_ACCOUNT_SID and FLEETSIM_AUTH_TOKEN."
         )
     host, port = _address(listen)
-    setup = ModemSetup(sim, DeviceApi(url, account, token), model=model, poll_interval=poll)
+    try:
+        policy = policy_from_environment()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    setup = ModemSetup(
+        sim,
+        DeviceApi(url, account, token),
+        model=model,
+        poll_interval=poll,
+        http_policy=policy,
+    )
 
     async def main() -> None:
         if pty:

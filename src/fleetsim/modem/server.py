@@ -11,7 +11,13 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 
-from fleetsim.modem import commands_general, commands_network, commands_sms, commands_sockets
+from fleetsim.modem import (
+    commands_general,
+    commands_http,
+    commands_network,
+    commands_sms,
+    commands_sockets,
+)
 from fleetsim.modem.session import Handler, ModemSetup, Session
 
 __all__ = [
@@ -37,6 +43,7 @@ def handlers_for(model: str) -> dict[str, Handler]:
         **commands_network.HANDLERS,
         **commands_sms.HANDLERS,
         **commands_sockets.HANDLERS,
+        **commands_http.HANDLERS,
     }
 
 

@@ -36,6 +36,7 @@ from fleetsim.modem.lines import (
     PromptData,
 )
 from fleetsim.modem.parser import Command, SyntaxProblem, find_prefix, parse_line
+from fleetsim.webhooks.transport import DestinationPolicy
 
 __all__ = [
     "CME_TEXT",
@@ -117,6 +118,8 @@ class ModemSetup:
     # Sim's status changes). Chosen; real modules back off per 3GPP TS 24.301 timers.
     retry_interval: float = 30.0
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # Where the HTTP client may go (the server's webhook destination policy); None: anywhere.
+    http_policy: DestinationPolicy | None = None
 
 
 class Session:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from fleetsim.inventory.service import Card
     from fleetsim.testing.server import Clock, Device, Server
+    from fleetsim.webhooks.transport import DestinationPolicy
 
 __all__ = [
     "fleetsim_cards",
@@ -110,9 +111,9 @@ def fleetsim_cards(fleetsim_server: Server) -> Callable[..., list[Card]]:
 
 @pytest.fixture
 def fleetsim_modem(fleetsim_server: Server) -> Iterator[Callable[..., tuple[str, int]]]:
-    """`fleetsim_modem(sim, poll_interval=0.1)`: a virtual modem for the Sim, served in
-    this process on a free port until the test ends; its (host, port) for a TCP client
-    (pyserial: `serial.serial_for_url(f"socket://{host}:{port}")`)."""
+    """`fleetsim_modem(sim, poll_interval=0.1, http_policy=None)`: a virtual modem for the
+    Sim, served in this process on a free port until the test ends; its (host, port) for a
+    TCP client (pyserial: `serial.serial_for_url(f"socket://{host}:{port}")`)."""
     from fleetsim.modem.device import DeviceApi
     from fleetsim.modem.server import modem_in_thread
     from fleetsim.modem.session import ModemSetup
@@ -120,12 +121,22 @@ def fleetsim_modem(fleetsim_server: Server) -> Iterator[Callable[..., tuple[str,
     with contextlib.ExitStack() as modems:
 
         def start(
-            sim: str, *, poll_interval: float = 0.1, retry_interval: float = 5.0
+            sim: str,
+            *,
+            poll_interval: float = 0.1,
+            retry_interval: float = 5.0,
+            http_policy: DestinationPolicy | None = None,
         ) -> tuple[str, int]:
             api = DeviceApi(
                 fleetsim_server.url, fleetsim_server.account_sid, fleetsim_server.auth_token
             )
-            setup = ModemSetup(sim, api, poll_interval=poll_interval, retry_interval=retry_interval)
+            setup = ModemSetup(
+                sim,
+                api,
+                poll_interval=poll_interval,
+                retry_interval=retry_interval,
+                http_policy=http_policy,
+            )
             return modems.enter_context(modem_in_thread(setup))
 
         yield start
