@@ -10,8 +10,8 @@ On a board, `machine.UART(0, 115200)` is the serial line to the modem; here `mac
 stands in for it and reaches a fleetsim virtual modem over TCP.
 """
 
-from machine import UART
 import utime
+from machine import UART
 
 UDP_PORT = 6969
 NETWORK = "100.64.0.1"
@@ -164,11 +164,11 @@ class Firmware:
         if status == "0":
             self.modem.ok("AT+CNACT=0,1")
             self.modem.wait_report("+APP PDP: 0,ACTIVE")
-        self.modem.ok('AT+CASERVER=0,0,"UDP",%d' % UDP_PORT)
-        self.modem.ok('AT+CACFG="REMOTEADDR",0,%s,%d' % (NETWORK, NETWORK_PORT))
+        self.modem.ok(f'AT+CASERVER=0,0,"UDP",{UDP_PORT}')
+        self.modem.ok(f'AT+CACFG="REMOTEADDR",0,{NETWORK},{NETWORK_PORT}')
 
     def send_udp(self, text):
-        self.modem.send("AT+CASEND=0,%d" % len(text), prompt=True)
+        self.modem.send(f"AT+CASEND=0,{len(text)}", prompt=True)
         self.modem.uart.write(text.encode())
         if self.modem.response(10000)[-1] != "OK":
             raise ModemError("datagram not sent")
@@ -178,17 +178,17 @@ class Firmware:
         """POST `body` to `url` with the modem's HTTP client; the status."""
         scheme, _, rest = url.partition("://")
         host, _, path = rest.partition("/")
-        self.modem.ok('AT+SHCONF="URL","%s://%s";+SHCONF="BODYLEN",1024' % (scheme, host))
+        self.modem.ok(f'AT+SHCONF="URL","{scheme}://{host}";+SHCONF="BODYLEN",1024')
         self.modem.ok("AT+SHCONN", 10000)
         self.modem.ok('AT+SHCHEAD;+SHAHEAD="Content-Type","text/plain"')
-        self.modem.send("AT+SHBOD=%d,10000" % len(body), prompt=True)
+        self.modem.send(f"AT+SHBOD={len(body)},10000", prompt=True)
         self.modem.uart.write(body.encode())
         self.modem.response()
-        self.modem.ok('AT+SHREQ="/%s",3' % path, 10000)
+        self.modem.ok(f'AT+SHREQ="/{path}",3', 10000)
         report = self.modem.wait_report("+SHREQ:", 30000)
         status, length = report.split(",")[1:3]
         if int(length):
-            self.modem.ok("AT+SHREAD=0,%s" % length)
+            self.modem.ok(f"AT+SHREAD=0,{length}")
             self.modem.wait_report("+SHREAD:")
         self.modem.ok("AT+SHDISC")
         self.log.append(("http", int(status)))

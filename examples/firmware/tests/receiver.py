@@ -31,16 +31,14 @@ class Receiver:
         self.thread.start()
 
     def url(self, path):
-        return "http://127.0.0.1:%d%s" % (self.server.server_address[1], path)
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
     def wait_for(self, path, containing=b"", timeout=30):
         """The first request to `path` whose body holds `containing` (waiting for it, at
         most `timeout` seconds): its headers and body."""
 
         def matching():
-            return [
-                r for r in self.requests if r[0].split("?")[0] == path and containing in r[2]
-            ]
+            return [r for r in self.requests if r[0].split("?")[0] == path and containing in r[2]]
 
         with self._changed:
             found = self._changed.wait_for(matching, timeout)

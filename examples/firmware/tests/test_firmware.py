@@ -6,11 +6,11 @@ import threading
 import time
 
 import pytest
-from machine import UART
-from receiver import Receiver
 from twilio.request_validator import RequestValidator
 
+from machine import UART
 from main import Firmware
+from receiver import Receiver
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def wait_until(condition, firmware, timeout=30):
     while not condition():
         if firmware.error is not None:
             raise firmware.error
-        assert time.monotonic() < deadline, "timed out; the device did %s" % firmware.log
+        assert time.monotonic() < deadline, f"timed out; the device did {firmware.log}"
         time.sleep(0.05)  # between looks at the condition
 
 
@@ -55,7 +55,7 @@ def device(fleetsim_client, fleetsim_cards, fleetsim_clock, fleetsim_modem, rece
     def run():
         try:
             firmware.run(lambda: not stop.is_set())
-        except Exception as exc:  # shown by wait_until
+        except Exception as exc:  # noqa: BLE001 - any failure is shown by wait_until
             firmware.error = exc
 
     thread = threading.Thread(target=run, daemon=True)
