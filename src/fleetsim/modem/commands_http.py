@@ -58,6 +58,8 @@ def policy_from_environment() -> DestinationPolicy:
 
 @dataclass
 class HttpState:
+    """The HTTP client's settings, connection and last response."""
+
     config: dict[str, str] = field(default_factory=lambda: {"BODYLEN": "1024"})
     connected: bool = False
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -67,6 +69,7 @@ class HttpState:
 
 
 def http_state(session: Session) -> HttpState:
+    """The session's HTTP client state (made at first use)."""
     state = session.extra.get("http")
     if not isinstance(state, HttpState):
         state = session.extra["http"] = HttpState()

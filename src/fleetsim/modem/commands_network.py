@@ -70,6 +70,7 @@ class Registration:
 
 
 def registration(session: Session) -> Registration:
+    """The session's registration state (made at first use)."""
     reg = session.extra.get("registration")
     if not isinstance(reg, Registration):
         reg = session.extra["registration"] = Registration()
@@ -154,6 +155,7 @@ async def register_automatic(session: Session, reg: Registration) -> None:
 
 
 async def register_manual(session: Session, reg: Registration, mccmnc: str) -> None:
+    """Attach to the network with this MCC and MNC (AT+COPS=1,2,"MCCMNC")."""
     if not (mccmnc.isdigit() and len(mccmnc) in (5, 6)):
         raise CmeError(50)
     if reg.registered and reg.mccmnc() != mccmnc:

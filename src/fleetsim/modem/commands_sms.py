@@ -35,6 +35,8 @@ STATUSES = ("REC UNREAD", "REC READ", "STO UNSENT", "STO SENT", "ALL")
 
 @dataclass
 class SmsState:
+    """The SMS settings of the session and what it has seen and read of the inbox."""
+
     text_mode: bool = False
     cnmi: list[int] = field(default_factory=lambda: [2, 1, 0, 0, 0])
     cursor: int | None = None  # the last inbox index seen
@@ -43,6 +45,7 @@ class SmsState:
 
 
 def sms_state(session: Session) -> SmsState:
+    """The session's SMS state (made at first use)."""
     state = session.extra.get("sms")
     if not isinstance(state, SmsState):
         state = session.extra["sms"] = SmsState()

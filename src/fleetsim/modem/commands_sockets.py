@@ -44,6 +44,8 @@ NO_ADDRESS = ".".join("0" * 4)  # what +CNACT shows for an inactive context
 
 @dataclass
 class Socket:
+    """An open UDP socket: its port, where it sends, the datagrams waiting to be read."""
+
     cid: int
     kind: str  # "server" or "client"
     local_port: int
@@ -54,12 +56,15 @@ class Socket:
 
 @dataclass
 class SocketState:
+    """The data context (AT+CNACT) and the open sockets."""
+
     pdp_active: bool = False
     cid: int = 0  # AT+CACID
     sockets: dict[int, Socket] = field(default_factory=dict)
 
 
 def socket_state(session: Session) -> SocketState:
+    """The session's sockets (made at first use, with the listener for IP Commands)."""
     state = session.extra.get("sockets")
     if not isinstance(state, SocketState):
         state = session.extra["sockets"] = SocketState()

@@ -27,6 +27,8 @@ class SyntaxProblem(Exception):
 
 
 class Form(enum.StrEnum):
+    """The four forms of an extended command (V.250 §5.4.2, §5.4.3)."""
+
     ACTION = "action"
     READ = "read"
     TEST = "test"

@@ -216,6 +216,7 @@ class Session:
         self._wake.set()
 
     async def run(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Serve the session until the other side hangs up."""
         self._writer = writer
         poll = asyncio.create_task(self._poll_loop())
         try:
