@@ -15,7 +15,7 @@ from twilio.rest import Client
 from fleetsim.inventory.service import Card
 from fleetsim.testing import Clock
 
-FINAL = re.compile(r"^(OK|ERROR|\+CME ERROR: .*|\+CMS ERROR: .*)$")
+FINAL = re.compile(r"^(OK|ERROR|SEND OK|SEND FAIL|\+CME ERROR: .*|\+CMS ERROR: .*)$")
 UNSOLICITED = (
     "+APP PDP:",
     "+CASEND:",

@@ -10,12 +10,11 @@ from __future__ import annotations
 from fleetsim.modem.parser import Command, Form
 from fleetsim.modem.session import CmeError, Handler, Session
 
-__all__ = ["HANDLERS", "int_arg"]
+__all__ = ["BG96", "HANDLERS", "SIM7080G", "identity", "int_arg"]
 
-MANUFACTURER = "SIMCOM INCORPORATED"
-MODEL = "SIMCOM_SIM7080G"
-# Deviation: the revision string is made up; SIMCom's have this shape.
-REVISION = "Revision:1951B16SIM7080-FLEETSIM"
+# Deviation: the revision strings are made up; the makers' have this shape.
+SIM7080G = ("SIMCOM INCORPORATED", "SIMCOM_SIM7080G", "Revision:1951B16SIM7080-FLEETSIM")
+BG96 = ("Quectel", "BG96", "Revision: BG96MAR02A07M1G-FLEETSIM")
 
 # Harmless settings: name → (power-on value, test answer). Values from SIMCom's SIM7080
 # Series AT Command Manual where it gives them; test answers are abbreviated.
@@ -81,8 +80,22 @@ async def _s_register(session: Session, command: Command) -> None:
         session.info(f"{defaults.get(command.name, 0):03d}")
 
 
-async def _identify(session: Session, command: Command) -> None:
-    session.info(f"{MODEL.removeprefix('SIMCOM_')} {REVISION.removeprefix('Revision:')}")
+def identity(manufacturer: str, model: str, revision: str, *ati: str) -> dict[str, Handler]:
+    """The identification commands of a model (`ATI` answers the `ati` lines)."""
+
+    async def identify(session: Session, command: Command) -> None:
+        for line in ati:
+            session.info(line)
+
+    return {
+        "I": identify,
+        "+CGMI": _fixed(manufacturer),
+        "+GMI": _fixed(manufacturer),
+        "+CGMM": _fixed(model),
+        "+GMM": _fixed(model),
+        "+CGMR": _fixed(revision),
+        "+GMR": _fixed(revision),
+    }
 
 
 def _fixed(text: str) -> Handler:
@@ -161,13 +174,6 @@ HANDLERS: dict[str, Handler] = {
     "&W": _ok,
     "&C": _ok,
     "&D": _ok,
-    "I": _identify,
-    "+CGMI": _fixed(MANUFACTURER),
-    "+GMI": _fixed(MANUFACTURER),
-    "+CGMM": _fixed(MODEL),
-    "+GMM": _fixed(MODEL),
-    "+CGMR": _fixed(REVISION),
-    "+GMR": _fixed(REVISION),
     "+CGSN": _imei,
     "+GSN": _imei,
     "+CCID": _iccid,

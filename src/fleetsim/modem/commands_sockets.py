@@ -31,7 +31,15 @@ from fleetsim.modem.device import DeviceApiError
 from fleetsim.modem.parser import Command, Form
 from fleetsim.modem.session import CmeError, Handler, Session
 
-__all__ = ["HANDLERS", "SocketState", "poll_sockets", "socket_state"]
+__all__ = [
+    "HANDLERS",
+    "Socket",
+    "SocketState",
+    "close_all",
+    "poll_sockets",
+    "send_datagram",
+    "socket_state",
+]
 
 NETWORK_ADDRESS = "100.64.0.1"
 NETWORK_PORT = 6655  # where Super SIM devices send IP Commands, and whence they come
@@ -103,18 +111,45 @@ async def _datagram_arrived(session: Session, message: dict[str, Any]) -> None:
     await _count(session, download=len(data))
     target.received.append(data)
     peer = (NETWORK_ADDRESS, NETWORK_PORT)
-    if target.kind == "server" and peer not in target.peers:
-        target.peers.add(peer)
-        target.remote = target.remote or peer
+    new_peer = target.kind == "server" and peer not in target.peers
+    target.peers.add(peer)
+    target.remote = target.remote or peer
+    if _quectel(session):
+        session.urc(f'+QIURC: "recv",{target.cid}')
+        return
+    if new_peer:
         session.urc(f"+CANEW: {target.cid},{target.cid}")
     session.urc(f"+CADATAIND: {target.cid}")
 
 
-def _close_all(session: Session, *, report: bool) -> None:
+def _quectel(session: Session) -> bool:
+    return session.setup.model.startswith("bg9")
+
+
+async def send_datagram(
+    session: Session, socket: Socket, target: tuple[str, int], data: bytes
+) -> bool:
+    """Send a datagram from the socket (an IP Command from the Sim) and count its bytes;
+    whether the network took it."""
+    if target[0] != NETWORK_ADDRESS or not _usable(session):
+        return False  # nothing else is reachable over UDP
+    payload = base64.b64encode(data).decode("ascii")
+    try:
+        await session.api(
+            session.device_api.send_udp, session.sim, source_port=socket.local_port, payload=payload
+        )
+    except DeviceApiError:
+        return False
+    await _count(session, upload=len(data))
+    return True
+
+
+def close_all(session: Session, *, report: bool) -> None:
+    """Close every socket, with the module's report for each when the network closed it."""
     state = socket_state(session)
     for cid in sorted(state.sockets):
         if report:
-            session.urc(f"+CASTATE: {cid},0")
+            session.urc(f'+QIURC: "closed",{cid}' if _quectel(session) else f"+CASTATE: {cid},0")
     state.sockets.clear()
 
 
@@ -123,10 +158,10 @@ async def poll_sockets(session: Session) -> None:
     state = socket_state(session)
     reg = registration(session)
     if not reg.registered or reg.data_blocked:
-        _close_all(session, report=True)
+        close_all(session, report=True)
     if not reg.registered and state.pdp_active:
         state.pdp_active = False
-        session.urc("+APP PDP: 0,DEACTIVE")
+        session.urc('+QIURC: "pdpdeact",1' if _quectel(session) else "+APP PDP: 0,DEACTIVE")
 
 
 async def _cnact(session: Session, command: Command) -> None:
@@ -146,7 +181,7 @@ async def _cnact(session: Session, command: Command) -> None:
             raise CmeError(4)  # one data context on a Super SIM
         if action == 0:
             state.pdp_active = False
-            _close_all(session, report=False)
+            close_all(session, report=False)
             session.urc("+APP PDP: 0,DEACTIVE")
             return
         if not reg.registered:
@@ -251,19 +286,8 @@ async def _casend(session: Session, command: Command) -> None:
     async def send(data: bytes | None) -> None:
         if data is None:
             return
-        if remote[0] != NETWORK_ADDRESS:
-            raise CmeError(3)  # nothing else is reachable over UDP
-        payload = base64.b64encode(data).decode("ascii")
-        try:
-            await session.api(
-                session.device_api.send_udp,
-                session.sim,
-                source_port=socket.local_port,
-                payload=payload,
-            )
-        except DeviceApiError:
-            raise CmeError(3) from None
-        await _count(session, upload=len(data))
+        if not await send_datagram(session, socket, remote, data):
+            raise CmeError(3)
         session.urc(f"+CASEND: {cid},0,{len(data)}")
 
     session.prompt(send, length=length)

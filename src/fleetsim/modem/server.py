@@ -15,6 +15,7 @@ from fleetsim.modem import (
     commands_general,
     commands_http,
     commands_network,
+    commands_quectel,
     commands_sms,
     commands_sockets,
 )
@@ -30,7 +31,7 @@ __all__ = [
     "serve_tcp",
 ]
 
-MODELS = ("sim7080g",)
+MODELS = ("sim7080g", "bg96", "bg95")
 Poller = Callable[[Session], Awaitable[None]]
 
 
@@ -38,12 +39,22 @@ def handlers_for(model: str) -> dict[str, Handler]:
     """The command table of a modem model."""
     if model not in MODELS:
         raise ValueError(f"unknown modem model {model!r}; known: {', '.join(MODELS)}")
+    common = {**commands_general.HANDLERS, **commands_network.HANDLERS, **commands_sms.HANDLERS}
+    if model == "sim7080g":
+        manufacturer, name, revision = commands_general.SIM7080G
+        ati = f"{name.removeprefix('SIMCOM_')} {revision.removeprefix('Revision:')}"
+        return {
+            **common,
+            **commands_general.identity(manufacturer, name, revision, ati),
+            **commands_sockets.HANDLERS,
+            **commands_http.HANDLERS,
+        }
+    manufacturer, name, revision = commands_general.BG96
+    name = model.upper()
     return {
-        **commands_general.HANDLERS,
-        **commands_network.HANDLERS,
-        **commands_sms.HANDLERS,
-        **commands_sockets.HANDLERS,
-        **commands_http.HANDLERS,
+        **common,
+        **commands_general.identity(manufacturer, name, revision, manufacturer, name, revision),
+        **commands_quectel.HANDLERS,
     }
 
 

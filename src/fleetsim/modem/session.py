@@ -140,6 +140,8 @@ class Session:
         self._urcs: list[str] = []
         self._busy = False
         self._prompt_done: PromptDone | None = None
+        # A command's own final result in place of OK (Quectel's `SEND OK`).
+        self.final_result: str | None = None
         self._api_lock = asyncio.Lock()
         self._pollers: list[Callable[[Session], Awaitable[None]]] = []
         self._wake = asyncio.Event()
@@ -300,7 +302,7 @@ class Session:
         try:
             await work
         except CommandError as exc:
-            self._prompt_done = None
+            self._prompt_done = self.final_result = None
             rendered = exc.render(self.cmee)
             self._final(rendered, 4 if rendered == "ERROR" else None)
         except DeviceApiError as exc:
@@ -316,7 +318,8 @@ class Session:
                 await self._flush()
                 return
             if final_ok:
-                self._final("OK", 0)
+                result, self.final_result = self.final_result, None
+                self._final(result or "OK", None if result else 0)
         self._busy = False
         await self._flush()
         await self._flush_urcs()

@@ -111,9 +111,10 @@ def fleetsim_cards(fleetsim_server: Server) -> Callable[..., list[Card]]:
 
 @pytest.fixture
 def fleetsim_modem(fleetsim_server: Server) -> Iterator[Callable[..., tuple[str, int]]]:
-    """`fleetsim_modem(sim, poll_interval=0.1, http_policy=None)`: a virtual modem for the
-    Sim, served in this process on a free port until the test ends; its (host, port) for a
-    TCP client (pyserial: `serial.serial_for_url(f"socket://{host}:{port}")`)."""
+    """`fleetsim_modem(sim, poll_interval=0.1, http_policy=None, model="sim7080g")`: a
+    virtual modem for the Sim (or "bg96", "bg95"), served in this process on a free port
+    until the test ends; its (host, port) for a TCP client (pyserial:
+    `serial.serial_for_url(f"socket://{host}:{port}")`)."""
     from fleetsim.modem.device import DeviceApi
     from fleetsim.modem.server import modem_in_thread
     from fleetsim.modem.session import ModemSetup
@@ -126,6 +127,7 @@ def fleetsim_modem(fleetsim_server: Server) -> Iterator[Callable[..., tuple[str,
             poll_interval: float = 0.1,
             retry_interval: float = 5.0,
             http_policy: DestinationPolicy | None = None,
+            model: str = "sim7080g",
         ) -> tuple[str, int]:
             api = DeviceApi(
                 fleetsim_server.url, fleetsim_server.account_sid, fleetsim_server.auth_token
@@ -136,6 +138,7 @@ def fleetsim_modem(fleetsim_server: Server) -> Iterator[Callable[..., tuple[str,
                 poll_interval=poll_interval,
                 retry_interval=retry_interval,
                 http_policy=http_policy,
+                model=model,
             )
             return modems.enter_context(modem_in_thread(setup))
 
