@@ -100,3 +100,18 @@ def test_the_modem_needs_credentials_and_an_address() -> None:
     bad = CliRunner().invoke(main, ["modem", sim, "--listen", "7080"], env=env)
     assert bad.exit_code == 2
     assert "HOST:PORT" in bad.stderr
+
+
+def test_the_modem_says_when_the_sim_or_the_server_is_not_there(fleetsim_server: Server) -> None:
+    env = {
+        "FLEETSIM_ACCOUNT_SID": fleetsim_server.account_sid,
+        "FLEETSIM_AUTH_TOKEN": fleetsim_server.auth_token,
+        "FLEETSIM_URL": fleetsim_server.url,
+    }
+    unknown = CliRunner().invoke(main, ["modem", "HS" + "0" * 32], env=env)
+    assert unknown.exit_code == 1
+    assert "error 20404" in unknown.stderr
+    env["FLEETSIM_URL"] = "http://127.0.0.1:9"
+    away = CliRunner().invoke(main, ["modem", "HS" + "0" * 32], env=env)
+    assert away.exit_code == 1
+    assert "Cannot reach fleetsim at http://127.0.0.1:9" in away.stderr

@@ -10,8 +10,9 @@ import contextlib
 import click
 
 from fleetsim.cli.device import device_api_options
+from fleetsim.cli.errors import next_step
 from fleetsim.modem.commands_http import policy_from_environment
-from fleetsim.modem.device import DeviceApi
+from fleetsim.modem.device import DeviceApi, DeviceApiError, DeviceApiUnreachable
 from fleetsim.modem.server import MODELS, serve_pty, serve_tcp
 from fleetsim.modem.session import ModemSetup
 
@@ -58,9 +59,20 @@ def modem(
         policy = policy_from_environment()
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    api = DeviceApi(url, account, token)
+    try:
+        api.state(sim)  # the Sim exists and the server answers, before anyone connects
+    except DeviceApiUnreachable as exc:
+        api.close()
+        raise click.ClickException(
+            f"{exc}. Is `fleetsim serve` running there? Use --url to point at it."
+        ) from None
+    except DeviceApiError as exc:
+        api.close()
+        raise click.ClickException(f"{exc}. {next_step(exc.code)}") from None
     setup = ModemSetup(
         sim,
-        DeviceApi(url, account, token),
+        api,
         model=model,
         poll_interval=poll,
         http_policy=policy,
