@@ -143,6 +143,9 @@ class Session:
         # A command's own final result in place of OK (Quectel's `SEND OK`).
         self.final_result: str | None = None
         self._api_lock = asyncio.Lock()
+        # Commands and polls take turns: a poll that read the network before a command
+        # changed it must not report the old state after the command's.
+        self._turn = asyncio.Lock()
         self._pollers: list[Callable[[Session], Awaitable[None]]] = []
         self._wake = asyncio.Event()
 
@@ -250,13 +253,14 @@ class Session:
 
     async def _poll_loop(self) -> None:
         while True:
-            for poller in self._pollers:
-                try:
-                    await poller(self)
-                except (CommandError, DeviceApiError) as exc:
-                    log.info("modem %s: poll: %s", self.sim, exc)
-                except Exception:  # a bug must not stop the modem's reports
-                    log.exception("modem %s: poll failed", self.sim)
+            async with self._turn:
+                for poller in self._pollers:
+                    try:
+                        await poller(self)
+                    except (CommandError, DeviceApiError) as exc:
+                        log.info("modem %s: poll: %s", self.sim, exc)
+                    except Exception:  # a bug must not stop the modem's reports
+                        log.exception("modem %s: poll failed", self.sim)
             await self._flush_urcs()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -300,7 +304,8 @@ class Session:
         """Run a command's work and give its final result, unless it opened a prompt."""
         self._busy = True
         try:
-            await work
+            async with self._turn:
+                await work
         except CommandError as exc:
             self._prompt_done = self.final_result = None
             rendered = exc.render(self.cmee)
