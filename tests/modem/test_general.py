@@ -94,3 +94,16 @@ def test_errors_follow_cmee(modem: Transcript) -> None:
     modem.expect("ATZ", "OK")
     modem.send("AT\r")
     assert modem.read_raw(b"OK\r\n") == b"AT\r\r\nOK\r\n"  # ATZ switched echo back on
+
+
+def test_numeric_and_quiet_result_codes(modem: Transcript) -> None:
+    modem.expect("ATE0", "OK")
+    modem.send("ATV0\r")
+    assert modem.read_raw(b"0\r") == b"0\r"
+    modem.send("AT+CGMM;+NOSUCH\r")
+    assert modem.read_raw(b"4\r") == b"SIMCOM_SIM7080G\r\n4\r"
+    modem.send("ATV1Q1\r")  # V1 answers verbosely; Q1 then silences the result codes
+    modem.send("AT+CGMM\r")
+    assert modem.read_raw(b"SIMCOM_SIM7080G\r\n") == b"\r\nSIMCOM_SIM7080G\r\n"
+    modem.send("ATQ0\r")
+    assert modem.read_raw(b"OK\r\n") == b"\r\nOK\r\n"

@@ -151,3 +151,18 @@ def test_a_new_sim_is_denied_until_it_is_activated(
 
     assert modem.wait_for("+CEREG: ") == "+CEREG: 5"
     assert fleetsim_device(setup.sim).state()["state"] == "attached"
+
+
+def test_an_inactive_sim_is_denied(
+    fleetsim_client: Client,
+    fleetsim_cards: Callable[..., list[Card]],
+    fleetsim_clock: Clock,
+    fleetsim_device: Callable[[str], Device],
+    connect: Callable[[str], Transcript],
+) -> None:
+    setup = make_sim(fleetsim_client, fleetsim_cards, fleetsim_clock, status="inactive")
+    modem = connect(setup.sim)
+    modem.poll("AT+CEREG?", "+CEREG: 0,3")
+    modem.expect("AT+CMEE=1;+CGATT=1", "+CME ERROR: 107")
+    modem.expect("AT+COPS?", "+COPS: 0", "OK")
+    assert fleetsim_device(setup.sim).state()["state"] == "detached"
