@@ -311,7 +311,7 @@ def delete_message(session: Session, account: Account, sim_ref: str, index: str)
                 DeviceMessage.device_id == device.id, DeviceMessage.id == int(index)
             )
         ).scalar_one_or_none()
-        if index.isdigit() and len(index) <= 18
+        if index.isascii() and index.isdigit() and len(index) <= 18
         else None
     )
     if message is None:
