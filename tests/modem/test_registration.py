@@ -58,6 +58,10 @@ def test_an_active_sim_registers_at_power_on(
     modem.expect("AT+CGDCONT?", '+CGDCONT: 1,"IP","super","0.0.0.0",0,0,0,0', "OK")
     modem.expect('AT+CGDCONT=1,"IP","super"', "OK")
     modem.expect("AT+CSQ", "+CSQ: 20,99", "OK")
+    modem.expect("AT+CGNAPN", '+CGNAPN: 1,"super"', "OK")
+    (cpsi,) = modem.command("AT+CPSI?")[:-1]
+    code = mccmnc(first)
+    assert cpsi.startswith(f"+CPSI: LTE CAT-M1,Online,{code[:3]}-{code[3:]},0x")
     listed = modem.command("AT+COPS=?")
     second = setup.networks[1]
     assert listed == [
@@ -77,6 +81,7 @@ def test_an_active_sim_registers_at_power_on(
     assert modem.wait_for("+CEREG: ") == "+CEREG: 0"
     assert fleetsim_device(setup.sim).state()["state"] == "detached"
     modem.expect("AT+CSQ;+CGATT?", "+CSQ: 99,99", "+CGATT: 0", "OK")
+    modem.expect("AT+CPSI?", "+CPSI: NO SERVICE,Offline", "OK")
     modem.expect("AT+CGPADDR", "+CGPADDR: 1", "OK")
     modem.expect("AT+CFUN=1", "OK")
     assert modem.wait_for("+CEREG: ") == "+CEREG: 2"

@@ -393,7 +393,36 @@ async def _cgpaddr(session: Session, command: Command) -> None:
             session.info(f"+CGPADDR: {cid}")
 
 
+async def _cgnapn(session: Session, command: Command) -> None:
+    """SIMCom's `AT+CGNAPN`: the APN the network gave, once registered."""
+    if command.form is Form.TEST:
+        return
+    reg = registration(session)
+    session.info('+CGNAPN: 1,"super"' if reg.registered else '+CGNAPN: 0,""')
+
+
+async def _cpsi(session: Session, command: Command) -> None:
+    """SIMCom's `AT+CPSI?`: the serving cell. Deviation: the band, channel and signal
+    figures are fixed made-up values; the MCC-MNC and cell are the network's."""
+    if command.form is Form.TEST:
+        return
+    reg = registration(session)
+    if command.form is not Form.READ:
+        raise CmeError(4)
+    if not reg.registered or reg.network is None:
+        session.info("+CPSI: NO SERVICE,Online" if reg.cfun == 1 else "+CPSI: NO SERVICE,Offline")
+        return
+    mccmnc = reg.mccmnc()
+    tac, cell, _ = _cell(reg).split(",")
+    session.info(
+        f"+CPSI: LTE CAT-M1,Online,{mccmnc[:3]}-{mccmnc[3:]},0x{tac.strip(chr(34))},"
+        f"{int(cell.strip(chr(34)), 16)},100,EUTRAN-BAND12,5110,3,3,-10,-95,-65,12"
+    )
+
+
 HANDLERS: dict[str, Handler] = {
+    "+CGNAPN": _cgnapn,
+    "+CPSI": _cpsi,
     "+CFUN": _cfun,
     **{name: _reporting(name) for name in REPORTS},
     "+COPS": _cops,
