@@ -177,6 +177,8 @@ ROUTES: dict[str, Spec] = {
     "FetchDevice": Spec("/devices/{sim}", 200),
     "AttachDevice": Spec("/devices/{sim}/attach", 200, fixed(Network="{spare_net}")),
     "ListDeviceMessages": Spec("/devices/{sim}/inbox", 200),
+    "DeleteDeviceMessage": Spec("/devices/{sim}/inbox/{msg}", 204),
+    "ListDeviceNetworks": Spec("/devices/{sim}/networks", 200),
     "ListConnectionEvents": Spec("/devices/{sim}/events", 200),
     "UseDeviceData": Spec("/devices/{sim}/data", 200, fixed(Upload="100")),
     "SendDeviceSms": Spec("/devices/{sim}/sms", 201, fixed(To="000", Body="hello")),
@@ -319,6 +321,7 @@ def seed(api: Api) -> World:
     api.control("POST", "/control/clock/advance", {"Seconds": "3601"})
     esim = api.get(f"/v1/ESimProfiles/{esim['sid']}").json()
     assert esim["status"] == "available", esim
+    message = api.get(f"/devices/{sim.sid}/inbox").json()["messages"][0]
     # The Sim's profile keeps one network for Create...Network to add again.
     removed = api.delete(f"{NAP}/{sim.profile_sid}/Networks/{sim.network_sids[1]}")
     assert removed.status_code == 204, removed.text
@@ -367,6 +370,7 @@ def seed(api: Api) -> World:
         "eid": eid,
         "client": target_client["client_id"],
         "secret": secret["id"],
+        "msg": str(message["index"]),
     }
     a_only = {api.creds.password, key.password, target.password, sim.iccid, sms["sid"]}
     a_only |= {ip["sid"], sim.sid, sim.fleet_sid, sim.profile_sid, target.username}

@@ -98,6 +98,7 @@ def build_world(api: Api) -> World:
     (other_card,) = api.cards(1)
     other_sim = register(api, other_card, as_=other)["sid"]
     other_nap = api.get(f"/v1/Fleets/{other_fleet}", as_=other).json()["network_access_profile_sid"]
+    inbox = api.get(f"/devices/{sim.sid}/inbox").json()["messages"]
     return World(
         refs={
             "Sim": sim.sid,
@@ -115,6 +116,7 @@ def build_world(api: Api) -> World:
             "Account": api.creds.account_sid,
             "AccountSid": api.creds.account_sid,
             "Key": key.username,
+            "Index": str(inbox[0]["index"]),  # a message in the device's inbox
         },
         foreign={
             "Sim": other_sim,

@@ -101,7 +101,13 @@ def test_device_and_control_operations_carry_their_declared_parameters(api: Api)
     assert set(form["properties"]) == {"Upload", "Download", "Over"}
     assert form["properties"]["Upload"]["minimum"] == 0
     inbox = paths["/devices/{Sim}/inbox"]["get"]
-    assert {p["name"] for p in inbox["parameters"]} == {"Sim", "PageSize", "Page", "PageToken"}
+    assert {p["name"] for p in inbox["parameters"]} == {
+        "Sim",
+        "After",
+        "PageSize",
+        "Page",
+        "PageToken",
+    }
     advance = paths["/control/clock/advance"]["post"]
     assert advance["security"] == [{"operator": []}]
     assert advance["summary"] == "Seconds=… or To=…: run what falls due"

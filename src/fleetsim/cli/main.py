@@ -18,6 +18,7 @@ from fleetsim.cli.admin import accounts, api_clients, events, inventory, keys
 from fleetsim.cli.common import database, database_option, err, user_errors
 from fleetsim.cli.device import device
 from fleetsim.cli.errors import check_port_free, open_database
+from fleetsim.cli.modem import modem
 from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
 from fleetsim.db.dialect import create_database_engine
@@ -348,6 +349,7 @@ main.add_command(keys)
 main.add_command(api_clients)
 main.add_command(inventory)
 main.add_command(device)
+main.add_command(modem)
 main.add_command(simulate)
 main.add_command(esim)
 main.add_command(settings_updates)

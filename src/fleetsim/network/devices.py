@@ -43,6 +43,7 @@ __all__ = [
     "Rejection",
     "attach",
     "awaiting_attach",
+    "delete_message",
     "detach",
     "detach_all",
     "device_of",
@@ -50,6 +51,7 @@ __all__ = [
     "list_messages",
     "network_of",
     "receive_message",
+    "visible_networks",
 ]
 
 
@@ -292,11 +294,63 @@ def receive_message(
 
 
 def list_messages(
-    session: Session, account: Account, sim_ref: str, *, page: PageRequest
+    session: Session,
+    account: Account,
+    sim_ref: str,
+    *,
+    page: PageRequest,
+    after: int | None = None,
 ) -> tuple[Sim, Page[DeviceMessage]]:
+    """The device's inbox, oldest first; `after` keeps the messages after that index."""
     sim, device = device_of(session, account, sim_ref)
     query = select(DeviceMessage).where(DeviceMessage.device_id == device.id)
+    if after is not None:
+        query = query.where(DeviceMessage.id > after)
     return sim, fetch_page(session, query, DeviceMessage.id, page)
+
+
+def delete_message(session: Session, account: Account, sim_ref: str, index: str) -> None:
+    """The device deletes a message from its inbox (a modem's `AT+CMGD`); 404 if it has none
+    with that index."""
+    sim, device = device_of(session, account, sim_ref)
+    message = (
+        session.execute(
+            select(DeviceMessage).where(
+                DeviceMessage.device_id == device.id, DeviceMessage.id == int(index)
+            )
+        ).scalar_one_or_none()
+        if index.isascii() and index.isdigit() and len(index) <= 18
+        else None
+    )
+    if message is None:
+        raise NotFound(f"/devices/{sim.sid}/inbox/{index}")
+    session.delete(message)
+    session.flush()
+
+
+def visible_networks(session: Session, account: Account, sim_ref: str) -> list[Network]:
+    """The networks the device can register on: those of its Fleet's Network Access Profile,
+    in catalogue order (none without a Fleet).
+
+    Deviation: a real modem also sees networks it may not use; fleetsim's device sees only
+    its profile's, so `AT+COPS=?` lists those.
+    """
+    sim, _ = device_of(session, account, sim_ref)
+    fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id else None
+    if fleet is None:
+        return []
+    query = with_identifiers(
+        select(Network)
+        .join(
+            NetworkAccessProfileNetwork,
+            NetworkAccessProfileNetwork.network_id == Network.id,
+        )
+        .where(
+            NetworkAccessProfileNetwork.network_access_profile_id == fleet.network_access_profile_id
+        )
+        .order_by(Network.id)
+    )
+    return list(session.execute(query).scalars())
 
 
 def network_of(session: Session, device: Device) -> Network | None:

@@ -4,7 +4,11 @@ credentials. Form parameters in PascalCase, JSON out, errors as everywhere else.
     GET  /devices/{Sim}            the device: state, network, address, data session
     POST /devices/{Sim}/attach     Network=HW… (or Mcc=…&Mnc=…)
     POST /devices/{Sim}/detach
-    GET  /devices/{Sim}/inbox      SMS and IP Commands received, oldest first (paged)
+    GET  /devices/{Sim}/inbox      SMS and IP Commands received, oldest first (paged);
+                                   After=<index>: only those after that message
+    DELETE /devices/{Sim}/inbox/{Index}  the device deletes a message (a modem's AT+CMGD)
+    GET  /devices/{Sim}/networks   the networks the device can register on (its Fleet's
+                                   Network Access Profile), with their MCC/MNC pairs
     GET  /devices/{Sim}/events     the Sim's connection events, oldest first (paged)
 """
 
@@ -12,7 +16,13 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from fleetsim.api.devices.wire import render_device, render_event, render_message, render_rejection
+from fleetsim.api.devices.wire import (
+    render_device,
+    render_event,
+    render_message,
+    render_rejection,
+    render_visible_network,
+)
 from fleetsim.contract import Operation, Param
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network import devices
@@ -51,7 +61,20 @@ ATTACH = device_operation(
     Param("Mnc", "form", False, "string"),
 )
 DETACH = device_operation("DetachDevice", "POST", "/devices/{Sim}/detach")
-INBOX = device_operation("ListDeviceMessages", "GET", "/devices/{Sim}/inbox", list_key="messages")
+INBOX = device_operation(
+    "ListDeviceMessages",
+    "GET",
+    "/devices/{Sim}/inbox",
+    Param("After", "query", False, "integer", minimum=0),
+    list_key="messages",
+)
+DELETE_MESSAGE = device_operation(
+    "DeleteDeviceMessage",
+    "DELETE",
+    "/devices/{Sim}/inbox/{Index}",
+    Param("Index", "path", True, "string"),
+)
+NETWORKS = device_operation("ListDeviceNetworks", "GET", "/devices/{Sim}/networks")
 EVENTS = device_operation(
     "ListConnectionEvents", "GET", "/devices/{Sim}/events", list_key="connection_events"
 )
@@ -97,9 +120,25 @@ def detach_device(call: Call) -> Reply:
 @endpoint(INBOX)
 def list_inbox(call: Call) -> Reply:
     sim, page = devices.list_messages(
-        call.session, call.account, call.path["Sim"], page=call.page_request
+        call.session,
+        call.account,
+        call.path["Sim"],
+        page=call.page_request,
+        after=call.params.get("After"),
     )
     return call.page(f"/devices/{sim.sid}/inbox", page, render_message)
+
+
+@endpoint(DELETE_MESSAGE)
+def delete_message(call: Call) -> Reply:
+    devices.delete_message(call.session, call.account, call.path["Sim"], call.path["Index"])
+    return call.no_content()
+
+
+@endpoint(NETWORKS)
+def list_device_networks(call: Call) -> Reply:
+    networks = devices.visible_networks(call.session, call.account, call.path["Sim"])
+    return call.ok({"networks": [render_visible_network(n) for n in networks]})
 
 
 @endpoint(EVENTS)
@@ -114,5 +153,7 @@ DEVICE_ROUTES = [
     Route(ATTACH.path, attach_device, methods=["POST"], name=ATTACH.id),
     Route(DETACH.path, detach_device, methods=["POST"], name=DETACH.id),
     Route(INBOX.path, list_inbox, methods=["GET"], name=INBOX.id),
+    Route(DELETE_MESSAGE.path, delete_message, methods=["DELETE"], name=DELETE_MESSAGE.id),
+    Route(NETWORKS.path, list_device_networks, methods=["GET"], name=NETWORKS.id),
     Route(EVENTS.path, list_connection_events, methods=["GET"], name=EVENTS.id),
 ]

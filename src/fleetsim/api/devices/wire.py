@@ -9,12 +9,19 @@ from fleetsim.core.dates import iso, iso_or_none
 from fleetsim.db.tables import ConnectionEvent, Device, DeviceMessage, Network, Sim
 from fleetsim.network.devices import Rejection
 
-__all__ = ["render_device", "render_event", "render_message", "render_rejection"]
+__all__ = [
+    "render_device",
+    "render_event",
+    "render_message",
+    "render_rejection",
+    "render_visible_network",
+]
 
 
 def render_device(sim: Sim, device: Device, network: Network | None) -> dict[str, Any]:
     return {
         "sim_sid": sim.sid,
+        "sim_status": sim.status,
         "iccid": sim.iccid,
         "imei": device.imei,
         "state": device.state,
@@ -43,6 +50,7 @@ def render_rejection(rejection: Rejection | None) -> dict[str, Any] | None:
 
 def render_message(message: DeviceMessage) -> dict[str, Any]:
     return {
+        "index": message.id,
         "kind": message.kind,
         "command_sid": message.command_sid,
         "payload": message.payload,
@@ -55,3 +63,13 @@ def render_message(message: DeviceMessage) -> dict[str, Any]:
 def render_event(event: ConnectionEvent) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(event.data)
     return {"sid": event.sid, "event_type": event.event_type, "data": data}
+
+
+def render_visible_network(network: Network) -> dict[str, Any]:
+    """A network the device can see, with the MCC/MNC pairs it broadcasts."""
+    return {
+        "sid": network.sid,
+        "friendly_name": network.friendly_name,
+        "iso_country": network.iso_country,
+        "identifiers": [{"mcc": i.mcc, "mnc": i.mnc} for i in network.identifiers],
+    }
