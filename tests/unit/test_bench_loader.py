@@ -1,6 +1,6 @@
-"""bench/load_sims.py writes, in bulk, the rows that registering a card through the service
-writes: the benchmarks measure the Sims users would have, and a change to those rows that
-the loader misses fails here, on both backends."""
+"""bench/load_sims.py registers its Sims through the services, in batches: the benchmarks
+measure the Sims users would have (`new` ones here; active ones are compared in
+tests/api/test_same_rows.py), on both backends."""
 
 from __future__ import annotations
 

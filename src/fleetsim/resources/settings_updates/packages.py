@@ -7,8 +7,10 @@ without importing the rest of the resource.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from fleetsim.core.sids import Prefix, SidFactory
@@ -53,21 +55,25 @@ def with_package(packages: list[dict[str, Any]], added: Package) -> list[Package
 
 
 def record_factory_settings(
-    session: Session, sim: Sim, card: SimCard, *, sids: SidFactory
-) -> SettingsUpdate:
-    """The base settings package, applied when the card was made: a `successful` update
+    session: Session, sims: Sequence[tuple[Sim, SimCard]], *, sids: SidFactory
+) -> None:
+    """The base settings package each Sim's card was made with: a `successful` update
     dated at the card's manufacture (its entry in the warehouse)."""
-    made = card.date_created
-    update = SettingsUpdate(
-        sid=sids.new(Prefix.SETTINGS_UPDATE),
-        sim_id=sim.id,
-        iccid=sim.iccid,
-        status="successful",
-        packages=dump_packages([BASE_PACKAGE]),
-        outcome="successful",
-        date_completed=made,
-        date_created=made,
-        date_updated=made,
+    packages = dump_packages([BASE_PACKAGE])
+    session.connection().execute(
+        insert(SettingsUpdate),
+        [
+            {
+                "sid": sids.new(Prefix.SETTINGS_UPDATE),
+                "sim_id": sim.id,
+                "iccid": sim.iccid,
+                "status": "successful",
+                "packages": packages,
+                "outcome": "successful",
+                "date_completed": card.date_created,
+                "date_created": card.date_created,
+                "date_updated": card.date_created,
+            }
+            for sim, card in sims
+        ],
     )
-    session.add(update)
-    return update

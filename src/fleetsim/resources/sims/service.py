@@ -10,10 +10,12 @@ in the same request names one of the target account.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import (
@@ -29,7 +31,7 @@ from fleetsim.core.errors import (
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
-from fleetsim.db.integrity import UniqueRule, flush_unique
+from fleetsim.db.integrity import UniqueRule, flush_unique, unique_errors
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
 from fleetsim.db.tables import Account, Device, Fleet, Job, Sim, SimCard, SimStatusEvent
@@ -51,6 +53,7 @@ __all__ = [
     "ip_addresses",
     "list_sims",
     "register_sim",
+    "register_sims",
     "update_sim",
 ]
 
@@ -95,45 +98,91 @@ def register_sim(
 ) -> Sim:
     """Claim a physical card for `account`; the Sim starts `new`, in no Fleet, with the
     base settings package the card was made with."""
-    for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
-        if not value.strip():
-            raise SimRegistrationParameterMissing(name)
-    card = session.execute(select(SimCard).where(SimCard.iccid == iccid)).scalar_one_or_none()
-    if card is None or not _same_code(registration_code, card.registration_code):
-        raise SimNotRegistrable()
-    holder = session.execute(select(Sim).where(Sim.iccid == iccid)).scalar_one_or_none()
-    if holder is not None:
-        if holder.account_id == account.id:
-            raise SimAlreadyRegistered(holder.sid)
-        raise SimNotRegistrable()
-    now = clock.now()
-    sim = Sim(
-        sid=sids.new(Prefix.SIM),
-        account_id=account.id,
-        iccid=card.iccid,
-        unique_name=None,
-        status="new",
-        fleet=None,
-        date_created=now,
-        date_updated=now,
+    (sim,) = register_sims(
+        session, account, cards=[(iccid, registration_code)], clock=clock, sids=sids
     )
-    session.add(sim)
-    # Two accounts racing for one card: the database lets one win.
-    flush_unique(session, [("sims", ("iccid",), SimNotRegistrable)])
-    session.add(SimStatusEvent(sim_id=sim.id, status="new", fleet_id=None, occurred_at=now))
-    session.add(
-        Device(
-            sim_id=sim.id,
-            imei=imei_for(sim.id),
-            state="detached",
-            session_upload=0,
-            session_download=0,
-            data_blocked=False,
-        )
-    )
-    record_factory_settings(session, sim, card, sids=sids)
-    session.flush()
     return sim
+
+
+def register_sims(
+    session: Session,
+    account: Account,
+    *,
+    cards: Sequence[tuple[str, str]],
+    clock: Clock,
+    sids: SidFactory,
+) -> list[Sim]:
+    """`register_sim` for many cards (ICCID, registration code) at once, in a few
+    statements; the first card refused refuses them all."""
+    for iccid, registration_code in cards:
+        for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
+            if not value.strip():
+                raise SimRegistrationParameterMissing(name)
+    iccids = [iccid for iccid, _ in cards]
+    known = {
+        card.iccid: card
+        for card in session.execute(select(SimCard).where(SimCard.iccid.in_(iccids))).scalars()
+    }
+    holders = {
+        sim.iccid: sim
+        for sim in session.execute(select(Sim).where(Sim.iccid.in_(iccids))).scalars()
+    }
+    for iccid, registration_code in cards:
+        card = known.get(iccid)
+        if card is None or not _same_code(registration_code, card.registration_code):
+            raise SimNotRegistrable()
+        holder = holders.get(iccid)
+        if holder is not None:
+            if holder.account_id == account.id:
+                raise SimAlreadyRegistered(holder.sid)
+            raise SimNotRegistrable()
+    now = clock.now()
+    rows = [
+        {
+            "sid": sids.new(Prefix.SIM),
+            "account_id": account.id,
+            "iccid": iccid,
+            "unique_name": None,
+            "status": "new",
+            "fleet_id": None,
+            "date_created": now,
+            "date_updated": now,
+            "fleet_change_pending": False,
+        }
+        for iccid in iccids
+    ]
+    session.flush()
+    # Bulk statements, not one per row: the benchmark loader registers a million cards.
+    # Two accounts racing for one card: the database lets one win.
+    with unique_errors([("sims", ("iccid",), SimNotRegistrable)]):
+        # Rows come back in any order (asking for the given order costs one statement
+        # per row on SQLite): each is matched to its card by ICCID.
+        by_iccid = {sim.iccid: sim for sim in session.scalars(insert(Sim).returning(Sim), rows)}
+    sims = [by_iccid[iccid] for iccid in iccids]
+    for sim in sims:
+        set_committed_value(sim, "fleet", None)
+    # Plain inserts of rows the ORM need not track (fewer steps per row).
+    connection = session.connection()
+    connection.execute(
+        insert(SimStatusEvent),
+        [{"sim_id": s.id, "status": "new", "fleet_id": None, "occurred_at": now} for s in sims],
+    )
+    connection.execute(
+        insert(Device),
+        [
+            {
+                "sim_id": sim.id,
+                "imei": imei_for(sim.id),
+                "state": "detached",
+                "session_upload": 0,
+                "session_download": 0,
+                "data_blocked": False,
+            }
+            for sim in sims
+        ],
+    )
+    record_factory_settings(session, [(sim, known[sim.iccid]) for sim in sims], sids=sids)
+    return sims
 
 
 def _same_code(given: str, expected: str) -> bool:
