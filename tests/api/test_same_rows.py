@@ -24,9 +24,10 @@ from sqlalchemy import Column, Connection, Table, select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.tables import Account, Base, Sim
+from fleetsim.db.tables import Account, Base, Fleet, Sim
 from fleetsim.db.types import UTCDateTime
 from fleetsim.db.uow import unit_of_work
+from fleetsim.resources.sims.search import status_history
 from fleetsim.simulation.generator import create_sims, fleet_places
 from tests.api.conftest import Api
 from tests.api.network_fixtures import advance
@@ -169,3 +170,28 @@ def test_registered_simulated_and_loaded_sims_have_the_same_rows(api: Api) -> No
 
 def _account(session: Session, sid: str) -> Account:
     return session.execute(select(Account).where(Account.sid == sid)).scalar_one()
+
+
+def test_the_history_of_a_completed_fleet_change_names_the_new_fleet(api: Api) -> None:
+    first, second = (
+        api.post("/v1/Fleets", data={"NetworkAccessProfile": profile}).json()["sid"]
+        for profile in [api.post("/v1/NetworkAccessProfiles", data={}).json()["sid"]] * 2
+    )
+    (card,) = api.cards(1)
+    sid = register(api, card)["sid"]
+    activated = api.post(f"/v1/Sims/{sid}", data={"Fleet": first, "Status": "active"})
+    assert activated.status_code == 202, activated.text
+    advance(api, 10)
+    moved = api.post(f"/v1/Sims/{sid}", data={"Fleet": second})
+    assert moved.status_code == 202, moved.text
+    advance(api, 10)
+    assert api.get(f"/v1/Sims/{sid}").json()["fleet_sid"] == second
+    with unit_of_work(api.engine, write=False) as session:
+        sim = session.execute(select(Sim).where(Sim.sid == sid)).scalar_one()
+        fleets = {row.id: row.sid for row in session.execute(select(Fleet.id, Fleet.sid))}
+        history = status_history(session, sim)
+    assert [(e.status, fleets.get(e.fleet_id)) for e in history] == [
+        ("active", second),
+        ("active", first),
+        ("new", None),
+    ]
