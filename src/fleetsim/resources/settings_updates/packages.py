@@ -6,6 +6,7 @@ without importing the rest of the resource.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from fleetsim.core.sids import Prefix, SidFactory
-from fleetsim.db.tables import SettingsUpdate, Sim, SimCard
+from fleetsim.db.tables import SettingsUpdate, Sim
 
 __all__ = [
     "BASE_PACKAGE",
@@ -55,10 +56,10 @@ def with_package(packages: list[dict[str, Any]], added: Package) -> list[Package
 
 
 def record_factory_settings(
-    session: Session, sims: Sequence[tuple[Sim, SimCard]], *, sids: SidFactory
+    session: Session, sims: Sequence[tuple[Sim, dt.datetime]], *, sids: SidFactory
 ) -> None:
     """The base settings package each Sim's card was made with: a `successful` update
-    dated at the card's manufacture (its entry in the warehouse)."""
+    dated at the card's manufacture (given with each Sim: its entry in the warehouse)."""
     packages = dump_packages([BASE_PACKAGE])
     session.connection().execute(
         insert(SettingsUpdate),
@@ -70,10 +71,10 @@ def record_factory_settings(
                 "status": "successful",
                 "packages": packages,
                 "outcome": "successful",
-                "date_completed": card.date_created,
-                "date_created": card.date_created,
-                "date_updated": card.date_created,
+                "date_completed": made,
+                "date_created": made,
+                "date_updated": made,
             }
-            for sim, card in sims
+            for sim, made in sims
         ],
     )

@@ -119,9 +119,9 @@ def register_sims(
             if not value.strip():
                 raise SimRegistrationParameterMissing(name)
     iccids = [iccid for iccid, _ in cards]
+    cards_made = select(SimCard.iccid, SimCard.registration_code, SimCard.date_created)
     known = {
-        card.iccid: card
-        for card in session.execute(select(SimCard).where(SimCard.iccid.in_(iccids))).scalars()
+        card.iccid: card for card in session.execute(cards_made.where(SimCard.iccid.in_(iccids)))
     }
     holders = {
         sim.iccid: sim
@@ -181,7 +181,8 @@ def register_sims(
             for sim in sims
         ],
     )
-    record_factory_settings(session, [(sim, known[sim.iccid]) for sim in sims], sids=sids)
+    made = [(sim, known[sim.iccid].date_created) for sim in sims]
+    record_factory_settings(session, made, sids=sids)
     return sims
 
 
