@@ -168,6 +168,25 @@ def test_registered_simulated_and_loaded_sims_have_the_same_rows(api: Api) -> No
     assert loaded == expected
 
 
+def test_a_registered_sim_and_a_loaded_new_one_have_the_same_rows(api: Api) -> None:
+    """The benchmarks load `new` Sims: as `POST /v1/Sims` leaves them."""
+    (card,) = api.cards(1)
+    register(api, card)
+    bench_loader().load_sims(api.engine, api.creds.account_sid, 1, now=START)
+    with unit_of_work(api.engine, write=False) as session:
+        sim_ids = list(session.execute(select(Sim.id).order_by(Sim.id)).scalars())
+        connection = session.connection()
+        expected, loaded = (rows_of(connection, sim_id) for sim_id in sim_ids)
+    assert set(expected) == {
+        "devices",
+        "settings_updates",
+        "sim_cards",
+        "sim_status_events",
+        "sims",
+    }
+    assert loaded == expected
+
+
 def _account(session: Session, sid: str) -> Account:
     return session.execute(select(Account).where(Account.sid == sid)).scalar_one()
 
