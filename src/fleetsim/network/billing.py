@@ -304,6 +304,8 @@ def statuses_took_effect(
 ) -> None:
     """`status_took_effect` for many Sims (each with the status it had before), in a few
     statements for all of them."""
+    if not changes:
+        return
     sims = [sim for sim, _ in changes]
     lock_devices(session, [sim.id for sim in sims])
     latest = latest_periods(session, [sim.id for sim in sims])
