@@ -32,6 +32,7 @@ from fleetsim.core.clock import FrozenClock
 from fleetsim.core.paging import Cursor
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Sim
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import Card
@@ -62,19 +63,19 @@ def load(url: str, count: int, fleets: list[str]) -> float:
             assert field is not None
             assert spares is not None
             targets = add_sims(session, account, None, cards, at=AT, sids=sids)
-            sims = {
-                sim.id: sim
-                for sim in session.scalars(
-                    select(Sim)
-                    .where(Sim.id.in_([t.sim_id for t in targets]))
-                    .options(joinedload(Sim.fleet))
-                )
-            }
-            active, inactive = [], []
+            tx, clock = Tx.of(session), FrozenClock(AT)
             for number, target in zip(numbers, targets, strict=True):
-                sim = sims[target.sim_id]
                 named = SimChanges(unique_name=f"sensor-{number:06d}")
-                update_sim(session, account, sim.sid, changes=named, clock=FrozenClock(AT))
+                update_sim(tx, account, target.sid, changes=named, clock=clock)
+            # Read after the names: each write through `tx` expires what the session holds.
+            sims = session.scalars(
+                select(Sim)
+                .where(Sim.id.in_([t.sim_id for t in targets]))
+                .order_by(Sim.id)
+                .options(joinedload(Sim.fleet))
+            ).all()
+            active, inactive = [], []
+            for sim in sims:
                 roll = rng.random()
                 if roll < 0.6:
                     active.append(sim)

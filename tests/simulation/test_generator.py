@@ -13,6 +13,7 @@ from fleetsim.cli.main import main
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import (
     Account,
     Network,
@@ -56,7 +57,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             sids=sids,
         )
         create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(network_access_profile="eu", unique_name="trucks"),
             clock=clock,
@@ -66,7 +67,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             session, account, unique_name="empty", networks=[], clock=clock, sids=sids
         )
         create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(network_access_profile="empty", unique_name="nowhere"),
             clock=clock,

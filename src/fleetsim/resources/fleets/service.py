@@ -22,6 +22,7 @@ from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
+from fleetsim.db.store import Tx, detached
 from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile, Sim, SimStatusEvent, UsageHour
 from fleetsim.network.billing import fleet_limit_changed
 from fleetsim.resources.naming import clean_unique_name
@@ -95,10 +96,14 @@ def fetch_fleet(session: Session, account: Account, ref: str) -> Fleet:
 def _profile(session: Session, account: Account, ref: str) -> NetworkAccessProfile:
     profile = find_network_access_profile(session, account, ref)
     if profile is None:
-        raise InvalidParameter(
-            "NetworkAccessProfile", f"no Network Access Profile '{ref}' in this account"
-        )
+        raise _no_profile(ref)
     return profile
+
+
+def _no_profile(ref: str) -> InvalidParameter:
+    return InvalidParameter(
+        "NetworkAccessProfile", f"no Network Access Profile '{ref}' in this account"
+    )
 
 
 def _data_limit(value: int) -> int:
@@ -110,13 +115,18 @@ def _data_limit(value: int) -> int:
 
 
 def create_fleet(
-    session: Session, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
+    tx: Tx, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
 ) -> Fleet:
-    profile = _profile(session, account, fleet.network_access_profile)
-    row = Fleet(**new_fleet_values(account.id, fleet, profile, now=clock.now(), sids=sids))
-    session.add(row)
-    flush_unique(session, [_unique_name_rule(fleet.unique_name)])
-    return row
+    """A new Fleet of the account, on one of its Network Access Profiles."""
+    ref = fleet.network_access_profile
+    found = tx.by_ref(
+        "network_access_profiles", "id, sid", account.id, ref, Prefix.NETWORK_ACCESS_PROFILE
+    )
+    if found is None:
+        raise _no_profile(ref)
+    profile = detached(NetworkAccessProfile, {"id": found[0], "sid": found[1]})
+    values = new_fleet_values(account.id, fleet, profile, now=clock.now(), sids=sids)
+    return tx.insert(Fleet, values, _unique_name_rule(fleet.unique_name))
 
 
 def new_fleet_values(
@@ -127,7 +137,7 @@ def new_fleet_values(
     now: dt.datetime,
     sids: SidFactory,
 ) -> dict[str, Any]:
-    """The row of a new Fleet, checked; for `create_fleet` and its direct write."""
+    """The row of a new Fleet, checked."""
     unique_name = clean_unique_name(fleet.unique_name, Prefix.FLEET)
     data_limit = _data_limit(fleet.data_limit)
     return {
