@@ -77,7 +77,7 @@ def rows_of(connection: Connection, sim_id: int) -> Rows:
         if "subject" in table.c and "id" in table.c:
             subjects = [sim["sid"], f"bill:{sim['sid']}"]
             query = select(table).where(table.c.subject.in_(subjects))
-            if "state" in table.c and table.name == "jobs":
+            if table.name == "jobs":
                 query = query.where(table.c.state != "done")
             for row in connection.execute(query).mappings():
                 found.setdefault(table.name, {})[row["id"]] = dict(row)
