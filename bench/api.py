@@ -95,6 +95,7 @@ class Bench:
         self.wrk = wrk
         self.folder = folder
         self.connections = args.connections
+        self.results: dict[str, WrkResult] = {}
 
     def wrk_run(self, server: Server, path: str, script: str, seconds: float) -> WrkResult:
         result = run_wrk(
@@ -178,6 +179,7 @@ class Bench:
             f"{result.p50_ms:8.1f} {result.p99_ms:8.1f}   {verdict}{errors}",
             flush=True,
         )
+        self.results[name] = result
         return result
 
 
@@ -345,6 +347,9 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, default=None, help="folder for py-spy flame graphs, one per case"
     )
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the PostgreSQL cases (need initdb)"
+    )
     args = parser.parse_args()
     args.cases = set(args.cases.split(","))
     if not args.cases <= set(CASES):
@@ -400,8 +405,59 @@ def measure(args: argparse.Namespace, wrk: str, pages: int) -> None:
             folder,
         )
         started.append(bare)
-        run(Bench(args, wrk, folder), fleetsim, bare, ids, pages)
+        bench = Bench(args, wrk, folder)
+        run(bench, fleetsim, bare, ids, pages)
+        started.remove(fleetsim)
+        fleetsim.stop()
+        if not args.no_postgres:
+            on_postgres(bench, bare)
     print(f"machine after the run: {describe_machine()}")
+
+
+def on_postgres(bench: Bench, bare: Server) -> None:
+    """Fetch a Sim and create Fleets on PostgreSQL (a throwaway local cluster, one API
+    process with its job worker), against the SQLite figures of the same run."""
+    from scaleout import ensure_postgres
+
+    sys.path.insert(0, str(BENCH.parent))
+    from tests.support.postgres import PostgresCluster
+
+    args = bench.args
+    cluster = PostgresCluster.start(ensure_postgres())
+    try:
+        engine = prepare(cluster.url, args.sims, bench.folder / "pg-cards.txt")
+        with unit_of_work(engine, write=False) as session:
+            sids = list(session.execute(select(Sim.sid).order_by(Sim.id)).scalars())
+        engine.dispose()
+        port = free_port()
+        command = [*FLEETSIM, "serve", "--port", str(port), "--database-url", cluster.url]
+        command += ["--no-udp", "--log-level", "warning"]
+        env = {"FLEETSIM_ACCOUNT_SID": ACCOUNT, "FLEETSIM_AUTH_TOKEN": TOKEN}
+        server = start_server("fleetsim-pg", command, port, bench.folder, env=env)
+        try:
+            with httpx2.Client(base_url=server.url, auth=(ACCOUNT, TOKEN), timeout=60) as client:
+                profile = activate(client, sids[:ACTIVE_SIMS])
+            print(
+                f"\nPostgreSQL (local cluster, one API process and its worker), {args.sims:,} Sims"
+            )
+            fetched = f"/v1/Sims/{sids[len(sids) // 2]}"
+            cases = [
+                ("fetch a Sim", fetched, lambda: request_script(auth=AUTH)),
+                ("create a Fleet", "/v1/Fleets", lambda: create_fleet_script(profile, "pg")),
+            ]
+            for name, path, script in cases:
+                result = bench.compare(f"{name} (PostgreSQL)", server, bare, path, script, None)
+                sqlite = bench.results.get(name)
+                if sqlite is not None and sqlite.rate:
+                    share = result.rate / sqlite.rate
+                    verdict = "met" if share >= 0.5 else "NOT MET"
+                    print(
+                        f"  {name}: PostgreSQL {share:.2f}x of SQLite (target >= 0.50x: {verdict})"
+                    )
+        finally:
+            server.stop()
+    finally:
+        cluster.stop()
 
 
 def run(

@@ -139,7 +139,12 @@ def _profiles_and_fleets(
         ).scalars()
         chosen = list(networks)[: 2 * len(countries)]
         profile = create_network_access_profile(
-            session, account, unique_name=f"{name}-nap", networks=chosen, clock=clock, sids=sids
+            Tx.of(session),
+            account,
+            unique_name=f"{name}-nap",
+            networks=chosen,
+            clock=clock,
+            sids=sids,
         )
         create_fleet(
             Tx.of(session),
@@ -183,7 +188,7 @@ def _other_statuses(
     import_cards(session, cards, clock=clock)
     registered = [
         register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,
@@ -210,7 +215,7 @@ def _other_statuses(
     # The `new` Sims: registered last, so their cards stay unregistered until now.
     for card in cards[: size.new]:
         register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,

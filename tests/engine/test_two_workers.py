@@ -66,7 +66,7 @@ def populate(engine: Engine) -> tuple[int, str]:
         set_policy(session, "sim", "immediate", None)
         sims = [
             register_sim(
-                session,
+                Tx.of(session),
                 account,
                 iccid=card.iccid,
                 registration_code=card.registration_code,

@@ -49,7 +49,7 @@ def world(engine: Engine, networks: int = 3) -> World:
         account = create_account(session, friendly_name=None, parent=None, clock=clock, sids=sids)
         rows = session.execute(select(Network.id, Network.sid).limit(networks)).all()
         create_network_access_profile(
-            session,
+            Tx.of(session),
             account,
             unique_name="eu",
             networks=[r[1] for r in rows],
@@ -64,7 +64,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             sids=sids,
         )
         create_network_access_profile(
-            session, account, unique_name="empty", networks=[], clock=clock, sids=sids
+            Tx.of(session), account, unique_name="empty", networks=[], clock=clock, sids=sids
         )
         create_fleet(
             Tx.of(session),

@@ -16,7 +16,7 @@ from fleetsim.core.clock import FrozenClock
 from fleetsim.core.iccid import is_valid_iccid
 from fleetsim.core.sids import Prefix, SidFactory, is_sid
 from fleetsim.db.store import Tx
-from fleetsim.db.tables import Base, Device, Sim, SimCard, SimStatusEvent
+from fleetsim.db.tables import Account, Base, Device, Sim, SimCard, SimStatusEvent
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
 from fleetsim.resources.accounts.service import create_account
@@ -54,16 +54,19 @@ def test_bulk_loaded_sims_match_registered_ones(
         card = next(generate_cards(1, random.Random(7)))
         import_cards(session, [card], clock=clock)
         registered = register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,
             clock=clock,
             sids=sids,
         )
-    loader().load_sims(engine, account.sid, 3, now=clock.now())
+        # Read before the unit of work ends: writes through a Tx expire the session's rows.
+        account_sid = account.sid
+    loader().load_sims(engine, account_sid, 3, now=clock.now())
 
     with unit_of_work(engine, write=False) as session:
+        account = session.execute(select(Account).where(Account.sid == account_sid)).scalar_one()
         sims = session.execute(select(Sim).order_by(Sim.id)).scalars().all()
         assert sims[0].id == registered.id
         assert len(sims) == 4

@@ -103,7 +103,7 @@ def fleet(visit: Visit) -> Html:
 @action
 def edit(visit: Visit) -> Redirect:
     found = update_fleet(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         visit.path["sid"],
         changes=FleetChanges(

@@ -82,7 +82,7 @@ def sims(visit: Visit) -> Html:
 @action
 def register(visit: Visit) -> Redirect:
     sim = register_sim(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         iccid=visit.arg("iccid") or "",
         registration_code=visit.arg("registration_code") or "",
@@ -166,7 +166,7 @@ def send_sms(visit: Visit) -> Redirect:
 def send_ip_command(visit: Visit) -> Redirect:
     sim_sid = load_sim(visit.session, visit.account, visit.path["sid"]).sid
     create_ip_command(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         command=NewIpCommand(
             sim=sim_sid,

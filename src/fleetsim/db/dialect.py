@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 
 __all__ = [
@@ -261,10 +261,11 @@ def lock_for_startup(connection: Connection) -> None:
     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7020437)")
 
 
-def for_update(engine: Engine | Connection, table: str) -> str:
+def for_update(bind: Engine | Connection | Dialect, table: str) -> str:
     """The clause that locks the rows a SELECT reads of `table` (a name or alias) until
     the transaction ends (PostgreSQL); SQLite's writer holds the whole database."""
-    return "" if is_sqlite(engine) else f" FOR UPDATE OF {table}"
+    name = bind.name if isinstance(bind, Dialect) else bind.dialect.name
+    return "" if name == "sqlite" else f" FOR UPDATE OF {table}"
 
 
 def skip_locked(query: Select[T]) -> Select[T]:

@@ -6,8 +6,7 @@ violation of a named constraint to the Twilio error for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -15,23 +14,15 @@ from sqlalchemy.orm import Session
 from fleetsim.core.errors import TwilioError
 from fleetsim.db.dialect import unique_violation
 
-__all__ = ["flush_unique", "unique_errors"]
+__all__ = ["flush_unique"]
 
 UniqueRule = tuple[str, tuple[str, ...], Callable[[], TwilioError]]
 
 
 def flush_unique(session: Session, rules: Iterable[UniqueRule]) -> None:
     """Flush; a violation of one of `rules` (table, columns, error) raises that error."""
-    with unique_errors(rules):
-        session.flush()
-
-
-@contextmanager
-def unique_errors(rules: Iterable[UniqueRule]) -> Iterator[None]:
-    """A violation of one of `rules` (table, columns, error) in the block raises that
-    error (for statements that write without a flush)."""
     try:
-        yield
+        session.flush()
     except IntegrityError as exc:
         for table, columns, error in rules:
             if unique_violation(exc, table, columns):

@@ -19,7 +19,7 @@ several units of work share one transaction (the group commit of `fleetsim.http.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,11 +42,13 @@ from fleetsim.db.integrity import UniqueRule
 from fleetsim.db.tables import Base
 
 __all__ = [
+    "Outcome",
     "Row",
     "Tx",
     "UniqueRule",
     "WriterBusy",
     "detached",
+    "run_together",
     "stored_datetime",
     "transaction",
 ]
@@ -122,6 +124,27 @@ class Tx:
         key, value = ref_key(ref, prefix)
         lock_clause = for_update(self.engine, alias or source) if lock else ""
         return self.one(_by_ref_sql(source, columns, alias, key, lock_clause), (account_id, value))
+
+    def load(
+        self, model: type[M], where: str, params: tuple[Any, ...], *, lock: bool = False
+    ) -> M | None:
+        """The row of `model` matching `where` (a condition on its table's columns, from
+        the code), as a `detached` instance holding every column as the ORM would load
+        it; with `lock`, locked against other writers until the transaction ends."""
+        sql, fields = _load_plan(model, where, self._dialect, lock)
+        row = self.one(sql, params)
+        if row is None:
+            return None
+        values = {key: v if p is None else p(v) for (key, p), v in zip(fields, row, strict=True)}
+        return detached(model, values)
+
+    def load_by_ref(
+        self, model: type[M], account_id: int, ref: str, prefix: Prefix, *, lock: bool = False
+    ) -> M | None:
+        """`load` of the account's row addressed by SID or, failing the SID shape, unique
+        name."""
+        key, value = ref_key(ref, prefix)
+        return self.load(model, f"account_id = ? AND {key} = ?", (account_id, value), lock=lock)
 
     # --- writing ---------------------------------------------------------------------
 
@@ -284,6 +307,31 @@ def transaction(engine: Engine, *, write: bool, wait: bool = True) -> Iterator[T
         connection.close()  # back to the pool, which rolls back what was not committed
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one unit of work of `run_together` gave: its value, or the error it raised."""
+
+    value: Any = None
+    error: BaseException | None = None
+
+
+def run_together(
+    engine: Engine, works: Sequence[Callable[[Tx], Any]], *, wait: bool
+) -> list[Outcome]:
+    """Run `works` in one write transaction, each in its savepoint: a unit that raises
+    leaves nothing and costs the others nothing. Without `wait`, `WriterBusy` when the
+    database cannot be written at once."""
+    outcomes: list[Outcome] = []
+    with transaction(engine, write=True, wait=wait) as tx:
+        for work in works:
+            try:
+                with tx.savepoint():
+                    outcomes.append(Outcome(value=work(tx)))
+            except Exception as error:  # the unit's own answer; the others go on
+                outcomes.append(Outcome(error=error))
+    return outcomes
+
+
 def detached(model: type[M], values: Mapping[str, Any]) -> M:
     """An instance of `model` holding `values`, made without the ORM's attribute events,
     as the ORM makes the rows it loads: for rows a Tx wrote or read, to render them."""
@@ -328,6 +376,23 @@ def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
     table = model.__tablename__
     sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id"  # noqa: S608 (mapped names)
     return _InsertPlan(sql, tuple(columns))
+
+
+@lru_cache(maxsize=128)
+def _load_plan(
+    model: type[Base], where: str, dialect: Dialect, lock: bool
+) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
+    mapper = inspect(model)
+    fields = []
+    names = []
+    for attribute in mapper.column_attrs:
+        (column,) = attribute.columns
+        names.append(column.name)
+        fields.append((attribute.key, column.type.result_processor(dialect, None)))
+    table = model.__tablename__
+    lock_clause = for_update(dialect, table) if lock else ""
+    sql = f"SELECT {', '.join(names)} FROM {table} WHERE {where}{lock_clause}"  # noqa: S608
+    return sql, tuple(fields)
 
 
 @lru_cache(maxsize=64)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -24,9 +24,9 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from fleetsim.db.dialect import is_sqlite
-from fleetsim.db.store import Tx, WriterBusy, transaction
+from fleetsim.db.store import Outcome, Tx, WriterBusy, run_together, transaction
 
-__all__ = ["Work", "run_together", "run_unit"]
+__all__ = ["Work", "run_unit"]
 
 T = TypeVar("T")
 Work = Callable[[Tx], T]
@@ -46,26 +46,6 @@ async def run_unit(engine: Engine, work: Work[T], *, write: bool) -> T:
 def _alone(engine: Engine, work: Work[T], write: bool) -> T:
     with transaction(engine, write=write) as tx:
         return work(tx)
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    value: Any = None
-    error: BaseException | None = None
-
-
-def run_together(engine: Engine, works: Sequence[Work[Any]], *, wait: bool) -> list[_Outcome]:
-    """Run `works` in one write transaction, each in its savepoint; the outcome of each.
-    Without `wait`, `WriterBusy` when the database cannot be written at once."""
-    outcomes: list[_Outcome] = []
-    with transaction(engine, write=True, wait=wait) as tx:
-        for work in works:
-            try:
-                with tx.savepoint():
-                    outcomes.append(_Outcome(value=work(tx)))
-            except Exception as error:  # the unit's own answer; the others go on
-                outcomes.append(_Outcome(error=error))
-    return outcomes
 
 
 @dataclass(frozen=True)
@@ -100,7 +80,7 @@ class _Group:
             task.add_done_callback(self._behind_a_writer.discard)
             return
         except Exception as error:  # the commit itself failed: so did every unit
-            outcomes = [_Outcome(error=error)] * len(waiting)
+            outcomes = [Outcome(error=error)] * len(waiting)
         _settle(waiting, outcomes)
 
     async def _commit_after_the_writer(self, waiting: list[_Waiting]) -> None:
@@ -108,11 +88,11 @@ class _Group:
         try:
             outcomes = await run_in_threadpool(run_together, self._engine, works, wait=True)
         except Exception as error:
-            outcomes = [_Outcome(error=error)] * len(waiting)
+            outcomes = [Outcome(error=error)] * len(waiting)
         _settle(waiting, outcomes)
 
 
-def _settle(waiting: list[_Waiting], outcomes: list[_Outcome]) -> None:
+def _settle(waiting: list[_Waiting], outcomes: list[Outcome]) -> None:
     for each, outcome in zip(waiting, outcomes, strict=True):
         if each.result.done():  # its client went away
             continue

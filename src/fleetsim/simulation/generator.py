@@ -27,12 +27,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.billing.usage_store import UsageSample, record_usage
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.tables import Account, Fleet, Network, NetworkAccessProfileNetwork
+from fleetsim.db.store import Tx
+from fleetsim.db.tables import Account, Fleet, Network, NetworkAccessProfileNetwork, Sim
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.fleets.service import find_fleet
@@ -176,17 +177,20 @@ def add_sims(
     in the run)."""
     clock = FrozenClock(at)
     import_cards(session, list(cards), clock=clock)
-    sims = register_sims(
-        session,
+    registered = register_sims(
+        Tx.of(session),
         account,
         cards=[(c.iccid, c.registration_code) for c in cards],
         clock=clock,
         sids=sids,
     )
     if fleet is not None:
+        ids = [sim.id for sim in registered]
+        query = select(Sim).where(Sim.id.in_(ids)).order_by(Sim.id).options(joinedload(Sim.fleet))
+        sims = list(session.scalars(query))
         update_now(session, sims, status="active", fleet=fleet, now=at, sids=sids)
     session.flush()
-    return [Target(first + n, sim.id, sim.sid) for n, sim in enumerate(sims)]
+    return [Target(first + n, sim.id, sim.sid) for n, sim in enumerate(registered)]
 
 
 def _pick(rng: random.Random, mix: tuple[tuple[Profile, float], ...]) -> Profile:

@@ -39,7 +39,7 @@ def list_fleets(call: Call) -> Reply:
 @endpoint("UpdateFleet")
 def update_fleet(call: Call) -> Reply:
     fleet = service.update_fleet(
-        call.session,
+        call.tx,
         call.account,
         call.path["Sid"],
         changes=fleet_changes(call.params, call.form),

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
-
 from fleetsim.core.sids import Prefix, SidFactory
-from fleetsim.db.tables import SettingsUpdate, Sim
+from fleetsim.db.store import Tx
+from fleetsim.db.tables import SettingsUpdate
 
 __all__ = [
     "BASE_PACKAGE",
@@ -56,25 +53,19 @@ def with_package(packages: list[dict[str, Any]], added: Package) -> list[Package
 
 
 def record_factory_settings(
-    session: Session, sims: Sequence[tuple[Sim, dt.datetime]], *, sids: SidFactory
-) -> None:
-    """The base settings package each Sim's card was made with: a `successful` update
-    dated at the card's manufacture (given with each Sim: its entry in the warehouse)."""
-    packages = dump_packages([BASE_PACKAGE])
-    session.connection().execute(
-        insert(SettingsUpdate),
-        [
-            {
-                "sid": sids.new(Prefix.SETTINGS_UPDATE),
-                "sim_id": sim.id,
-                "iccid": sim.iccid,
-                "status": "successful",
-                "packages": packages,
-                "outcome": "successful",
-                "date_completed": made,
-                "date_created": made,
-                "date_updated": made,
-            }
-            for sim, made in sims
-        ],
-    )
+    tx: Tx, sim_id: int, iccid: str, *, made: dt.datetime, sids: SidFactory
+) -> SettingsUpdate:
+    """The base settings package, applied when the card was made: a `successful` update
+    dated at the card's manufacture (`made`, its entry in the warehouse)."""
+    values = {
+        "sid": sids.new(Prefix.SETTINGS_UPDATE),
+        "sim_id": sim_id,
+        "iccid": iccid,
+        "status": "successful",
+        "packages": dump_packages([BASE_PACKAGE]),
+        "outcome": "successful",
+        "date_completed": made,
+        "date_created": made,
+        "date_updated": made,
+    }
+    return tx.insert(SettingsUpdate, values)

@@ -12,7 +12,7 @@ from fleetsim.db.tables import BillingPeriod
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network.billing import latest_period
 from fleetsim.resources.sims import service
-from fleetsim.resources.sims.wire import render_sim, render_sim_view, sim_changes, sim_path
+from fleetsim.resources.sims.wire import render_sim_view, sim_changes, sim_path
 
 __all__ = ["ROUTES"]
 
@@ -20,14 +20,14 @@ __all__ = ["ROUTES"]
 @endpoint("CreateSim", on_missing=SimRegistrationParameterMissing)
 def register_sim(call: Call) -> Reply:
     sim = service.register_sim(
-        call.session,
+        call.tx,
         call.account,
         iccid=call.params["Iccid"],
         registration_code=call.params["RegistrationCode"],
         clock=call.clock,
         sids=call.sids,
     )
-    return call.created(render_sim(sim, call.account.sid, call.urls))
+    return call.created(render_sim_view(sim, call.account.sid, call.urls))
 
 
 @endpoint("FetchSim")

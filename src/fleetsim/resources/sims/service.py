@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import (
@@ -32,11 +31,11 @@ from fleetsim.core.errors import (
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
-from fleetsim.db.integrity import UniqueRule, unique_errors
+from fleetsim.db.integrity import UniqueRule
 from fleetsim.db.paging import Page
 from fleetsim.db.scoping import find_by_ref
-from fleetsim.db.store import Tx
-from fleetsim.db.tables import Account, Device, Job, Sim, SimCard, SimStatusEvent
+from fleetsim.db.store import Tx, stored_datetime
+from fleetsim.db.tables import Account, Device, Job, Sim, SimStatusEvent
 from fleetsim.engine.policies import due_at
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.settings_updates.packages import record_factory_settings
@@ -102,58 +101,57 @@ def fetch_sim(tx: Tx, account: Account, ref: str) -> SimView:
     return sim
 
 
+# Names from the code; `marks` is one placeholder per card.
+_CARDS_SQL = "SELECT iccid, registration_code, date_created FROM sim_cards WHERE iccid IN ({marks})"
+_HOLDERS_SQL = "SELECT iccid, account_id, sid FROM sims WHERE iccid IN ({marks})"
+
+
 def register_sim(
-    session: Session,
+    tx: Tx,
     account: Account,
     *,
     iccid: str,
     registration_code: str,
     clock: Clock,
     sids: SidFactory,
-) -> Sim:
+) -> SimView:
     """Claim a physical card for `account`; the Sim starts `new`, in no Fleet, with the
     base settings package the card was made with."""
-    (sim,) = register_sims(
-        session, account, cards=[(iccid, registration_code)], clock=clock, sids=sids
-    )
+    (sim,) = register_sims(tx, account, cards=[(iccid, registration_code)], clock=clock, sids=sids)
     return sim
 
 
 def register_sims(
-    session: Session,
+    tx: Tx,
     account: Account,
     *,
     cards: Sequence[tuple[str, str]],
     clock: Clock,
     sids: SidFactory,
-) -> list[Sim]:
-    """`register_sim` for many cards (ICCID, registration code) at once, in a few
-    statements; the first card refused refuses them all."""
+) -> list[SimView]:
+    """`register_sim` for many cards (ICCID, registration code) at once, the cards and
+    their holders read in one statement each; the first card refused refuses them all."""
     for iccid, registration_code in cards:
         for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
             if not value.strip():
                 raise SimRegistrationParameterMissing(name)
-    iccids = [iccid for iccid, _ in cards]
-    cards_made = select(SimCard.iccid, SimCard.registration_code, SimCard.date_created)
-    known = {
-        card.iccid: card for card in session.execute(cards_made.where(SimCard.iccid.in_(iccids)))
-    }
-    holders = {
-        sim.iccid: sim
-        for sim in session.execute(select(Sim).where(Sim.iccid.in_(iccids))).scalars()
-    }
+    iccids = tuple(iccid for iccid, _ in cards)
+    marks = ", ".join("?" * len(iccids))
+    made = {row[0]: row for row in tx.all(_CARDS_SQL.format(marks=marks), iccids)}
+    holders = {row[0]: row for row in tx.all(_HOLDERS_SQL.format(marks=marks), iccids)}
     for iccid, registration_code in cards:
-        card = known.get(iccid)
-        if card is None or not _same_code(registration_code, card.registration_code):
+        card = made.get(iccid)
+        if card is None or not _same_code(registration_code, card[1]):
             raise SimNotRegistrable()
         holder = holders.get(iccid)
         if holder is not None:
-            if holder.account_id == account.id:
-                raise SimAlreadyRegistered(holder.sid)
+            if holder[1] == account.id:
+                raise SimAlreadyRegistered(holder[2])
             raise SimNotRegistrable()
     now = clock.now()
-    rows = [
-        {
+    views = []
+    for iccid in iccids:
+        values = {
             "sid": sids.new(Prefix.SIM),
             "account_id": account.id,
             "iccid": iccid,
@@ -162,43 +160,24 @@ def register_sims(
             "fleet_id": None,
             "date_created": now,
             "date_updated": now,
-            "fleet_change_pending": False,
         }
-        for iccid in iccids
-    ]
-    session.flush()
-    # Bulk statements, not one per row: the benchmark loader registers a million cards.
-    # Two accounts racing for one card: the database lets one win.
-    with unique_errors([("sims", ("iccid",), SimNotRegistrable)]):
-        # Rows come back in any order (asking for the given order costs one statement
-        # per row on SQLite): each is matched to its card by ICCID.
-        by_iccid = {sim.iccid: sim for sim in session.scalars(insert(Sim).returning(Sim), rows)}
-    sims = [by_iccid[iccid] for iccid in iccids]
-    for sim in sims:
-        set_committed_value(sim, "fleet", None)
-    # Plain inserts of rows the ORM need not track (fewer steps per row).
-    connection = session.connection()
-    connection.execute(
-        insert(SimStatusEvent),
-        [{"sim_id": s.id, "status": "new", "fleet_id": None, "occurred_at": now} for s in sims],
-    )
-    connection.execute(
-        insert(Device),
-        [
-            {
-                "sim_id": sim.id,
-                "imei": imei_for(sim.id),
-                "state": "detached",
-                "session_upload": 0,
-                "session_download": 0,
-                "data_blocked": False,
-            }
-            for sim in sims
-        ],
-    )
-    made = [(sim, known[sim.iccid].date_created) for sim in sims]
-    record_factory_settings(session, made, sids=sids)
-    return sims
+        # Two accounts racing for one card: the database lets one win.
+        sim = tx.insert(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
+        event = {"sim_id": sim.id, "status": "new", "fleet_id": None, "occurred_at": now}
+        tx.insert(SimStatusEvent, event)
+        device = {
+            "sim_id": sim.id,
+            "imei": imei_for(sim.id),
+            "state": "detached",
+            "session_upload": 0,
+            "session_download": 0,
+            "data_blocked": False,
+        }
+        tx.insert(Device, device)
+        manufactured = stored_datetime(made[iccid][2])
+        record_factory_settings(tx, sim.id, iccid, made=manufactured, sids=sids)
+        views.append(SimView(sim.id, sim.sid, None, iccid, "new", None, now, now))
+    return views
 
 
 def _same_code(given: str, expected: str) -> bool:
