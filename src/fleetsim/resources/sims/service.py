@@ -139,13 +139,15 @@ def register_sims(
     marks = ", ".join("?" * len(iccids))
     made = {row[0]: row for row in tx.all(_CARDS_SQL.format(marks=marks), iccids)}
     holders = {row[0]: row for row in tx.all(_HOLDERS_SQL.format(marks=marks), iccids)}
+    # Read once: a write through the Tx of a session expires the rows the session holds.
+    account_id = account.id
     for iccid, registration_code in cards:
         card = made.get(iccid)
         if card is None or not _same_code(registration_code, card[1]):
             raise SimNotRegistrable()
         holder = holders.get(iccid)
         if holder is not None:
-            if holder[1] == account.id:
+            if holder[1] == account_id:
                 raise SimAlreadyRegistered(holder[2])
             raise SimNotRegistrable()
     now = clock.now()
@@ -153,7 +155,7 @@ def register_sims(
     for iccid in iccids:
         values = {
             "sid": sids.new(Prefix.SIM),
-            "account_id": account.id,
+            "account_id": account_id,
             "iccid": iccid,
             "unique_name": None,
             "status": "new",
@@ -163,20 +165,25 @@ def register_sims(
         }
         # Two accounts racing for one card: the database lets one win.
         sim = tx.insert(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
-        event = {"sim_id": sim.id, "status": "new", "fleet_id": None, "occurred_at": now}
-        tx.insert(SimStatusEvent, event)
-        device = {
-            "sim_id": sim.id,
-            "imei": imei_for(sim.id),
+        views.append(SimView(sim.id, sim.sid, None, iccid, "new", None, now, now))
+    events = [
+        {"sim_id": v.id, "status": "new", "fleet_id": None, "occurred_at": now} for v in views
+    ]
+    tx.insert_many(SimStatusEvent, events)
+    devices = [
+        {
+            "sim_id": view.id,
+            "imei": imei_for(view.id),
             "state": "detached",
             "session_upload": 0,
             "session_download": 0,
             "data_blocked": False,
         }
-        tx.insert(Device, device)
-        manufactured = stored_datetime(made[iccid][2])
-        record_factory_settings(tx, sim.id, iccid, made=manufactured, sids=sids)
-        views.append(SimView(sim.id, sim.sid, None, iccid, "new", None, now, now))
+        for view in views
+    ]
+    tx.insert_many(Device, devices)
+    factory = [(view.id, view.iccid, stored_datetime(made[view.iccid][2])) for view in views]
+    record_factory_settings(tx, factory, sids=sids)
     return views
 
 
