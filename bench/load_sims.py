@@ -18,13 +18,13 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards
 from fleetsim.resources.accounts.service import fetch_account
 from fleetsim.resources.fleets.service import find_fleet
-from fleetsim.setup import prepare_database
 from fleetsim.simulation.generator import add_sims
 
 __all__ = ["load_sims"]

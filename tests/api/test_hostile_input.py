@@ -26,11 +26,11 @@ from sqlalchemy import Engine, func, select
 from starlette.routing import Route
 
 from fleetsim.contract import Operation, operations
-from fleetsim.control.operator import OPERATOR
 from fleetsim.db.tables import Base
 from fleetsim.db.uow import unit_of_work
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.params import MAX_VALUE_LENGTH
+from fleetsim.resources.accounts.operator import OPERATOR
 from tests.api.conftest import OPERATOR_TOKEN, Api
 from tests.api.network_fixtures import advance, attach, connectable_sim
 from tests.api.sim_helpers import FORGED_TOKENS, new_fleet, register, token
@@ -149,6 +149,7 @@ def control_inputs(api: Api, world: World) -> list[Hostile]:
         "Sid": world.refs["Sim"],
         "Id": "1",
         "AccountSid": api.creds.account_sid,
+        "ClientId": "apiclient_" + "0" * 26,
     }
     for route in api.client.app.routes:  # type: ignore[attr-defined]
         if not (isinstance(route, Route) and route.path.startswith("/control/")):

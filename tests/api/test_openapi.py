@@ -8,15 +8,15 @@ from typing import Any
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
+from fleetsim.api.devices.routes import device_operation
+from fleetsim.app.coverage import deviations
+from fleetsim.app.openapi import openapi_document
 from fleetsim.contract import Param, document, operations
-from fleetsim.http.coverage import deviations
 from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.http.openapi import openapi_document
 from fleetsim.http.runtime import Runtime
-from fleetsim.network.routes import device_operation
 from tests.api.conftest import Api
 
-METHODS = ("GET", "POST", "DELETE")
+METHODS = ("GET", "POST", "PATCH", "DELETE")
 
 
 def spec(api: Api, **kwargs: Any) -> dict[str, Any]:
@@ -174,7 +174,7 @@ def test_the_coverage_page_lists_operations_and_deviations_from_code(api: Api) -
     found = deviations()
     assert f"Documented deviations from Twilio ({len(found)})" in page
     where = {d.where for d in found}
-    assert {"fleetsim.core.errors", "fleetsim.resources.networks.service:list_networks"} <= where
+    assert {"fleetsim.core.errors", "fleetsim.network.networks:list_networks"} <= where
     for package in ("esim_profiles", "settings_updates", "accounts"):
         assert any(w.startswith(f"fleetsim.resources.{package}.") for w in where), package
     for deviation in found:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import Engine
 
+from fleetsim.api.settings_updates.wire import render_settings_update
 from fleetsim.cli.common import database, database_option, print_json, user_errors
 from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.sids import SidFactory
@@ -13,7 +14,6 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.clock import clock_for, configure_clock
 from fleetsim.resources.esim_profiles.stock import MAX_STOCK, get_stock, set_stock
 from fleetsim.resources.settings_updates.service import OUTCOMES, schedule_settings_update
-from fleetsim.resources.settings_updates.wire import render_settings_update
 
 __all__ = ["esim", "settings_updates"]
 

@@ -394,7 +394,7 @@ def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
         default = column.default
         assert default is None or default.is_scalar, f"{column} has a computed default"
         value = default.arg if default is not None else None
-        columns.append((attribute.key, value, column.type.bind_processor(dialect)))
+        columns.append((attribute.key, value, _bind(column, dialect)))
     names = ", ".join(mapper.get_property(key).columns[0].name for key, _, _ in columns)
     marks = ", ".join("?" for _ in columns)
     table = model.__tablename__
@@ -412,7 +412,7 @@ def _load_plan(
     for attribute in mapper.column_attrs:
         (column,) = attribute.columns
         names.append(column.name)
-        fields.append((attribute.key, column.type.result_processor(dialect, None)))
+        fields.append((attribute.key, _result(column, dialect)))
     table = model.__tablename__
     lock_clause = for_update(dialect, table) if lock else ""
     sql = f"SELECT {', '.join(names)} FROM {table} WHERE {where}{lock_clause}"  # noqa: S608
@@ -429,7 +429,24 @@ def _update_plan(
     conditions = " AND ".join(f"{column.name} = ?" for column in columns[len(keys) :])
     table = model.__tablename__
     sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608 (mapped names)
-    return sql, tuple(column.type.bind_processor(dialect) for column in columns)
+    return sql, tuple(_bind(column, dialect) for column in columns)
+
+
+def _bind(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of `column` before the driver gets it (the
+    dialect's own type: SQLite's DATETIME writes the text a flush writes)."""
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return processor
+
+
+def _result(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of `column` the driver returns."""
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).result_processor(
+        dialect, None
+    )
+    return processor
 
 
 @lru_cache(maxsize=256)

@@ -16,12 +16,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from fleetsim.core.errors import InvalidParameter, MissingParameter
+from fleetsim.core.errors import InvalidParameter, MissingParameter, NotFound
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.scoping import find_by_ref
 from fleetsim.db.tables import (
     Account,
     Device,
@@ -35,8 +36,7 @@ from fleetsim.db.tables import (
 from fleetsim.engine.jobs import wake
 from fleetsim.network.addressing import address_for
 from fleetsim.network.events import record_event
-from fleetsim.resources.networks.service import find_network, with_identifiers
-from fleetsim.resources.sims.service import load_sim
+from fleetsim.network.networks import find_network, with_identifiers
 
 __all__ = [
     "AttachResult",
@@ -82,9 +82,17 @@ def status_in_force(status: str, settled_status: str | None) -> str:
     return settled_status or status if status == "scheduled" else status
 
 
+# The rules that follow a device's Sim read its Fleet (limits, enabled features).
+_WITH_FLEET = joinedload(Sim.fleet)
+
+
 def device_of(session: Session, account: Account, sim_ref: str) -> tuple[Sim, Device]:
     """The account's Sim (by SID or unique name) and its device; 404 otherwise."""
-    sim = load_sim(session, account, sim_ref)
+    # The network sits below the Sims resource, so it looks the Sim up through the one
+    # account-scoped look-up every resource uses, not through the resource's service.
+    sim = find_by_ref(session, Sim, account.id, sim_ref, Prefix.SIM, _WITH_FLEET)
+    if sim is None:
+        raise NotFound(f"/Sims/{sim_ref}")
     device = session.execute(select(Device).where(Device.sim_id == sim.id)).scalar_one()
     return sim, device
 

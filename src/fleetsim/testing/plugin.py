@@ -3,6 +3,8 @@
 Fixtures:
     fleetsim_server   the running fleetsim (a `fleetsim.testing.Server`), reset for this test
     fleetsim_client   a `twilio.rest.Client` on it, with its account's credentials
+    fleetsim_kore_client  a client written to KORE's documentation (`KoreClient`, httpx2):
+                      a new API client's Bearer tokens, fetched again on a 401
     fleetsim_clock    its manual clock: `.now()`, `.advance(seconds=...)`
     fleetsim_device   a function: `fleetsim_device(sim_sid)` is that Sim's simulated device
     fleetsim_cards    a function: `fleetsim_cards(n)` puts n SIM cards in the warehouse
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
     from fleetsim.inventory.service import Card
+    from fleetsim.testing.kore import KoreClient
     from fleetsim.testing.server import Clock, Device, Server
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "fleetsim_client",
     "fleetsim_clock",
     "fleetsim_device",
+    "fleetsim_kore_client",
     "fleetsim_server",
     "fleetsim_session_server",
 ]
@@ -84,6 +88,14 @@ def fleetsim_server(fleetsim_session_server: Server) -> Server:
 def fleetsim_client(fleetsim_server: Server) -> Client:
     """Twilio's Python SDK pointed at fleetsim, with the account's credentials."""
     return fleetsim_server.client()
+
+
+@pytest.fixture
+def fleetsim_kore_client(fleetsim_server: Server) -> Iterator[KoreClient]:
+    """KORE's way in: a new API client of the account (tokens live 1 hour on the server's
+    clock), and an HTTP client that gets its Bearer tokens and renews them on a 401."""
+    with fleetsim_server.kore_client() as client:
+        yield client
 
 
 @pytest.fixture

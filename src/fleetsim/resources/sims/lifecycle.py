@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.billing.periods import statuses_took_effect
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import (
     SimActivationNeedsFleet,
@@ -33,7 +34,6 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
 from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
-from fleetsim.network.billing import statuses_took_effect
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = [
