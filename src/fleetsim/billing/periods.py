@@ -35,14 +35,16 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from fleetsim.billing.rates import BYTES_PER_MB
 from fleetsim.core.sids import Prefix, SidFactory
-from fleetsim.db.tables import BillingPeriod, Device, Fleet, Sim, SimStatusEvent
-from fleetsim.engine.jobs import pending_for, schedule
+from fleetsim.db.tables import BillingPeriod, Device, Fleet, Job, Sim, SimStatusEvent
+from fleetsim.engine.jobs import job_values, pending_for, schedule
 from fleetsim.engine.policies import due_at
 from fleetsim.engine.worker import JobContext, JobHandler, transactional
 
@@ -58,13 +60,17 @@ __all__ = [
     "check_ready_thresholds",
     "current_period",
     "evaluate_limit",
+    "evaluate_limits",
     "fleet_limit_changed",
     "latest_period",
+    "latest_periods",
     "limit_bytes",
     "lock_device",
+    "lock_devices",
     "period_at",
     "roll_forward",
     "status_took_effect",
+    "statuses_took_effect",
 ]
 
 ROLLOVER = "billing.rollover"
@@ -117,10 +123,23 @@ def latest_period(session: Session, sim_id: int) -> BillingPeriod | None:
 
 
 def current_period(session: Session, sim_id: int, at: dt.datetime) -> BillingPeriod | None:
-    period = latest_period(session, sim_id)
-    if period is None or not period.start_time <= at < period.end_time:
-        return None
-    return period
+    return _current(latest_period(session, sim_id), at)
+
+
+def latest_periods(session: Session, sim_ids: Sequence[int]) -> dict[int, BillingPeriod]:
+    """`latest_period` of many Sims (those with a period), in one statement."""
+    latest: dict[int, BillingPeriod] = {}
+    periods = session.execute(select(BillingPeriod).where(BillingPeriod.sim_id.in_(sim_ids)))
+    for period in periods.scalars():
+        known = latest.get(period.sim_id)
+        if known is None or (period.start_time, period.id) > (known.start_time, known.id):
+            latest[period.sim_id] = period
+    return latest
+
+
+def _current(period: BillingPeriod | None, at: dt.datetime) -> BillingPeriod | None:
+    """`period` if `at` falls in it."""
+    return period if period is not None and period.start_time <= at < period.end_time else None
 
 
 def period_at(session: Session, sim_id: int, at: dt.datetime) -> BillingPeriod | None:
@@ -167,20 +186,10 @@ def _open(
     sids: SidFactory,
 ) -> BillingPeriod:
     period = BillingPeriod(
-        sid=sids.new(Prefix.BILLING_PERIOD),
-        account_id=sim.account_id,
-        sim_id=sim.id,
-        period_type=period_type,
-        start_time=start,
-        end_time=end,
-        data_bytes=0,
-        sms_count=0,
-        date_created=now,
-        date_updated=now,
+        **_period_values(sim, period_type, start=start, end=end, now=now, sids=sids)
     )
     session.add(period)
-    # Not about the Sim's own SID: the control API's "progress" must not run it early.
-    schedule(session, ROLLOVER, {"sim_id": sim.id}, due_at=end, now=now, subject=f"bill:{sim.sid}")
+    session.add(Job(**_rollover_values(sim, end=end, now=now)))
     session.flush()
     return period
 
@@ -189,6 +198,51 @@ def _open_new(
     session: Session, sim: Sim, period_type: str, *, at: dt.datetime, sids: SidFactory
 ) -> BillingPeriod:
     return _open(session, sim, period_type, start=at, end=add_months(at, 1), now=at, sids=sids)
+
+
+def _open_many(
+    session: Session, opened: Sequence[tuple[Sim, str]], *, at: dt.datetime, sids: SidFactory
+) -> None:
+    """`_open_new` for many Sims (each with its period type), in two statements."""
+    if not opened:
+        return
+    end = add_months(at, 1)
+    periods = [
+        _period_values(sim, period_type, start=at, end=end, now=at, sids=sids)
+        for sim, period_type in opened
+    ]
+    connection = session.connection()
+    connection.execute(insert(BillingPeriod), periods)
+    connection.execute(insert(Job), [_rollover_values(sim, end=end, now=at) for sim, _ in opened])
+
+
+def _period_values(
+    sim: Sim,
+    period_type: str,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> dict[str, Any]:
+    return {
+        "sid": sids.new(Prefix.BILLING_PERIOD),
+        "account_id": sim.account_id,
+        "sim_id": sim.id,
+        "period_type": period_type,
+        "start_time": start,
+        "end_time": end,
+        "data_bytes": 0,
+        "sms_count": 0,
+        "date_created": now,
+        "date_updated": now,
+    }
+
+
+def _rollover_values(sim: Sim, *, end: dt.datetime, now: dt.datetime) -> dict[str, Any]:
+    """The job that opens the next period when this one ends."""
+    # Not about the Sim's own SID: the control API's "progress" must not run it early.
+    return job_values(ROLLOVER, {"sim_id": sim.id}, due_at=end, now=now, subject=f"bill:{sim.sid}")
 
 
 def roll_forward(
@@ -237,20 +291,42 @@ def status_took_effect(
 ) -> None:
     """Open or switch billing periods when an update's status takes effect (its
     completion), then re-check the ready thresholds and the data limit."""
-    lock_device(session, sim.id)
-    if sim.status in _CONNECTED:
+    statuses_took_effect(session, [(sim, previous)], now=now, sids=sids)
+
+
+def statuses_took_effect(
+    session: Session,
+    changes: Sequence[tuple[Sim, str | None]],
+    *,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> None:
+    """`status_took_effect` for many Sims (each with the status it had before), in a few
+    statements for all of them."""
+    if not changes:
+        return
+    sims = [sim for sim, _ in changes]
+    lock_devices(session, [sim.id for sim in sims])
+    latest = latest_periods(session, [sim.id for sim in sims])
+    opened: list[tuple[Sim, str]] = []
+    for sim, previous in changes:
+        if sim.status not in _CONNECTED:
+            continue
         # Only a Sim that stayed connected has periods to catch up on; one coming back
         # from inactive starts afresh unless its last period is still current.
         if previous in _CONNECTED:
             period = roll_forward(session, sim, at=now, sids=sids)
         else:
-            period = current_period(session, sim.id, now)
+            period = _current(latest.get(sim.id), now)
         if period is None:
-            _open_new(session, sim, sim.status, at=now, sids=sids)
+            opened.append((sim, sim.status))
         elif sim.status == "active" and period.period_type == "ready":
             _switch_to_active(session, sim, period, at=now, sids=sids)
-    check_ready_thresholds(session, sim, now=now, sids=sids)
-    evaluate_limit(session, sim, now=now)
+    _open_many(session, opened, at=now, sids=sids)
+    session.flush()
+    for sim in sims:
+        check_ready_thresholds(session, sim, now=now, sids=sids)
+    evaluate_limits(session, sims, now=now)
 
 
 # --- ready -> active ------------------------------------------------------------------
@@ -328,7 +404,11 @@ def limit_bytes(fleet: Fleet) -> int:
 
 def _over_limit(session: Session, sim: Sim, at: dt.datetime) -> bool:
     fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id is not None else None
-    period = current_period(session, sim.id, at)
+    return _over(fleet, current_period(session, sim.id, at))
+
+
+def _over(fleet: Fleet | None, period: BillingPeriod | None) -> bool:
+    """Whether `period`'s use is over `fleet`'s limit (no Fleet or period: never)."""
     return fleet is not None and period is not None and period.data_bytes > limit_bytes(fleet)
 
 
@@ -342,13 +422,20 @@ def lock_device(session: Session, sim_id: int) -> Device | None:
     Everything that counts use or moves billing periods takes this lock first, so that
     concurrent use never loses an increment and a period never opens twice (PostgreSQL;
     SQLite has one writer). Pending changes are flushed first, so none is lost."""
+    return lock_devices(session, [sim_id]).get(sim_id)
+
+
+def lock_devices(session: Session, sim_ids: Sequence[int]) -> dict[int, Device]:
+    """`lock_device` for many Sims, by Sim id, locked in Sim order."""
     session.flush()
-    return session.execute(
+    devices = session.execute(
         select(Device)
-        .where(Device.sim_id == sim_id)
+        .where(Device.sim_id.in_(sim_ids))
+        .order_by(Device.sim_id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    ).scalars()
+    return {device.sim_id: device for device in devices}
 
 
 def evaluate_limit(
@@ -356,21 +443,36 @@ def evaluate_limit(
 ) -> None:
     """Block or unblock the Sim's data by its period's use and its Fleet's limit: at once
     (`immediate`, or a policy delay of 0), else by a job after the propagation delay."""
-    device = _device(session, sim.id)
-    if device is None:
-        return
-    blocked = _over_limit(session, sim, now)
-    if blocked == device.data_blocked:
-        return
-    due = due_at(session, "data_limit", now)
-    if immediate or (due is not None and due <= now):
-        device.data_blocked = blocked
-        return
-    payload: dict[str, object] = {"sim_id": sim.id, "blocked": blocked}
-    waiting = [job for job in pending_for(session, sim.sid) if job.kind == APPLY_LIMIT]
-    if any(_same_payload(job.payload, payload) for job in waiting):
-        return
-    schedule(session, APPLY_LIMIT, payload, due_at=due, now=now, subject=sim.sid)
+    evaluate_limits(session, [sim], now=now, immediate=immediate)
+
+
+def evaluate_limits(
+    session: Session, sims: Sequence[Sim], *, now: dt.datetime, immediate: bool = False
+) -> None:
+    """`evaluate_limit` for many Sims, their devices and periods read in two statements."""
+    ids = [sim.id for sim in sims]
+    devices = {
+        device.sim_id: device
+        for device in session.execute(select(Device).where(Device.sim_id.in_(ids))).scalars()
+    }
+    latest = latest_periods(session, ids) if devices else {}
+    for sim in sims:
+        device = devices.get(sim.id)
+        if device is None:
+            continue
+        fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id is not None else None
+        blocked = _over(fleet, _current(latest.get(sim.id), now))
+        if blocked == device.data_blocked:
+            continue
+        due = due_at(session, "data_limit", now)
+        if immediate or (due is not None and due <= now):
+            device.data_blocked = blocked
+            continue
+        payload: dict[str, object] = {"sim_id": sim.id, "blocked": blocked}
+        waiting = [job for job in pending_for(session, sim.sid) if job.kind == APPLY_LIMIT]
+        if any(_same_payload(job.payload, payload) for job in waiting):
+            continue
+        schedule(session, APPLY_LIMIT, payload, due_at=due, now=now, subject=sim.sid)
 
 
 def _same_payload(text: str, payload: dict[str, object]) -> bool:

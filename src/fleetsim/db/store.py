@@ -153,14 +153,15 @@ class Tx:
         `model(**values)` would; the row, with its id, as a `detached` instance. A
         violation of one of `rules` raises its error."""
         plan = _insert_plan(model, self._dialect)
-        params = []
-        for key, default, process in plan.columns:
-            value = values.get(key)
-            if value is None:  # as a flush does: an unset or None attribute takes the default
-                value = default
-            params.append(value if process is None else process(value))
-        (row_id,) = self._write(plan.sql, tuple(params), rules, changed=None).fetchone()
+        (row_id,) = self._write(plan.sql, plan.params(values), rules, changed=None).fetchone()
         return detached(model, {**values, "id": row_id})
+
+    def insert_many(self, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+        """`insert` of many rows of `model` in one batch, without reading their ids."""
+        if rows:
+            plan = _insert_plan(model, self._dialect)
+            sql = plan.sql.removesuffix(_RETURNING_ID)
+            self._write(sql, [plan.params(values) for values in rows], (), changed=None)
 
     def update(
         self, model: type[Base], values: Mapping[str, Any], *rules: UniqueRule, **where: Any
@@ -246,15 +247,20 @@ class Tx:
         self._end_session(keep=False)
         self._cursor.close()
 
-    def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
+    def _execute(self, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]) -> Any:
+        """Run `sql` once, or once per tuple of a list of `params` (one batch)."""
         self.flush()
-        self._cursor.execute(sql if self._sqlite else _pyformat(sql), params)
+        statement = sql if self._sqlite else _pyformat(sql)
+        if isinstance(params, list):
+            self._cursor.executemany(statement, params)
+        else:
+            self._cursor.execute(statement, params)
         return self._cursor
 
     def _write(
         self,
         sql: str,
-        params: tuple[Any, ...],
+        params: tuple[Any, ...] | list[tuple[Any, ...]],
         rules: Iterable[UniqueRule],
         *,
         changed: type[Base] | None,
@@ -369,6 +375,19 @@ class _InsertPlan:
     # Attribute, value when unset (the column's scalar default), bind processor.
     columns: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
 
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The statement's parameters for a row holding `values` (by attribute)."""
+        params = []
+        for key, default, process in self.columns:
+            value = values.get(key)
+            if value is None:  # as a flush does: an unset or None attribute takes the default
+                value = default
+            params.append(value if process is None else process(value))
+        return tuple(params)
+
+
+_RETURNING_ID = " RETURNING id"
+
 
 @lru_cache(maxsize=64)
 def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
@@ -386,7 +405,7 @@ def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
     names = ", ".join(mapper.get_property(key).columns[0].name for key, _, _ in columns)
     marks = ", ".join("?" for _ in columns)
     table = model.__tablename__
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id"  # noqa: S608 (mapped names)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}){_RETURNING_ID}"  # noqa: S608 (mapped names)
     return _InsertPlan(sql, tuple(columns))
 
 

@@ -8,7 +8,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock
@@ -109,11 +109,18 @@ def import_cards(
             ).scalars()
         )
         fresh = [c for c in batch if c.iccid not in existing]
-        session.add_all(
-            SimCard(iccid=c.iccid, registration_code=c.registration_code, date_created=now)
-            for c in fresh
-        )
-        session.flush()
+        if fresh:
+            session.connection().execute(
+                insert(SimCard),
+                [
+                    {
+                        "iccid": c.iccid,
+                        "registration_code": c.registration_code,
+                        "date_created": now,
+                    }
+                    for c in fresh
+                ],
+            )
         added += len(fresh)
         known += len(batch) - len(fresh)
         progress(len(batch))
