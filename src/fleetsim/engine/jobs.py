@@ -86,7 +86,7 @@ def job_values(
     subject: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> dict[str, Any]:
-    """The values of a new pending job (`schedule` adds it; a direct write inserts it)."""
+    """The values of a new pending job (`schedule` adds it; a Tx inserts them)."""
     return {
         "kind": kind,
         "payload": json.dumps(payload, separators=(",", ":")),

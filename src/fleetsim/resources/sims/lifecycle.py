@@ -121,7 +121,7 @@ def scheduled_values(
     callback_method: str | None,
 ) -> dict[str, Any]:
     """The columns a `scheduled` plan sets on a Sim in status `current` (and Fleet
-    `fleet_id`, where it will be): for `update_sim` and its direct write."""
+    `fleet_id`, where it will be): for `update_sim` and `update_now`."""
     return {
         "settled_status": current,
         "target_status": plan.status or current,
