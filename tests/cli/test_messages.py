@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from fleetsim.cli.main import main
+from tests.support.server import free_port
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -45,3 +51,37 @@ def test_serve_on_a_taken_port_says_to_choose_another(tmp_path: Path) -> None:
     assert f"Cannot listen on 127.0.0.1:{port}" in output
     assert "Choose another with --port" in output
     assert not (tmp_path / "fleetsim.db").exists()  # nothing was touched
+
+
+def _unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
+    """`fleetsim ARGS` as a user to whom a mode-555 folder is read-only: as root, with its
+    capabilities dropped (root's override of file permissions is one of them)."""
+    command = [sys.executable, "-m", "fleetsim", *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux) to drop privileges")
+        command = [setpriv, "--bounding-set=-all", "--inh-caps=-all", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
+def test_a_database_in_a_read_only_folder_names_the_folder(tmp_path: Path, existing: bool) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'fleetsim.db'}"
+    if existing:
+        assert run("migrate", "--database-url", url)[0] == 0
+    folder.chmod(0o555)
+    try:
+        result = _unprivileged("serve", "--port", str(free_port()), "--database-url", url)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert (
+            f"Cannot write in {folder}, the folder of the database {url}: SQLite keeps "
+            "its journal (-wal, -shm) and fleetsim its secret key (.key) beside the "
+            "database. Make the folder writable, or choose another path with "
+            "--database-url (or FLEETSIM_DATABASE_URL)."
+        ) in " ".join(result.stderr.split())
+    finally:
+        folder.chmod(0o755)

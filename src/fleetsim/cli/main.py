@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from fleetsim.cli.admin import accounts, events, inventory, keys
 from fleetsim.cli.common import database, database_option, err, user_errors
 from fleetsim.cli.device import device
-from fleetsim.cli.errors import check_port_free, open_database
+from fleetsim.cli.errors import check_database_folder, check_port_free, open_database
 from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
 from fleetsim.db.dialect import create_database_engine
@@ -355,6 +355,7 @@ main.add_command(settings_updates)
 def _prepare_node(database_url: str) -> Engine:
     """The database of a server or worker node, once its secret key is known to be set
     (a node that cannot open the auth tokens must not start)."""
+    check_database_folder(database_url)
     with user_errors():
         probe = create_database_engine(database_url)
         try:
