@@ -16,7 +16,7 @@ another account, S a subaccount of A; both own objects too. The callers:
         -> what A gets, except in the Accounts API, closed to keys (403)
 
 The control API answers 401 to every one of them (it takes the operator's credential
-only); /health, /metrics and the OpenAPI document 200. Console routes (under /console) need
+only); /, /health, /metrics and the OpenAPI document 200. Console routes (under /console) need
 no entry: they take a session cookie, never Basic credentials, so each must answer every
 caller here with the sign-in form or a redirect to it (`CONSOLE_PUBLIC` lists the exceptions).
 The number of cases is printed (`-s`) and asserted.
@@ -188,6 +188,7 @@ ROUTES: dict[str, Spec] = {
     ),
     # Public: what the server is and how it is doing, nothing of any account.
     "health": Spec("/health", 200, owned=False, area="public"),
+    "home": Spec("/", 200, owned=False, area="public"),
     "metrics": Spec("/metrics", 200, owned=False, area="public"),
     "openapi": Spec("/openapi.json", 200, owned=False, area="public"),
     "coverage": Spec("/openapi/coverage", 200, owned=False, area="public"),

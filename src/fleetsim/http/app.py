@@ -20,6 +20,7 @@ from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, Twil
 from fleetsim.engine.worker import Worker
 from fleetsim.http.coverage import coverage_page
 from fleetsim.http.direct import DirectLane
+from fleetsim.http.home import HOME_ROUTES
 from fleetsim.http.observability import (
     INTERNAL_ERROR_MESSAGE,
     RequestObservability,
@@ -110,6 +111,7 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
         *IP_COMMAND_DEVICE_ROUTES,
         *SMDP_ROUTES,
         Route("/health", health, methods=["GET"], name="health"),
+        *HOME_ROUTES,
         *CONSOLE_ROUTES,
         Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
         Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
