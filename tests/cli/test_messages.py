@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -85,3 +86,27 @@ def test_a_database_in_a_read_only_folder_names_the_folder(tmp_path: Path, exist
         ) in " ".join(result.stderr.split())
     finally:
         folder.chmod(0o755)
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, (*prefix, name)))
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(main), ids=lambda p: " ".join(p) or "fleetsim")
+def test_help_shows_each_commands_description_whole(path: tuple[str, ...]) -> None:
+    code, output = run(*path, "--help")
+
+    assert code == 0
+    group = main
+    for name in path:
+        group = group.commands[name]  # type: ignore[assignment]
+    # Compared without white space: click wraps long lines, also after a hyphen.
+    listing = "".join(output.split("Commands:", 1)[1].split())
+    for name, command in group.commands.items():
+        first = "".join((command.help or "").split("\n\n", 1)[0].split())
+        assert f"{name}{first}" in listing
+    assert "..." not in listing

@@ -352,6 +352,19 @@ main.add_command(esim)
 main.add_command(settings_updates)
 
 
+def _whole_descriptions(group: click.Group) -> None:
+    """List each command with its description's whole first paragraph: click otherwise
+    cuts it at 45 characters, often mid-sentence."""
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            command.short_help = " ".join(command.help.split("\n\n", 1)[0].split())
+        if isinstance(command, click.Group):
+            _whole_descriptions(command)
+
+
+_whole_descriptions(main)
+
+
 def _prepare_node(database_url: str) -> Engine:
     """The database of a server or worker node, once its secret key is known to be set
     (a node that cannot open the auth tokens must not start)."""
