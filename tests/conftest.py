@@ -119,17 +119,21 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the figures tests record as `conformance` properties (fuzz cases, hostile
-    inputs), from every worker's reports."""
-    lines = [
-        str(value)
-        for reports in terminalreporter.stats.values()
-        for report in reports
-        if getattr(report, "when", None) == "call"
-        for name, value in getattr(report, "user_properties", ())
-        if name == "conformance"
-    ]
-    if lines:
-        terminalreporter.section("conformance figures")
-        for line in dict.fromkeys(lines):
-            terminalreporter.write_line(line)
+    """Print the figures tests record as properties, from every worker's reports:
+    `conformance` (fuzz cases, hostile inputs) and `documentation` (examples run)."""
+    for prop, title in (
+        ("conformance", "conformance figures"),
+        ("documentation", "documentation examples"),
+    ):
+        lines = [
+            str(value)
+            for reports in terminalreporter.stats.values()
+            for report in reports
+            if getattr(report, "when", None) == "call"
+            for name, value in getattr(report, "user_properties", ())
+            if name == prop
+        ]
+        if lines:
+            terminalreporter.section(title)
+            for line in dict.fromkeys(lines):
+                terminalreporter.write_line(line)
