@@ -114,6 +114,7 @@ class DocumentRun:
     def stand_in_for_serve(self, example: Example) -> None:
         """Start the server the block starts, with its arguments, from the shell's
         environment (the credentials the document set)."""
+        assert self.server is None, f"{example.where}: a document starts one server"
         words = shlex.split(example.code.split("serve", 1)[1].split("\n", 1)[0].split("#")[0])
         args: list[str] = []
         skip = False
