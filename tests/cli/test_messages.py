@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from fleetsim.cli.demo import print_next_steps
 from fleetsim.cli.main import main
 from tests.support.server import free_port
 
@@ -110,3 +112,16 @@ def test_help_shows_each_commands_description_whole(path: tuple[str, ...]) -> No
         first = "".join((command.help or "").split("\n\n", 1)[0].split())
         assert f"{name}{first}" in listing
     assert "..." not in listing
+
+
+def test_the_demos_python_line_runs_in_fleetsims_own_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python` on the PATH may not have fleetsim (or Twilio's SDK); the interpreter that
+    runs the server has both."""
+    print_next_steps("http://127.0.0.1:8080")
+
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "fleetsim_client" in line]
+    command = shlex.split(line)
+    assert command[:2] == [sys.executable, "-c"]
+    assert 'fleetsim_client("http://127.0.0.1:8080",' in command[2]
