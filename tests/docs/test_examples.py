@@ -5,6 +5,7 @@ suite ("documentation examples")."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -41,10 +42,8 @@ def _scratch(tmp_path: Path, needs_node: bool) -> Path:
     return workdir
 
 
-@pytest.mark.parametrize("document", WITH_EXAMPLES)
-def test_the_examples_run_in_order(
-    document: str, tmp_path: Path, record_property: pytest.RecordProperty
-) -> None:
+def run_document(document: str, tmp_path: Path, record_property: pytest.RecordProperty) -> None:
+    """Run the document's examples in order; record how many ran and why others did not."""
     found = examples(ROOT / document, document)
     needs_node = any(e.marker == "needs" and e.note == "node" for e in found)
     workdir = _scratch(tmp_path, needs_node)
@@ -88,3 +87,21 @@ def test_every_marker_is_known_and_every_not_run_says_why() -> None:
                 assert example.note, f"{example.where}: say why it is not run"
             if example.marker == "needs":
                 assert example.note == "node", f"{example.where}: only node can be needed"
+
+
+def _document_class(document: str) -> type:
+    """A test class of its own per document: pytest-xdist (`--dist loadscope`) sends each
+    class to a worker, so the documents run side by side."""
+
+    def test_the_examples_run_in_order(
+        self: object, tmp_path: Path, record_property: pytest.RecordProperty
+    ) -> None:
+        run_document(document, tmp_path, record_property)
+
+    name = "Test_" + re.sub(r"\W", "_", document)
+    return type(name, (), {"test_the_examples_run_in_order": test_the_examples_run_in_order})
+
+
+for _document in WITH_EXAMPLES:
+    _class = _document_class(_document)
+    globals()[_class.__name__] = _class
