@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +138,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.section(title)
             for line in dict.fromkeys(lines):
                 terminalreporter.write_line(line)
+            if prop == "documentation":
+                counts = [re.search(r"(\d+) examples run, (\d+) not run", line) for line in lines]
+                ran = sum(int(m.group(1)) for m in counts if m)
+                skipped = sum(int(m.group(2)) for m in counts if m)
+                terminalreporter.write_line(f"in all: {ran} examples run, {skipped} not run")
