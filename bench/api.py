@@ -7,8 +7,10 @@ before and just after (their mean), the ratio, and fleetsim's p50/p99 latency. T
 deep page against the first one, and the server's memory. Both servers are stopped at the
 end.
 
-Targets (SQLite, one worker): fetch >= 0.5x the bare app; creates and updates >= 0.25x;
-page 1,000 <= 1.2x the latency of page 1; RSS <= 300 MB with 1,000,000 Sims.
+Targets (SQLite, one worker): fetch >= 0.40x the bare app; a page of 50 Sims >= 0.12x;
+creates and updates >= 0.25x; the 404 of an unknown Sim and the 400 of a bad create >=
+0.4x; SMS Commands while the worker delivers them >= 0.15x; page 1,000 <= 1.2x the
+latency of page 1; RSS <= 300 MB with 1,000,000 Sims.
 
 The SMS Command and status update cases measure what a request does: the write and its job
 row. Their lifecycles are held (the `manual` policy) during those runs, so that the
@@ -27,6 +29,7 @@ import argparse
 import base64
 import contextlib
 import itertools
+import random
 import re
 import signal
 import statistics
@@ -46,6 +49,7 @@ from harness import (
     ensure_wrk,
     free_port,
     lua_string,
+    recorded_in_readme,
     request_script,
     run_wrk,
     servers,
@@ -58,6 +62,7 @@ from fleetsim.core.clock import SystemClock
 from fleetsim.core.paging import Cursor
 from fleetsim.db.tables import Sim
 from fleetsim.db.uow import unit_of_work
+from fleetsim.inventory.service import generate_cards, import_cards
 from fleetsim.resources.accounts.service import ensure_account
 from fleetsim.setup import prepare_database
 
@@ -68,7 +73,20 @@ AUTH = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
 FLEETSIM = [sys.executable, "-m", "fleetsim"]
 ACTIVE_SIMS = 20  # Sims made active for SMS Commands
 PAGE = 1000
-CASES = ("fetch", "list", "pages", "fleet", "sms", "update")
+CASES = (
+    "fetch",
+    "list",
+    "pages",
+    "errors",
+    "fleet",
+    "nap",
+    "register",
+    "fleet_update",
+    "sms",
+    "ip",
+    "update",
+)
+CARDS = 60_000  # unregistered cards for the register case
 
 
 class Bench:
@@ -77,6 +95,7 @@ class Bench:
         self.wrk = wrk
         self.folder = folder
         self.connections = args.connections
+        self.results: dict[str, WrkResult] = {}
 
     def wrk_run(self, server: Server, path: str, script: str, seconds: float) -> WrkResult:
         result = run_wrk(
@@ -160,6 +179,7 @@ class Bench:
             f"{result.p50_ms:8.1f} {result.p99_ms:8.1f}   {verdict}{errors}",
             flush=True,
         )
+        self.results[name] = result
         return result
 
 
@@ -196,7 +216,12 @@ def summarize_profile(folded: str, top: int = 25) -> str:
 
 def create_fleet_script(profile: str, tag: str) -> str:
     """Each request a Fleet with a new unique name (per wrk thread and request)."""
-    body = f"NetworkAccessProfile={profile}&UniqueName={tag}-"
+    return numbered_script(f"NetworkAccessProfile={profile}&UniqueName={tag}-")
+
+
+def numbered_script(body: str) -> str:
+    """Each request POSTs `body` followed by a number new to the run (per wrk thread and
+    request): for unique names and changing values."""
     extra = f"""
 counter = 0
 function request()
@@ -209,10 +234,34 @@ end
 
 def sms_script(sims: list[str]) -> str:
     """Each request an SMS Command to the next of the active Sims."""
-    table = ", ".join(lua_string(f"Sim={sid}&Payload=bench") for sid in sims)
+    return cycling_script([f"Sim={sid}&Payload=bench" for sid in sims])
+
+
+def ip_script(sims: list[str]) -> str:
+    """Each request an IP Command to the next of the active Sims."""
+    return cycling_script([f"Sim={sid}&Payload=bench&DevicePort=9000" for sid in sims])
+
+
+def cycling_script(bodies: list[str]) -> str:
+    """Each request POSTs the next of `bodies`, round and round."""
+    table = ", ".join(lua_string(body) for body in bodies)
     extra = f"""
 bodies = {{{table}}}
 counter = 0
+function request()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, bodies[counter % #bodies + 1])
+end
+"""
+    return request_script(method="POST", auth=AUTH, extra=extra)
+
+
+def register_script(cards_file: Path, start: int) -> str:
+    """Each request registers the next card of the file (a new one each time)."""
+    extra = f"""
+bodies = {{}}
+for line in io.lines({lua_string(str(cards_file))}) do bodies[#bodies + 1] = line end
+counter = {start}
 function request()
   counter = counter + 1
   return wrk.format(nil, nil, nil, bodies[counter % #bodies + 1])
@@ -245,10 +294,15 @@ end
 """
 
 
-def prepare(url: str, sims: int) -> Engine:
+def prepare(url: str, sims: int, cards_file: Path) -> Engine:
     engine = prepare_database(url)
     with unit_of_work(engine, write=True) as session:
         ensure_account(session, sid=ACCOUNT, auth_token=TOKEN, clock=SystemClock())
+        cards = list(generate_cards(CARDS, random.Random(7)))
+        import_cards(session, cards, clock=SystemClock())
+    cards_file.write_text(
+        "".join(f"Iccid={c.iccid}&RegistrationCode={c.registration_code}\n" for c in cards)
+    )
     began = time.perf_counter()
     load_sims(
         engine,
@@ -293,6 +347,9 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=Path, default=None, help="folder for py-spy flame graphs, one per case"
     )
+    parser.add_argument(
+        "--no-postgres", action="store_true", help="skip the PostgreSQL cases (need initdb)"
+    )
     args = parser.parse_args()
     args.cases = set(args.cases.split(","))
     if not args.cases <= set(CASES):
@@ -304,11 +361,18 @@ def main() -> None:
     if pages < 2:
         parser.error("--sims must be at least 2000")
     wrk = ensure_wrk()
+    arguments = " ".join(sys.argv[1:])
+    section = "bench/api.py --quick" if args.quick else "bench/api.py"
+    with recorded_in_readme(section, f".venv/bin/python bench/api.py {arguments}".strip()):
+        measure(args, wrk, pages)
+
+
+def measure(args: argparse.Namespace, wrk: str, pages: int) -> None:
     print(f"machine: {describe_machine()}")
     with tempfile.TemporaryDirectory(prefix="fleetsim-bench-") as tmp, servers() as started:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'bench.db'}"
-        engine = prepare(url, args.sims)
+        engine = prepare(url, args.sims, folder / "cards.txt")
         with unit_of_work(engine, write=False) as session:
             ids = [
                 (row.id, row.sid)
@@ -341,8 +405,59 @@ def main() -> None:
             folder,
         )
         started.append(bare)
-        run(Bench(args, wrk, folder), fleetsim, bare, ids, pages)
+        bench = Bench(args, wrk, folder)
+        run(bench, fleetsim, bare, ids, pages)
+        started.remove(fleetsim)
+        fleetsim.stop()
+        if not args.no_postgres:
+            on_postgres(bench, bare)
     print(f"machine after the run: {describe_machine()}")
+
+
+def on_postgres(bench: Bench, bare: Server) -> None:
+    """Fetch a Sim and create Fleets on PostgreSQL (a throwaway local cluster, one API
+    process with its job worker), against the SQLite figures of the same run."""
+    from scaleout import ensure_postgres
+
+    sys.path.insert(0, str(BENCH.parent))
+    from tests.support.postgres import PostgresCluster
+
+    args = bench.args
+    cluster = PostgresCluster.start(ensure_postgres())
+    try:
+        engine = prepare(cluster.url, args.sims, bench.folder / "pg-cards.txt")
+        with unit_of_work(engine, write=False) as session:
+            sids = list(session.execute(select(Sim.sid).order_by(Sim.id)).scalars())
+        engine.dispose()
+        port = free_port()
+        command = [*FLEETSIM, "serve", "--port", str(port), "--database-url", cluster.url]
+        command += ["--no-udp", "--log-level", "warning"]
+        env = {"FLEETSIM_ACCOUNT_SID": ACCOUNT, "FLEETSIM_AUTH_TOKEN": TOKEN}
+        server = start_server("fleetsim-pg", command, port, bench.folder, env=env)
+        try:
+            with httpx2.Client(base_url=server.url, auth=(ACCOUNT, TOKEN), timeout=60) as client:
+                profile = activate(client, sids[:ACTIVE_SIMS])
+            print(
+                f"\nPostgreSQL (local cluster, one API process and its worker), {args.sims:,} Sims"
+            )
+            fetched = f"/v1/Sims/{sids[len(sids) // 2]}"
+            cases = [
+                ("fetch a Sim", fetched, lambda: request_script(auth=AUTH)),
+                ("create a Fleet", "/v1/Fleets", lambda: create_fleet_script(profile, "pg")),
+            ]
+            for name, path, script in cases:
+                result = bench.compare(f"{name} (PostgreSQL)", server, bare, path, script, None)
+                sqlite = bench.results.get(name)
+                if sqlite is not None and sqlite.rate:
+                    share = result.rate / sqlite.rate
+                    verdict = "met" if share >= 0.5 else "NOT MET"
+                    print(
+                        f"  {name}: PostgreSQL {share:.2f}x of SQLite (target >= 0.50x: {verdict})"
+                    )
+        finally:
+            server.stop()
+    finally:
+        cluster.stop()
 
 
 def run(
@@ -371,11 +486,16 @@ def run(
         return request_script(auth=AUTH)
 
     if "fetch" in args.cases:
-        bench.compare("fetch a Sim", fleetsim, bare, f"/v1/Sims/{fetched}", get, 0.5)
+        bench.compare("fetch a Sim", fleetsim, bare, f"/v1/Sims/{fetched}", get, 0.40)
     if "list" in args.cases:
-        bench.compare("list Sims PageSize=50", fleetsim, bare, "/v1/Sims?PageSize=50", get, None)
+        bench.compare("list Sims PageSize=50", fleetsim, bare, "/v1/Sims?PageSize=50", get, 0.12)
     if "pages" in args.cases:
         deep_page(bench, fleetsim, bare, pages, first, deep)
+    if "errors" in args.cases:
+        unknown = "/v1/Sims/HS" + "0" * 32
+        bench.compare("fetch an unknown Sim (404)", fleetsim, bare, unknown, get, 0.4)
+        bad = lambda: request_script(method="POST", auth=AUTH)  # noqa: E731 - no body: 400
+        bench.compare("create a Fleet, no profile (400)", fleetsim, bare, "/v1/Fleets", bad, 0.4)
     tags = (f"bench{n}" for n in itertools.count())
     if "fleet" in args.cases:
         bench.compare(
@@ -384,6 +504,41 @@ def run(
             bare,
             "/v1/Fleets",
             lambda: create_fleet_script(profile, next(tags)),
+            0.25,
+        )
+    if "nap" in args.cases:
+        network = profile_network(fleetsim)
+        bench.compare(
+            "create a Network Access Profile",
+            fleetsim,
+            bare,
+            "/v1/NetworkAccessProfiles",
+            lambda: numbered_script(f"Networks={network}&UniqueName={next(tags)}-"),
+            0.25,
+        )
+    if "register" in args.cases:
+        registered = [0]
+
+        def register_ran(result: WrkResult) -> None:
+            registered[0] += result.requests + 2 * args.connections
+
+        cards_file = bench.folder / "cards.txt"
+        bench.compare(
+            "register a Sim",
+            fleetsim,
+            bare,
+            "/v1/Sims",
+            lambda: register_script(cards_file, registered[0]),
+            0.25,
+            register_ran,
+        )
+    if "fleet_update" in args.cases:
+        bench.compare(
+            "update a Fleet",
+            fleetsim,
+            bare,
+            "/v1/Fleets/bench",
+            lambda: numbered_script(f"SmsCommandsUrl=http://127.0.0.1:9/{next(tags)}-"),
             0.25,
         )
     active = [sid for _, sid in ids[:ACTIVE_SIMS]]
@@ -405,6 +560,10 @@ def run(
     if "sms" in args.cases:
         with held(fleetsim, "sms_command"):
             bench.compare("create an SMS Command", fleetsim, bare, "/v1/SmsCommands", sms, 0.25)
+    if "ip" in args.cases:
+        with held(fleetsim, "ip_command"):
+            ips = lambda: ip_script(active)  # noqa: E731
+            bench.compare("create an IP Command", fleetsim, bare, "/v1/IpCommands", ips, 0.25)
     if "update" in args.cases:
         with held(fleetsim, "sim"):
             name = "update a Sim's Status (202)"
@@ -413,9 +572,16 @@ def run(
         bench.compare(name, fleetsim, bare, "/v1/Sims", updates, None, update_ran)
     if "sms" in args.cases:
         name = "create an SMS Command, delivering"
-        bench.compare(name, fleetsim, bare, "/v1/SmsCommands", sms, None)
+        bench.compare(name, fleetsim, bare, "/v1/SmsCommands", sms, 0.15)
     rss, peak = fleetsim.rss_mb()
     print(f"\nmemory at the end: RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+
+
+def profile_network(server: Server) -> str:
+    """The SID of a US network, for the profiles the bench creates."""
+    with httpx2.Client(base_url=server.url, auth=(ACCOUNT, TOKEN), timeout=60) as client:
+        found = client.get("/v1/Networks", params={"IsoCountry": "US", "PageSize": 1})
+        return str(found.raise_for_status().json()["networks"][0]["sid"])
 
 
 @contextlib.contextmanager

@@ -231,3 +231,43 @@ def run_wrk(
             requests, micros, p50, p99, errors = map(int, line.split()[1:])
             return WrkResult(requests, micros / 1e6, p50 / 1000, p99 / 1000, errors)
     raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
+
+
+class Recorded:
+    """What a benchmark prints, kept to be written to bench/README.md as well."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._stdout = sys.stdout
+
+    def write(self, text: str) -> int:
+        self.lines.append(text)
+        return self._stdout.write(text)
+
+    def flush(self) -> None:
+        self._stdout.flush()
+
+
+@contextlib.contextmanager
+def recorded_in_readme(section: str, command: str) -> Iterator[None]:
+    """Print as usual; when the block ends without error, put what it printed in
+    bench/README.md under the heading `section` (replacing that section's earlier run),
+    with the command that produced it, so the figures there are always a run's."""
+    recorder = Recorded()
+    sys.stdout = recorder
+    try:
+        yield
+    finally:
+        sys.stdout = recorder._stdout
+    readme = BENCH / "README.md"
+    text = readme.read_text() if readme.exists() else "# Performance\n"
+    begin, end = f"<!-- {section}: begin -->", f"<!-- {section}: end -->"
+    output = "".join(recorder.lines).rstrip("\n")
+    block = f"{begin}\n## {section}\n\n`{command}`\n\n```\n{output}\n```\n{end}"
+    if begin in text and end in text:
+        before, _, rest = text.partition(begin)
+        _, _, after = rest.partition(end)
+        text = before + block + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    readme.write_text(text)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import (
     Account,
     Device,
@@ -138,10 +139,15 @@ def _profiles_and_fleets(
         ).scalars()
         chosen = list(networks)[: 2 * len(countries)]
         profile = create_network_access_profile(
-            session, account, unique_name=f"{name}-nap", networks=chosen, clock=clock, sids=sids
+            Tx.of(session),
+            account,
+            unique_name=f"{name}-nap",
+            networks=chosen,
+            clock=clock,
+            sids=sids,
         )
         create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(profile.sid, unique_name=name, data_limit=limit),
             clock=clock,
@@ -182,7 +188,7 @@ def _other_statuses(
     import_cards(session, cards, clock=clock)
     registered = [
         register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,
@@ -192,18 +198,24 @@ def _other_statuses(
         for card in cards[size.new :]
     ]
     for sim in registered[: size.ready]:
-        update_sim(session, account, sim.sid, changes=SimChanges(fleet="demo-cameras"), clock=clock)
-        update_sim(session, account, sim.sid, changes=SimChanges(status="ready"), clock=clock)
+        update_sim(
+            Tx.of(session), account, sim.sid, changes=SimChanges(fleet="demo-cameras"), clock=clock
+        )
+        update_sim(
+            Tx.of(session), account, sim.sid, changes=SimChanges(status="ready"), clock=clock
+        )
     cameras = session.execute(
         select(Fleet).where(Fleet.account_id == account.id, Fleet.unique_name == "demo-cameras")
     ).scalar_one()
     going = create_sims(session, account, cameras, size.inactive, at=clock.now(), sids=sids)
     for target in going:
-        update_sim(session, account, target.sid, changes=SimChanges(status="inactive"), clock=clock)
+        update_sim(
+            Tx.of(session), account, target.sid, changes=SimChanges(status="inactive"), clock=clock
+        )
     # The `new` Sims: registered last, so their cards stay unregistered until now.
     for card in cards[: size.new]:
         register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,

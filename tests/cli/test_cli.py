@@ -15,6 +15,7 @@ from fleetsim.cli.main import main
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.iccid import is_valid_iccid
 from fleetsim.db.dialect import create_database_engine
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, ApiKey, SimCard
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.clock import configure_clock
@@ -37,7 +38,10 @@ def test_accounts_create_prints_json_with_a_working_token(database_url: str) -> 
     assert account["friendly_name"] == "Field team"
     engine = create_database_engine(database_url)
     with unit_of_work(engine, write=False) as session:
-        assert authenticate(session, account["sid"], account["auth_token"]).sid == account["sid"]
+        assert (
+            authenticate(Tx.of(session), account["sid"], account["auth_token"]).sid
+            == account["sid"]
+        )
     engine.dispose()
 
 
@@ -71,7 +75,7 @@ def test_keys_create_shows_the_secret_once_and_stores_only_a_hash(database_url: 
     assert len(key["secret"]) == 32
     engine = create_database_engine(database_url)
     with unit_of_work(engine, write=False) as session:
-        assert authenticate(session, key["sid"], key["secret"]).sid == account["sid"]
+        assert authenticate(Tx.of(session), key["sid"], key["secret"]).sid == account["sid"]
         row = session.execute(select(ApiKey).where(ApiKey.sid == key["sid"])).scalar_one()
         assert key["secret"] not in (row.secret_hash, row.secret_salt)
     engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from fleetsim.cli.main import main
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Job, SettingsUpdate
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
@@ -47,7 +48,7 @@ def test_settings_updates_schedule_waits_for_the_device(
         import_cards(session, [card], clock=clock)
         account = create_account(session, friendly_name=None, parent=None, clock=clock, sids=sids)
         sim = register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,

@@ -22,6 +22,7 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.migrate import alembic_config, upgrade
 from fleetsim.db.secret_key import SECRET_KEY_ENV, key_file_for, token_box
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.accounts.service import auth_token_of, authenticate, create_account
@@ -64,7 +65,7 @@ def test_tokens_are_stored_sealed_and_open_for_authentication(
     assert is_sealed(stored)
     assert token not in stored
     with unit_of_work(engine, write=False) as session:
-        assert authenticate(session, sid, token).sid == sid
+        assert authenticate(Tx.of(session), sid, token).sid == sid
 
 
 def test_without_a_configured_key_sqlite_keeps_one_in_a_0600_file(
@@ -89,13 +90,13 @@ def test_without_a_configured_key_sqlite_keeps_one_in_a_0600_file(
     # Another engine (another node on this machine) reads the same key.
     again = create_database_engine(url)
     with unit_of_work(again, write=False) as session:
-        assert authenticate(session, sid, token).sid == sid
+        assert authenticate(Tx.of(session), sid, token).sid == sid
     again.dispose()
     # A configured key that is not the one the tokens were sealed with cannot open them.
     monkeypatch.setenv(SECRET_KEY_ENV, "a different secret key")
     other = create_database_engine(url)
     with unit_of_work(other, write=False) as session, pytest.raises(AuthenticationFailed):
-        authenticate(session, sid, token)
+        authenticate(Tx.of(session), sid, token)
     other.dispose()
     assert f"The auth token of {sid} does not open" in caplog.text
     assert token not in caplog.text
@@ -156,6 +157,6 @@ def test_the_migration_seals_plaintext_tokens_of_an_older_database(empty_databas
         stored = session.execute(select(Account.sealed_auth_token)).scalar_one()
         assert is_sealed(stored)
         assert PLAIN not in stored
-        assert authenticate(session, SID, PLAIN).sid == SID
+        assert authenticate(Tx.of(session), SID, PLAIN).sid == SID
     _migrate(engine, "head")  # and on to the newest schema
     engine.dispose()

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, func, select
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Job, Sim, SimStatusEvent
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.policies import set_policy
@@ -56,7 +57,7 @@ def populate(engine: Engine) -> tuple[int, str]:
             session, account, unique_name="two-workers", networks=[], clock=clock, sids=sids
         )
         fleet = create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(network_access_profile="two-workers", unique_name="two-workers"),
             clock=clock,
@@ -65,7 +66,7 @@ def populate(engine: Engine) -> tuple[int, str]:
         set_policy(session, "sim", "immediate", None)
         sims = [
             register_sim(
-                session,
+                Tx.of(session),
                 account,
                 iccid=card.iccid,
                 registration_code=card.registration_code,
@@ -76,7 +77,7 @@ def populate(engine: Engine) -> tuple[int, str]:
         ]
         for sim in sims:
             update = update_sim(
-                session,
+                Tx.of(session),
                 account,
                 sim.sid,
                 changes=SimChanges(status="active", fleet=fleet.sid),

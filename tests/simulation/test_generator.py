@@ -17,6 +17,7 @@ from fleetsim.core.clock import FrozenClock
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import (
     Account,
     BillingPeriod,
@@ -68,7 +69,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             sids=sids,
         )
         create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(network_access_profile="eu", unique_name="trucks"),
             clock=clock,
@@ -78,7 +79,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             session, account, unique_name="empty", networks=[], clock=clock, sids=sids
         )
         create_fleet(
-            session,
+            Tx.of(session),
             account,
             fleet=NewFleet(network_access_profile="empty", unique_name="nowhere"),
             clock=clock,
@@ -220,14 +221,16 @@ def test_bulk_created_sims_are_stored_as_the_services_store_them(engine: Engine)
         # as completing the update does it.
         (card,) = generate_cards(1, random.Random(4))
         import_cards(session, [card], clock=clock)
-        sim = register_sim(
-            session,
+        registered = register_sim(
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,
             clock=clock,
             sids=sids,
         )
+        sim = session.get(Sim, registered.id)
+        assert sim is not None
         sim.fleet = fleet
         sim.status = "active"
         sim.date_updated = at

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.iccid import is_valid_iccid
 from fleetsim.core.sids import Prefix, SidFactory, is_sid
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Base, Device, Sim, SimCard, SimStatusEvent
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
@@ -53,7 +54,7 @@ def test_bulk_loaded_sims_match_registered_ones(
         card = next(generate_cards(1, random.Random(7)))
         import_cards(session, [card], clock=clock)
         registered = register_sim(
-            session,
+            Tx.of(session),
             account,
             iccid=card.iccid,
             registration_code=card.registration_code,
@@ -71,7 +72,7 @@ def test_bulk_loaded_sims_match_registered_ones(
             assert is_sid(sim.sid, Prefix.SIM)
             assert is_valid_iccid(sim.iccid)
             assert columns(sim) == expected
-            assert fetch_sim(session, account, sim.sid).id == sim.id
+            assert fetch_sim(Tx.of(session), account, sim.sid).id == sim.id
             card_row = session.execute(
                 select(SimCard).where(SimCard.iccid == sim.iccid)
             ).scalar_one()

@@ -32,9 +32,10 @@ from fleetsim.console.session import (
 )
 from fleetsim.control.operator import OPERATOR, authenticate_operator
 from fleetsim.core.errors import AuthenticationFailed, NotFound
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, OperatorCredential
 from fleetsim.db.uow import unit_of_work
-from fleetsim.http.endpoint import read_form
+from fleetsim.http.request import read_form
 from fleetsim.http.runtime import Runtime
 from fleetsim.resources.accounts.service import active_accounts, authenticate, fetch_account
 
@@ -75,7 +76,7 @@ async def sign_in(request: Request) -> Response:
                 ).scalar_one()
                 account: Account = accounts[0]
             else:
-                account = authenticate(session, username, password)
+                account = authenticate(Tx.of(session), username, password)
                 credential = account.sealed_auth_token
             signed_in = SignedIn(
                 account.sid,

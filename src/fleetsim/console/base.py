@@ -40,8 +40,8 @@ from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account, OperatorCredential
 from fleetsim.db.uow import unit_of_work
-from fleetsim.http.endpoint import read_form
 from fleetsim.http.params import parse_pairs
+from fleetsim.http.request import read_form
 from fleetsim.http.runtime import Runtime
 
 __all__ = [

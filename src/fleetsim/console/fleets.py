@@ -14,6 +14,7 @@ from starlette.routing import Route
 from fleetsim.console.base import Html, Redirect, Visit, action, page
 from fleetsim.core.errors import InvalidParameter
 from fleetsim.core.paging import PageRequest
+from fleetsim.db.store import Tx
 from fleetsim.resources.fleets.service import (
     DEFAULT_DATA_LIMIT,
     FleetChanges,
@@ -64,7 +65,7 @@ def _method(visit: Visit, name: str) -> str | None:
 @action
 def create(visit: Visit) -> Redirect:
     fleet = create_fleet(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         fleet=NewFleet(
             network_access_profile=visit.arg("network_access_profile") or "",
@@ -102,7 +103,7 @@ def fleet(visit: Visit) -> Html:
 @action
 def edit(visit: Visit) -> Redirect:
     found = update_fleet(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         visit.path["sid"],
         changes=FleetChanges(

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from fleetsim.console.base import Html, Redirect, Visit, action, page
 from fleetsim.core.paging import PageRequest
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Network
 from fleetsim.resources.fleets.service import list_fleets
 from fleetsim.resources.network_access_profiles.service import (
@@ -51,7 +52,7 @@ def profiles(visit: Visit) -> Html:
 @action
 def create(visit: Visit) -> Redirect:
     profile = create_network_access_profile(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         unique_name=visit.arg("unique_name"),
         networks=[n for n in visit.args("network") if n],

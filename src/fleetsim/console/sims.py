@@ -19,6 +19,7 @@ from starlette.routing import Route
 from fleetsim.console.base import Html, Redirect, Visit, action, page
 from fleetsim.core.errors import InvalidParameter
 from fleetsim.core.paging import PageRequest
+from fleetsim.db.store import Tx
 from fleetsim.network.billing import current_period, latest_period, limit_bytes
 from fleetsim.resources.bulk_operations.service import ACTIONS
 from fleetsim.resources.fleets.service import list_fleets
@@ -26,8 +27,8 @@ from fleetsim.resources.ip_commands.service import NewIpCommand, create_ip_comma
 from fleetsim.resources.sims.search import search_sims, status_history
 from fleetsim.resources.sims.service import (
     SimChanges,
-    fetch_sim,
     ip_addresses,
+    load_sim,
     register_sim,
     update_sim,
 )
@@ -81,7 +82,7 @@ def sims(visit: Visit) -> Html:
 @action
 def register(visit: Visit) -> Redirect:
     sim = register_sim(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         iccid=visit.arg("iccid") or "",
         registration_code=visit.arg("registration_code") or "",
@@ -93,7 +94,7 @@ def register(visit: Visit) -> Redirect:
 
 @page
 def sim(visit: Visit) -> Html:
-    found = fetch_sim(visit.session, visit.account, visit.path["sid"])
+    found = load_sim(visit.session, visit.account, visit.path["sid"])
     now = visit.clock.now()
     period = current_period(visit.session, found.id, now) or latest_period(visit.session, found.id)
     sms = list_sms_commands(
@@ -127,7 +128,7 @@ def change_status(visit: Visit) -> Redirect:
     if status not in ("active", "inactive", "ready"):
         raise InvalidParameter("Status", "must be active, inactive or ready")
     found = update_sim(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         visit.path["sid"],
         changes=SimChanges(status=status),
@@ -139,7 +140,7 @@ def change_status(visit: Visit) -> Redirect:
 @action
 def move(visit: Visit) -> Redirect:
     found = update_sim(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         visit.path["sid"],
         changes=SimChanges(fleet=visit.arg("fleet") or ""),
@@ -150,9 +151,9 @@ def move(visit: Visit) -> Redirect:
 
 @action
 def send_sms(visit: Visit) -> Redirect:
-    sim_sid = fetch_sim(visit.session, visit.account, visit.path["sid"]).sid
+    sim_sid = load_sim(visit.session, visit.account, visit.path["sid"]).sid
     create_sms_command(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         command=NewSmsCommand(sim=sim_sid, payload=visit.arg("payload") or ""),
         now=visit.clock.now(),
@@ -163,9 +164,9 @@ def send_sms(visit: Visit) -> Redirect:
 
 @action
 def send_ip_command(visit: Visit) -> Redirect:
-    sim_sid = fetch_sim(visit.session, visit.account, visit.path["sid"]).sid
+    sim_sid = load_sim(visit.session, visit.account, visit.path["sid"]).sid
     create_ip_command(
-        visit.session,
+        Tx.of(visit.session),
         visit.account,
         command=NewIpCommand(
             sim=sim_sid,

@@ -43,8 +43,8 @@ from fleetsim.engine.clock import SettableClock
 from fleetsim.engine.jobs import pending_for
 from fleetsim.engine.policies import LIFECYCLES, Policy, get_policy, set_policy
 from fleetsim.engine.worker import Worker
-from fleetsim.http.endpoint import basic_credentials, read_form
 from fleetsim.http.params import parse_pairs
+from fleetsim.http.request import basic_credentials, read_form
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
 from fleetsim.network.events import set_event_sink

@@ -10,8 +10,11 @@ __all__ = ["iso", "iso_or_none"]
 
 
 def iso(value: dt.datetime) -> str:
-    # isoformat is a third faster than strftime; a page of 1,000 Sims formats 2,000 dates.
-    return utc(value).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    # A page of Sims formats two dates a Sim: isoformat and a slice, without a new
+    # datetime, when the value is in UTC already (as stored values and the clock's are).
+    if value.tzinfo is not dt.UTC:
+        value = utc(value)
+    return value.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def iso_or_none(value: dt.datetime | None) -> str | None:

@@ -13,15 +13,17 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Select, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "IN_TRANSACTION",
     "WRITE",
     "add_or_insert",
     "begin_write",
     "create_database_engine",
+    "for_update",
     "is_sqlite",
     "normalize_url",
     "skip_locked",
@@ -35,6 +37,9 @@ log = logging.getLogger("fleetsim.db")
 DEFAULT_DATABASE_URL = "sqlite:///fleetsim.db"
 # Execution option that marks a connection as about to write (see `_begin`).
 WRITE = "fleetsim_write"
+# Marks a pooled connection whose transaction a `fleetsim.db.store.transaction` began:
+# an ORM session opened on it must not begin another.
+IN_TRANSACTION = "fleetsim_in_transaction"
 _BUSY_TIMEOUT_MS = 30_000
 
 
@@ -86,8 +91,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     # SQLite has one writer at a time. This process's writers (requests, the job worker,
     # the UDP bridge) take turns on this lock, each woken as soon as the previous one ends,
     # rather than in SQLite's busy handler, which polls with sleeps of 1, 2, 5, 10... ms.
-    # Other processes still meet the busy handler. (8 threads writing while the job worker
-    # runs what they schedule, on the loaded 2-core machine: 69-120 -> 178-195 writes/s.)
+    # Other processes still meet the busy handler.
     writer = threading.Lock()
     _WRITERS[engine] = writer
     if database and database != ":memory:":
@@ -95,6 +99,8 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
+        if connection.info.get(IN_TRANSACTION):
+            return
         # A transaction that will write takes the write lock up front: a deferred one
         # that reads first fails with SQLITE_BUSY (no waiting) when another writer
         # committed in between.
@@ -126,8 +132,8 @@ _WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDic
 def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
     """Begin a write transaction on `connection`, a pooled DBAPI connection of `engine`.
     Without `wait`, only when that needs no waiting (False when another writer holds the
-    database): for the direct writes on the event loop, which must never block it (see
-    `fleetsim.db.direct`). PostgreSQL never waits to begin: psycopg begins with the first
+    database): for writes on the event loop, which must never block it (see
+    `fleetsim.http.commit`). PostgreSQL never waits to begin: psycopg begins with the first
     statement, and a row lock meets the statement that takes it."""
     if not is_sqlite(engine):
         return True
@@ -190,10 +196,9 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
     """Copy the WAL back into the database from a thread of its own, every quarter second.
 
     SQLite's own checkpoint runs in the connection whose commit finds the WAL past 1,000
-    pages: for direct writes that is the event loop, stalled meanwhile (creating SMS
-    Commands: 1,650-1,930 req/s with p99 130-180 ms; 2,300 and 51 ms without checkpoints
-    there, `bench/api.py --quick --cases sms`). A PASSIVE checkpoint never blocks a reader
-    or a writer, and its I/O runs without the GIL. The thread ends with the engine."""
+    pages: for writes committed on the event loop, that would stall the loop meanwhile (see
+    `bench/api.py --cases sms`). A PASSIVE checkpoint never blocks a reader or a writer,
+    and its I/O runs without the GIL. The thread ends with the engine."""
     stop = threading.Event()
     engine_ref = weakref.ref(engine)
     done = _CHECKPOINTS[engine] = _Checkpoints()
@@ -224,14 +229,18 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
 
 
-def unique_violation(error: IntegrityError, table: str, columns: tuple[str, ...]) -> bool:
-    """True when `error` is the unique constraint of `table` over exactly `columns`."""
-    message = str(error.orig)
+def unique_violation(
+    error: IntegrityError | Exception, table: str, columns: tuple[str, ...]
+) -> bool:
+    """True when `error` (SQLAlchemy's, or the driver's own) is the unique constraint of
+    `table` over exactly `columns`."""
+    driver_error = error.orig if isinstance(error, IntegrityError) else error
+    message = str(driver_error)
     match = _SQLITE_UNIQUE.search(message)
     if match:
         failed = tuple(c.strip().split(".")[-1] for c in match["columns"].split(","))
         return match["columns"].startswith(f"{table}.") and failed == columns
-    diag = getattr(error.orig, "diag", None)
+    diag = getattr(driver_error, "diag", None)
     constraint = getattr(diag, "constraint_name", None)
     return constraint == f"uq_{table}_{'_'.join(columns)}"
 
@@ -250,6 +259,13 @@ def lock_for_startup(connection: Connection) -> None:
     if is_sqlite(connection):
         return  # a write transaction already holds SQLite's only lock
     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7020437)")
+
+
+def for_update(bind: Engine | Connection | Dialect, table: str) -> str:
+    """The clause that locks the rows a SELECT reads of `table` (a name or alias) until
+    the transaction ends (PostgreSQL); SQLite's writer holds the whole database."""
+    name = bind.name if isinstance(bind, Dialect) else bind.dialect.name
+    return "" if name == "sqlite" else f" FOR UPDATE OF {table}"
 
 
 def skip_locked(query: Select[T]) -> Select[T]:

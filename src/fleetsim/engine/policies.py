@@ -13,14 +13,13 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from fleetsim.core.errors import InvalidParameter
-from fleetsim.db.direct import DirectReads
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import ProgressionPolicy
 
 __all__ = [
     "LIFECYCLES",
     "Policy",
     "due_at",
-    "due_at_directly",
     "get_policy",
     "reset_policies",
     "set_policy",
@@ -46,24 +45,18 @@ class Policy:
     delay_seconds: float
 
 
-def get_policy(session: Session, lifecycle: str) -> Policy:
-    if lifecycle not in LIFECYCLES:
-        raise InvalidParameter("Lifecycle", f"must be one of {', '.join(sorted(LIFECYCLES))}")
-    row = session.get(ProgressionPolicy, lifecycle)
-    if row is None:
-        return Policy(lifecycle, "delay", LIFECYCLES[lifecycle])
-    return Policy(lifecycle, row.policy, row.delay_seconds)  # type: ignore[arg-type]
-
-
 _POLICY_SQL = "SELECT policy, delay_seconds FROM progression_policies WHERE lifecycle = ?"
 
 
-def due_at_directly(reads: DirectReads, lifecycle: str, now: dt.datetime) -> dt.datetime | None:
-    """`due_at`, read without the ORM (for direct writes: see `fleetsim.db.direct`)."""
-    row = reads.settled(_POLICY_SQL, (lifecycle,))
+def get_policy(bind: Tx | Session, lifecycle: str) -> Policy:
+    """The policy in force for `lifecycle` (its default delay unless one was set)."""
+    if lifecycle not in LIFECYCLES:
+        raise InvalidParameter("Lifecycle", f"must be one of {', '.join(sorted(LIFECYCLES))}")
+    tx = bind if isinstance(bind, Tx) else Tx.of(bind)
+    row = tx.settled(_POLICY_SQL, (lifecycle,))
     if row is None:
-        return _due_at(Policy(lifecycle, "delay", LIFECYCLES[lifecycle]), now)
-    return _due_at(Policy(lifecycle, row[0], float(row[1])), now)
+        return Policy(lifecycle, "delay", LIFECYCLES[lifecycle])
+    return Policy(lifecycle, row[0], float(row[1]))
 
 
 def set_policy(
@@ -83,16 +76,16 @@ def set_policy(
     row.policy = policy
     row.delay_seconds = delay_seconds
     session.flush()
-    return get_policy(session, lifecycle)
+    return Policy(lifecycle, policy, delay_seconds)  # type: ignore[arg-type]
 
 
 def reset_policies(session: Session) -> None:
     session.query(ProgressionPolicy).delete()
 
 
-def due_at(session: Session, lifecycle: str, now: dt.datetime) -> dt.datetime | None:
+def due_at(bind: Tx | Session, lifecycle: str, now: dt.datetime) -> dt.datetime | None:
     """When the next step of `lifecycle` is due, started at `now` (None: manual)."""
-    return _due_at(get_policy(session, lifecycle), now)
+    return _due_at(get_policy(bind, lifecycle), now)
 
 
 def _due_at(policy: Policy, now: dt.datetime) -> dt.datetime | None:

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.uow import unit_of_work
+from fleetsim.db.dialect import is_sqlite
+from fleetsim.db.store import Tx, run_together, transaction
 from fleetsim.engine.jobs import ClaimedJob, LostClaim, claim_due, complete, fail, release_claims
 from fleetsim.webhooks.transport import WebhookTransport
 
@@ -43,16 +44,31 @@ JobHandler = Callable[[JobContext, ClaimedJob], None]
 TransactionalWork = Callable[[Session, JobContext, dict[str, object]], None]
 
 
+class Transactional:
+    """A handler whose effects and the job's completion commit together, or not at all;
+    on SQLite, the worker runs a batch of them in one transaction (`Worker.run_once`)."""
+
+    def __init__(self, work: TransactionalWork) -> None:
+        self.work = work
+        self.__name__ = work.__name__
+
+    def __call__(self, context: JobContext, job: ClaimedJob) -> None:
+        with transaction(context.engine, write=True) as tx:
+            self.unit(context, job)(tx)
+
+    def unit(self, context: JobContext, job: ClaimedJob) -> Callable[[Tx], None]:
+        """The job's unit of work, in the transaction it is given."""
+
+        def run(tx: Tx) -> None:
+            self.work(tx.session, context, job.payload)
+            complete(tx.session, job, now=context.clock.now())
+
+        return run
+
+
 def transactional(work: TransactionalWork) -> JobHandler:
-    """A handler whose effects and the job's completion commit together, or not at all."""
-
-    def handler(context: JobContext, job: ClaimedJob) -> None:
-        with unit_of_work(context.engine, write=True) as session:
-            work(session, context, job.payload)
-            complete(session, job, now=context.clock.now())
-
-    handler.__name__ = work.__name__
-    return handler
+    """`work` as a `Transactional` job handler."""
+    return Transactional(work)
 
 
 def retry_backoff(attempt: int) -> dt.timedelta:
@@ -67,6 +83,7 @@ class Worker:
         handlers: Mapping[str, JobHandler],
         *,
         concurrency: int = 4,
+        batch: int = 32,
         poll_seconds: float = 0.2,
         lease: dt.timedelta = dt.timedelta(seconds=30),
         system_clock: Clock | None = None,
@@ -74,6 +91,10 @@ class Worker:
         self.context = context
         self.handlers = handlers
         self.concurrency = concurrency
+        # SQLite has one writer: jobs claimed together run in one transaction, so a claim
+        # takes a batch; elsewhere each claimed job runs in a thread of its own.
+        self.sqlite = is_sqlite(context.engine)
+        self.claim_limit = batch if self.sqlite else concurrency
         self.poll_seconds = poll_seconds
         self.lease = lease
         # Leases are about processes staying alive, so they run on real time even when
@@ -92,14 +113,39 @@ class Worker:
             real_now=self.system_clock.now(),
             worker=self.name,
             lease=self.lease,
-            limit=self.concurrency,
+            limit=self.claim_limit,
             job_id=job_id,
         )
-        if len(jobs) == 1:
+        if self.sqlite and len(jobs) > 1:
+            grouped = [
+                job for job in jobs if isinstance(self.handlers.get(job.kind), Transactional)
+            ]
+            self._run_together(grouped)
+            for job in jobs:
+                if job not in grouped:
+                    self._run(job)
+        elif len(jobs) == 1:
             self._run(jobs[0])
         elif jobs:
             list(self._pool.map(self._run, jobs))
         return len(jobs)
+
+    def _run_together(self, jobs: list[ClaimedJob]) -> None:
+        """Run transactional jobs in one transaction, each in its savepoint."""
+        units = []
+        for job in jobs:
+            handler = self.handlers[job.kind]
+            assert isinstance(handler, Transactional)
+            units.append(handler.unit(self.context, job))
+        try:
+            outcomes = run_together(self.context.engine, units, wait=True)
+        except Exception as exc:  # the transaction itself failed: so did every job
+            for job in jobs:
+                self._failed(job, exc)
+            return
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome.error, Exception):
+                self._failed(job, outcome.error)
 
     def run_until_idle(self, *, limit: int = 100_000) -> int:
         """Run batches until nothing is due; return how many jobs ran."""
@@ -117,18 +163,24 @@ class Worker:
             if handler is None:
                 raise LookupError(f"no handler for jobs of kind {job.kind!r}")
             handler(self.context, job)
-        except LostClaim:
-            log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
         except Exception as exc:
-            log.exception("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts)
-            now = self.context.clock.now()
-            fail(
-                self.context.engine,
-                job,
-                error=f"{type(exc).__name__}: {exc}",
-                now=now,
-                retry_at=now + retry_backoff(job.attempts),
-            )
+            self._failed(job, exc)
+
+    def _failed(self, job: ClaimedJob, exc: Exception) -> None:
+        """Record that `job` raised `exc`: it is retried later, unless another worker
+        took it over meanwhile."""
+        if isinstance(exc, LostClaim):
+            log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
+            return
+        log.error("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts, exc_info=exc)
+        now = self.context.clock.now()
+        fail(
+            self.context.engine,
+            job,
+            error=f"{type(exc).__name__}: {exc}",
+            now=now,
+            retry_at=now + retry_backoff(job.attempts),
+        )
 
     def start(self) -> None:
         """Run in a background thread until `stop`."""

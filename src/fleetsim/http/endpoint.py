@@ -1,46 +1,38 @@
 """The shape of every API handler: parse, call one service function, render.
 
-A handler is a plain function of a `Call`; `endpoint` turns it into a Starlette route that
-authenticates, parses parameters against the contract, runs the handler in one unit of
-work in a worker thread, and renders the reply.
+A handler is a plain function of a `Call`; `endpoint` turns it into the route's ASGI app,
+which reads the credentials, query and form from the scope, runs the handler in one unit
+of work (`fleetsim.http.commit`: authentication, parameters and the rule in one
+transaction), and sends the JSON reply or the Twilio error. Request ids, metrics and the
+access log are the observability middleware's, around every route alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from anyio import to_thread
+import orjson
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from fleetsim.contract import Operation, operation
 from fleetsim.core.clock import Clock
-from fleetsim.core.errors import (
-    NotFound,
-    PayloadTooLarge,
-    TwilioError,
-    UnsupportedMediaType,
-)
+from fleetsim.core.errors import NotFound, TwilioError
 from fleetsim.core.paging import PAGING_PARAMETERS, PageRequest
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.paging import Page
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account
-from fleetsim.db.uow import unit_of_work
-from fleetsim.http.direct import DirectHandler, credentials_from_header, register_direct
+from fleetsim.http.commit import run_unit
 from fleetsim.http.params import parse_pairs, parse_params
+from fleetsim.http.request import credentials_from_header, header, read_scope_form
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
 from fleetsim.resources.accounts.service import authenticate
 
-__all__ = ["Call", "Reply", "endpoint", "operation_of", "read_form"]
-
-# The operation each endpoint implements, for the route table's readers (/openapi.json).
-_OPERATIONS: dict[Callable[..., Any], Operation] = {}
+__all__ = ["Call", "Endpoint", "Reply", "endpoint", "error_headers", "operation_of", "send_json"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +46,7 @@ class Call:
     """Everything a handler may use; nothing of the web framework leaks past it."""
 
     operation: Operation
-    session: Session
+    tx: Tx
     account: Account
     params: dict[str, Any]
     path: dict[str, str]
@@ -63,10 +55,18 @@ class Call:
     urls: Urls
     clock: Clock
     sids: SidFactory
+    _page_request: PageRequest | None = field(default=None, repr=False)
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in the call's transaction (for rules written with the ORM)."""
+        return self.tx.session
 
     @property
     def page_request(self) -> PageRequest:
-        return PageRequest.from_params(self.params)
+        if self._page_request is None:
+            self._page_request = PageRequest.from_params(self.params)
+        return self._page_request
 
     def ok(self, body: dict[str, Any], status: int = 200) -> Reply:
         return Reply(status, body)
@@ -88,7 +88,79 @@ class Call:
 
 
 Handler = Callable[[Call], Reply]
-Route = Callable[[Request], Awaitable[Response]]
+
+# The operation each endpoint implements, for the route table's readers (/openapi.json).
+_OPERATIONS: dict[Any, Operation] = {}
+
+
+class Endpoint:
+    """The ASGI app of one operation's route."""
+
+    def __init__(
+        self,
+        op: Operation,
+        handler: Handler,
+        *,
+        on_missing: Callable[[str], TwilioError] | None,
+        api_keys: bool,
+    ) -> None:
+        self.operation = op
+        self.handler = handler
+        self.on_missing = on_missing
+        self.api_keys = api_keys
+        self.write = op.method != "GET"
+        self.__name__ = handler.__name__
+        self.__doc__ = handler.__doc__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime: Runtime = scope["app"].state.runtime
+        try:
+            reply = await self._answer(runtime, scope, receive)
+        except TwilioError as error:
+            await send_json(send, error.status, error.body(), error_headers(error))
+            return
+        if reply.body is None:
+            await send({"type": "http.response.start", "status": reply.status, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send_json(send, reply.status, reply.body)
+
+    async def _answer(self, runtime: Runtime, scope: Scope, receive: Receive) -> Reply:
+        op = self.operation
+        authorization = (header(scope, b"authorization") or b"").decode("latin-1")
+        username, password = credentials_from_header(authorization)
+        query = parse_pairs(scope["query_string"])
+        form = (
+            await read_scope_form(scope, receive, runtime.max_body_bytes)
+            if op.method == "POST"
+            else []
+        )
+        urls = Urls.for_scope(scope, runtime.public_url)
+        path: dict[str, str] = scope.get("path_params", {})
+        # No SID or name holds NUL, and PostgreSQL refuses it in a query.
+        holds_nul = any("\x00" in value for value in path.values())
+
+        def work(tx: Tx) -> Reply:
+            account = authenticate(tx, username, password, api_keys=self.api_keys)
+            if holds_nul:
+                raise NotFound(scope["path"].replace("\x00", "%00"))
+            params = parse_params(op, query, location="query")
+            params.update(parse_params(op, form, location="form", on_missing=self.on_missing))
+            call = Call(
+                operation=op,
+                tx=tx,
+                account=account,
+                params=params,
+                path=dict(path),
+                query=query,
+                form=form,
+                urls=urls,
+                clock=runtime.clock,
+                sids=runtime.sids,
+            )
+            return self.handler(call)
+
+        return await run_unit(runtime.engine, work, write=self.write)
 
 
 def endpoint(
@@ -96,95 +168,45 @@ def endpoint(
     *,
     on_missing: Callable[[str], TwilioError] | None = None,
     api_keys: bool = True,
-    direct: DirectHandler | None = None,
-) -> Callable[[Handler], Route]:
+) -> Callable[[Handler], Endpoint]:
     """Make `handler` the implementation of the contract's `operation_id` (or of one of
     fleetsim's own operations, given as an `Operation`); with `api_keys` False, API keys
-    are refused (403). A `direct` handler may answer the plain successful case of a GET or
-    POST without the ORM (see `fleetsim.http.direct`)."""
+    are refused (403)."""
     op = operation(operation_id) if isinstance(operation_id, str) else operation_id
-    write = op.method != "GET"
 
-    def decorate(handler: Handler) -> Route:
-        async def route(request: Request) -> Response:
-            runtime: Runtime = request.app.state.runtime
-            username, password = basic_credentials(request)
-            query = parse_pairs(request.scope.get("query_string", b""))
-            form = await read_form(request, runtime.max_body_bytes) if op.method == "POST" else []
-            urls = Urls.for_request(request, runtime.public_url)
-
-            def work() -> Reply:
-                with unit_of_work(runtime.engine, write=write) as session:
-                    account = authenticate(session, username, password, api_keys=api_keys)
-                    if any("\x00" in value for value in request.path_params.values()):
-                        # No SID or name holds NUL, and PostgreSQL refuses it in a query.
-                        raise NotFound(request.url.path.replace("\x00", "%00"))
-                    params = parse_params(op, query, location="query")
-                    params.update(parse_params(op, form, location="form", on_missing=on_missing))
-                    call = Call(
-                        operation=op,
-                        session=session,
-                        account=account,
-                        params=params,
-                        path=dict(request.path_params),
-                        query=query,
-                        form=form,
-                        urls=urls,
-                        clock=runtime.clock,
-                        sids=runtime.sids,
-                    )
-                    return handler(call)
-
-            if not is_sqlite(runtime.engine):
-                reply = await run_in_threadpool(work)
-            elif write:
-                # SQLite has one writer at a time: requests that write queue here, holding
-                # neither a thread nor a pooled connection while they wait. (Before the
-                # writer lock of `db.dialect`, this alone took creating Fleets with 32
-                # clients on the loaded 2-core machine from p99 1.4 s to 0.16 s.)
-                reply = await to_thread.run_sync(work, limiter=runtime.sqlite_writers)
-            else:
-                # A SQLite read never waits for a lock (WAL) and is all CPU under the GIL:
-                # on the event loop it saves the hand-off to a thread and back, half the
-                # time of fetching a Sim (in-process A/B of 300 fetches: 6.7 ms -> 3.3 ms
-                # each on the loaded 2-core machine).
-                reply = work()
-            if reply.body is None:
-                return Response(status_code=reply.status)
-            return JSONResponse(reply.body, status_code=reply.status)
-
-        route.__name__ = handler.__name__
-        route.__doc__ = handler.__doc__
+    def decorate(handler: Handler) -> Endpoint:
+        route = Endpoint(op, handler, on_missing=on_missing, api_keys=api_keys)
         _OPERATIONS[route] = op
-        if direct is not None:
-            register_direct(route, direct)
         return route
 
     return decorate
 
 
-def operation_of(route_endpoint: Callable[..., Any]) -> Operation | None:
+def operation_of(route_endpoint: Any) -> Operation | None:
     """The operation a route's endpoint implements, if `endpoint` made it."""
+    if isinstance(route_endpoint, Endpoint):
+        return route_endpoint.operation
     return _OPERATIONS.get(route_endpoint)
 
 
-def basic_credentials(request: Request) -> tuple[str, str]:
-    return credentials_from_header(request.headers.get("authorization", ""))
+def error_headers(error: TwilioError) -> dict[str, str] | None:
+    """The headers of an error's answer: a 401 names the scheme to authenticate with."""
+    return {"WWW-Authenticate": 'Basic realm="fleetsim"'} if error.status == 401 else None
 
 
-async def read_form(request: Request, limit: int = 64 * 1024) -> list[tuple[str, str]]:
-    """The form body as pairs; 413 past `limit` bytes, 415 for other content types."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in ("", "application/x-www-form-urlencoded"):
-        raise UnsupportedMediaType(
-            "Send parameters form-encoded (Content-Type: application/x-www-form-urlencoded)"
-        )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"Request body larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"Request body larger than {limit} bytes")
-    return parse_pairs(bytes(body))
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
+    """Send `body` as compact UTF-8 JSON, as Starlette's JSONResponse renders it (orjson:
+    a page of Sims spends a good part of its time being encoded)."""
+    data = orjson.dumps(body)
+    raw_headers = [
+        (b"content-length", str(len(data)).encode()),
+        (b"content-type", b"application/json"),
+    ]
+    if headers:
+        raw_headers += [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+        ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": data})

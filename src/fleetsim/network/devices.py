@@ -36,7 +36,7 @@ from fleetsim.engine.jobs import wake
 from fleetsim.network.addressing import address_for
 from fleetsim.network.events import record_event
 from fleetsim.resources.networks.service import find_network, with_identifiers
-from fleetsim.resources.sims.service import fetch_sim
+from fleetsim.resources.sims.service import load_sim
 
 __all__ = [
     "AttachResult",
@@ -84,7 +84,7 @@ def status_in_force(status: str, settled_status: str | None) -> str:
 
 def device_of(session: Session, account: Account, sim_ref: str) -> tuple[Sim, Device]:
     """The account's Sim (by SID or unique name) and its device; 404 otherwise."""
-    sim = fetch_sim(session, account, sim_ref)
+    sim = load_sim(session, account, sim_ref)
     device = session.execute(select(Device).where(Device.sim_id == sim.id)).scalar_one()
     return sim, device
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import Engine, bindparam, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock
@@ -30,10 +30,10 @@ from fleetsim.core.errors import AuthenticationFailed, Forbidden, InvalidParamet
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sealing import SecretKeyError
 from fleetsim.core.sids import Prefix, SidFactory, is_sid
-from fleetsim.db.direct import DirectReads
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.secret_key import token_box
-from fleetsim.db.tables import Account, ApiKey
+from fleetsim.db.store import Row, Tx, detached, stored_datetime
+from fleetsim.db.tables import Account
 from fleetsim.network.devices import detach_all
 
 __all__ = [
@@ -42,7 +42,6 @@ __all__ = [
     "active_accounts",
     "auth_token_of",
     "authenticate",
-    "authenticate_directly",
     "create_account",
     "create_subaccount",
     "ensure_account",
@@ -59,8 +58,6 @@ STATUSES = ("active", "suspended", "closed")
 # Compared against when the account or key is unknown, so timing tells nothing.
 _DUMMY_TOKEN = "0" * 32
 _DUMMY_HASH = hash_secret("0" * 32, "0" * 32)
-# Built once: every request runs it, and building it costs as much as running it.
-_ACCOUNT_BY_SID = select(Account).where(Account.sid == bindparam("sid"))
 
 
 def create_account(
@@ -130,70 +127,70 @@ def fetch_account(session: Session, sid: str) -> Account:
     return account
 
 
-def authenticate(
-    session: Session, username: str, password: str, *, api_keys: bool = True
-) -> Account:
+# The columns of an `Account`, by name in the database, and of the API key that acts for one.
+_ACCOUNT_COLUMNS = (
+    "a.id, a.sid, a.friendly_name, a.auth_token, a.parent_id, a.status, a.date_created, "
+    "a.date_updated"
+)
+_ACCOUNT_BY_SID_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM accounts a WHERE a.sid = ?"  # noqa: S608
+_ACCOUNT_BY_KEY_SQL = (
+    f"SELECT k.secret_salt, k.secret_hash, {_ACCOUNT_COLUMNS} "  # noqa: S608
+    "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.sid = ?"
+)
+
+
+def authenticate(tx: Tx, username: str, password: str, *, api_keys: bool = True) -> Account:
     """The active account these Basic credentials act for; 20003 otherwise. With
-    `api_keys` False, a valid API key is refused with 403 (the Accounts API)."""
+    `api_keys` False, a valid API key is refused with 403 (the Accounts API). The account
+    is read once per transaction, and given as a `detached` row: load it in the session
+    to change it."""
     if username.startswith(Prefix.API_KEY.value):
-        account = _authenticate_key(session, username, password)
+        account = _authenticate_key(tx, username, password)
         if not api_keys:
             raise Forbidden("API keys cannot manage accounts or keys: use the account's auth token")
         return account
-    found = session.execute(_ACCOUNT_BY_SID, {"sid": username}).scalar_one_or_none()
+    found = tx.settled(_ACCOUNT_BY_SID_SQL, (username,))
     expected, usable = _DUMMY_TOKEN, False
     if found is not None:
         try:
-            expected = token_box(session).open(found.sealed_auth_token, account_sid=found.sid)
+            expected = token_box(tx.engine).open(found[3], account_sid=found[1])
             usable = True
         except SecretKeyError as exc:  # this node has another key: a 401, and why in the log
             log.error("%s", exc)
     # Compare even when the account is unknown, so timing does not tell which part was wrong.
     if not same_secret(password, expected) or not usable or found is None:
         raise AuthenticationFailed()
-    if found.status != "active":
-        raise AuthenticationFailed()
-    return found
+    return _active_account(found)
 
 
-# The columns `authenticate_directly` reads, by name in the database (see db.direct).
-_ACTIVE_ACCOUNT_BY_SID_SQL = "SELECT id, sid, auth_token FROM accounts WHERE sid = ? AND status = ?"
-
-
-def authenticate_directly(
-    reads: DirectReads, engine: Engine, username: str, password: str
-) -> tuple[int, str] | None:
-    """(id, sid) of the active account whose SID and auth token these are, read without
-    the ORM (see `fleetsim.http.direct`); None when they are not exactly that, and
-    `authenticate` must decide (API keys, unknown accounts, wrong tokens: its 401s)."""
-    if not username.startswith(Prefix.ACCOUNT.value):
-        return None
-    row = reads.settled(_ACTIVE_ACCOUNT_BY_SID_SQL, (username, "active"))
-    if row is None:
-        return None
-    account_id, sid, sealed = row
-    try:
-        expected = token_box(engine).open(sealed, account_sid=sid)
-    except SecretKeyError:
-        return None  # `authenticate` logs why and answers 401
-    return (account_id, sid) if same_secret(password, expected) else None
-
-
-def _authenticate_key(session: Session, username: str, password: str) -> Account:
-    row = session.execute(
-        select(ApiKey, Account)
-        .join(Account, Account.id == ApiKey.account_id)
-        .where(ApiKey.sid == username)
-    ).one_or_none()
+def _authenticate_key(tx: Tx, username: str, password: str) -> Account:
+    row = tx.settled(_ACCOUNT_BY_KEY_SQL, (username,))
     if row is None:
         same_secret(hash_secret(password, "0" * 32), _DUMMY_HASH)
         raise AuthenticationFailed()
-    key, account = row
-    if not same_secret(hash_secret(password, key.secret_salt), key.secret_hash):
+    salt, secret_hash, *account = row
+    if not same_secret(hash_secret(password, salt), secret_hash):
         raise AuthenticationFailed()
-    if account.status != "active":
+    return _active_account(tuple(account))
+
+
+def _active_account(row: Row) -> Account:
+    account_id, sid, friendly_name, sealed, parent_id, status, created, updated = row
+    if status != "active":
         raise AuthenticationFailed()
-    return account
+    return detached(
+        Account,
+        {
+            "id": account_id,
+            "sid": sid,
+            "friendly_name": friendly_name,
+            "sealed_auth_token": sealed,
+            "parent_id": parent_id,
+            "status": status,
+            "date_created": stored_datetime(created),
+            "date_updated": stored_datetime(updated),
+        },
+    )
 
 
 # --- the Accounts API -------------------------------------------------------------------
@@ -206,10 +203,12 @@ def account_path(sid: str) -> str:
 def reachable_account(
     session: Session, account: Account, sid: str, *, path: str | None = None
 ) -> Account:
-    """`sid` when it is `account` itself or one of its subaccounts; 404 (naming `path`,
-    the resource asked for) otherwise."""
+    """`sid` when it is `account` itself or one of its subaccounts (loaded in the session,
+    to be changed there); 404 (naming `path`, the resource asked for) otherwise."""
     if sid == account.sid:
-        return account
+        found = session.get(Account, account.id)
+        assert found is not None
+        return found
     found = None
     if is_sid(sid, Prefix.ACCOUNT):
         found = session.execute(

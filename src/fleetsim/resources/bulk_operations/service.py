@@ -20,6 +20,7 @@ from fleetsim.core.errors import InvalidParameter, NotFound, TwilioError
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import owned
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, BulkOperation
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.worker import JobContext, JobHandler, transactional
@@ -123,7 +124,7 @@ def _apply(session: Session, context: JobContext, payload: dict[str, object]) ->
     for sim in sims:
         try:
             with session.begin_nested():
-                update_sim(session, account, str(sim), changes=changes, clock=context.clock)
+                update_sim(Tx.of(session), account, str(sim), changes=changes, clock=context.clock)
             succeeded += 1
         except TwilioError as exc:
             errors.append(f"{sim}: {exc.message}")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, joinedload
 from fleetsim.core.clock import Clock
 from fleetsim.core.dates import iso
 from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, ESimProfile
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.policies import due_at
@@ -148,14 +149,14 @@ def _make_available(session: Session, context: JobContext, payload: dict[str, ob
     rng = _rng(context.sids)
     iccid, code = _make_card(session, rng, context.clock)
     sim = register_sim(
-        session,
+        Tx.of(session),
         account,
         iccid=iccid,
         registration_code=code,
         clock=context.clock,
         sids=context.sids,
     )
-    profile.sim = sim
+    profile.sim_id = sim.id
     profile.iccid = sim.iccid
     profile.smdp_plus_address = SMDP_PLUS_ADDRESS
     if profile.generate_matching_id:

@@ -6,16 +6,15 @@ from starlette.routing import Route
 
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.fleets import service
-from fleetsim.resources.fleets.direct import create_fleet_directly
 from fleetsim.resources.fleets.wire import fleet_changes, new_fleet, render_fleet
 
 __all__ = ["ROUTES"]
 
 
-@endpoint("CreateFleet", direct=create_fleet_directly)
+@endpoint("CreateFleet")
 def create_fleet(call: Call) -> Reply:
     fleet = service.create_fleet(
-        call.session, call.account, fleet=new_fleet(call.params), clock=call.clock, sids=call.sids
+        call.tx, call.account, fleet=new_fleet(call.params), clock=call.clock, sids=call.sids
     )
     return call.created(render_fleet(fleet, call.account.sid, call.urls))
 
@@ -40,7 +39,7 @@ def list_fleets(call: Call) -> Reply:
 @endpoint("UpdateFleet")
 def update_fleet(call: Call) -> Reply:
     fleet = service.update_fleet(
-        call.session,
+        call.tx,
         call.account,
         call.path["Sid"],
         changes=fleet_changes(call.params, call.form),

@@ -19,9 +19,10 @@ from fleetsim.core.clock import Clock
 from fleetsim.core.errors import Conflict, InvalidParameter, NotFound
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
-from fleetsim.db.integrity import UniqueRule, flush_unique
+from fleetsim.db.integrity import UniqueRule
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
+from fleetsim.db.store import Tx, detached
 from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile, Sim, SimStatusEvent, UsageHour
 from fleetsim.network.billing import fleet_limit_changed
 from fleetsim.resources.naming import clean_unique_name
@@ -92,13 +93,10 @@ def fetch_fleet(session: Session, account: Account, ref: str) -> Fleet:
     return fleet
 
 
-def _profile(session: Session, account: Account, ref: str) -> NetworkAccessProfile:
-    profile = find_network_access_profile(session, account, ref)
-    if profile is None:
-        raise InvalidParameter(
-            "NetworkAccessProfile", f"no Network Access Profile '{ref}' in this account"
-        )
-    return profile
+def _no_profile(ref: str) -> InvalidParameter:
+    return InvalidParameter(
+        "NetworkAccessProfile", f"no Network Access Profile '{ref}' in this account"
+    )
 
 
 def _data_limit(value: int) -> int:
@@ -110,13 +108,18 @@ def _data_limit(value: int) -> int:
 
 
 def create_fleet(
-    session: Session, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
+    tx: Tx, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
 ) -> Fleet:
-    profile = _profile(session, account, fleet.network_access_profile)
-    row = Fleet(**new_fleet_values(account.id, fleet, profile, now=clock.now(), sids=sids))
-    session.add(row)
-    flush_unique(session, [_unique_name_rule(fleet.unique_name)])
-    return row
+    """A new Fleet of the account, on one of its Network Access Profiles."""
+    ref = fleet.network_access_profile
+    found = tx.by_ref(
+        "network_access_profiles", "id, sid", account.id, ref, Prefix.NETWORK_ACCESS_PROFILE
+    )
+    if found is None:
+        raise _no_profile(ref)
+    profile = detached(NetworkAccessProfile, {"id": found[0], "sid": found[1]})
+    values = new_fleet_values(account.id, fleet, profile, now=clock.now(), sids=sids)
+    return tx.insert(Fleet, values, _unique_name_rule(fleet.unique_name))
 
 
 def new_fleet_values(
@@ -127,7 +130,7 @@ def new_fleet_values(
     now: dt.datetime,
     sids: SidFactory,
 ) -> dict[str, Any]:
-    """The row of a new Fleet, checked; for `create_fleet` and its direct write."""
+    """The row of a new Fleet, checked."""
     unique_name = clean_unique_name(fleet.unique_name, Prefix.FLEET)
     data_limit = _data_limit(fleet.data_limit)
     return {
@@ -161,31 +164,56 @@ def list_fleets(
 
 
 def update_fleet(
-    session: Session, account: Account, ref: str, *, changes: FleetChanges, clock: Clock
+    tx: Tx, account: Account, ref: str, *, changes: FleetChanges, clock: Clock
 ) -> Fleet:
-    fleet = fetch_fleet(session, account, ref)
+    """Change a Fleet; a new data limit is applied to each of its Sims once it has
+    propagated (the `data_limit` policy; see fleetsim.network.billing)."""
+    fleet = tx.load_by_ref(Fleet, account.id, ref, Prefix.FLEET, lock=True)
+    if fleet is None:
+        raise NotFound(f"/Fleets/{ref}")
+    now = clock.now()
+    values: dict[str, Any] = {}
     if changes.unique_name is not None:
-        fleet.unique_name = clean_unique_name(changes.unique_name, Prefix.FLEET)
+        values["unique_name"] = clean_unique_name(changes.unique_name, Prefix.FLEET)
+    profile = None
     if changes.network_access_profile is not None:
-        fleet.network_access_profile = _profile(session, account, changes.network_access_profile)
+        profile = _profile_ref(tx, account, changes.network_access_profile)
+        values["network_access_profile_id"] = profile.id
     limit_changed = changes.data_limit is not None and changes.data_limit != fleet.data_limit
     if changes.data_limit is not None:
-        fleet.data_limit = _data_limit(changes.data_limit)
+        values["data_limit"] = _data_limit(changes.data_limit)
     if changes.sms_commands_url is not None:
-        fleet.sms_commands_url = changes.sms_commands_url or None
+        values["sms_commands_url"] = changes.sms_commands_url or None
     if changes.sms_commands_method is not None:
-        fleet.sms_commands_method = changes.sms_commands_method
+        values["sms_commands_method"] = changes.sms_commands_method
     if changes.ip_commands_url is not None:
-        fleet.ip_commands_url = changes.ip_commands_url or None
+        values["ip_commands_url"] = changes.ip_commands_url or None
     if changes.ip_commands_method is not None:
-        fleet.ip_commands_method = changes.ip_commands_method
-    fleet.date_updated = clock.now()
-    flush_unique(session, [_unique_name_rule(changes.unique_name)])
+        values["ip_commands_method"] = changes.ip_commands_method
+    values["date_updated"] = now
+    tx.update(Fleet, values, _unique_name_rule(changes.unique_name), id=fleet.id)
     if limit_changed:
-        # Each Sim of the Fleet is blocked or unblocked by the new limit once it has
-        # propagated (the `data_limit` policy; see fleetsim.network.billing).
-        fleet_limit_changed(session, fleet, now=clock.now())
+        changed = tx.session.get(Fleet, fleet.id)
+        assert changed is not None
+        fleet_limit_changed(tx.session, changed, now=now)
+    if profile is None:
+        profile_id = fleet.network_access_profile_id
+        (profile_sid,) = tx.one(_PROFILE_SID_SQL, (profile_id,)) or (None,)
+        profile = detached(NetworkAccessProfile, {"id": profile_id, "sid": profile_sid})
+    fleet.__dict__.update(values, network_access_profile=profile)
     return fleet
+
+
+_PROFILE_SID_SQL = "SELECT sid FROM network_access_profiles WHERE id = ?"
+
+
+def _profile_ref(tx: Tx, account: Account, ref: str) -> NetworkAccessProfile:
+    """The account's Network Access Profile `ref` (its id and SID); 400 naming it otherwise."""
+    prefix = Prefix.NETWORK_ACCESS_PROFILE
+    found = tx.by_ref("network_access_profiles", "id, sid", account.id, ref, prefix)
+    if found is None:
+        raise _no_profile(ref)
+    return detached(NetworkAccessProfile, {"id": found[0], "sid": found[1]})
 
 
 def delete_fleet(session: Session, account: Account, ref: str) -> None:

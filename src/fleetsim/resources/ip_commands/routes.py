@@ -14,7 +14,7 @@ __all__ = ["ROUTES"]
 @endpoint("CreateIpCommand")
 def create_ip_command(call: Call) -> Reply:
     command = service.create_ip_command(
-        call.session,
+        call.tx,
         call.account,
         command=new_ip_command(call.params),
         now=call.clock.now(),

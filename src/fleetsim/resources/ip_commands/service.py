@@ -39,10 +39,11 @@ from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_sid, owned
-from fleetsim.db.tables import Account, Device, Fleet, IpCommand, Sim
-from fleetsim.engine.jobs import schedule
+from fleetsim.db.store import Tx, detached
+from fleetsim.db.tables import Account, Device, Fleet, IpCommand, Job, Sim
+from fleetsim.engine.jobs import job_values
 from fleetsim.engine.policies import due_at
-from fleetsim.network.devices import device_of, effective_status
+from fleetsim.network.devices import device_of, status_in_force
 from fleetsim.resources.sims.lifecycle import CONNECTED
 from fleetsim.resources.sims.service import find_sim
 from fleetsim.webhooks.service import enqueue_webhook
@@ -95,25 +96,31 @@ def _check_port(name: str, port: int) -> None:
         raise InvalidParameter(name, "must be a port number from 1 to 65535")
 
 
-def _ready_sim(session: Session, account: Account, ref: str) -> Sim:
-    """The account's Sim, able to receive IP Commands now."""
-    sim = find_sim(session, account, ref)
-    if sim is None:
+# The columns a command's checks read of its Sim (`s`) and the Sim's Fleet (`f`).
+_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
+_SIM_COLUMNS = "s.id, s.sid, s.iccid, s.status, s.settled_status, f.id, f.data_enabled"
+
+
+def _ready_sim(tx: Tx, account: Account, ref: str) -> Sim:
+    """The account's Sim (its id, SID and ICCID), able to receive IP Commands now."""
+    found = tx.by_ref(_SIM_AND_FLEET, _SIM_COLUMNS, account.id, ref, Prefix.SIM, alias="s")
+    if found is None:
         raise SimNotFound(ref)
-    status = effective_status(sim)
-    if status not in CONNECTED:
+    sim_id, sid, iccid, status, settled_status, fleet_id, data_enabled = found
+    in_force = status_in_force(status, settled_status)
+    if in_force not in CONNECTED:
         raise InvalidParameter(
-            "Sim", f"the Super SIM is {status}: it must be ready or active to receive IP Commands"
+            "Sim", f"the Super SIM is {in_force}: it must be ready or active to receive IP Commands"
         )
-    if sim.fleet is None or not sim.fleet.data_enabled:
+    if fleet_id is None or not data_enabled:
         raise InvalidParameter(
             "Sim", "data is disabled on the Super SIM's Fleet, and IP Commands travel as data"
         )
-    return sim
+    return detached(Sim, {"id": sim_id, "sid": sid, "iccid": iccid})
 
 
 def create_ip_command(
-    session: Session, account: Account, *, command: NewIpCommand, now: dt.datetime, sids: SidFactory
+    tx: Tx, account: Account, *, command: NewIpCommand, now: dt.datetime, sids: SidFactory
 ) -> IpCommand:
     """Queue a command to the Sim's device; a job sends it (or fails it) later."""
     if command.payload_type not in PAYLOAD_TYPES:
@@ -126,33 +133,28 @@ def create_ip_command(
             "Payload", f"is {size} bytes; an IP Command carries at most {MAX_PAYLOAD_BYTES}"
         )
     _check_port("DevicePort", command.device_port)
-    sim = _ready_sim(session, account, command.sim)
-    row = IpCommand(
-        sid=sids.new(Prefix.IP_COMMAND),
-        account_id=account.id,
-        sim=sim,
-        sim_iccid=sim.iccid,
-        payload=command.payload,
-        payload_type=command.payload_type,
-        device_ip=None,
-        device_port=command.device_port,
-        status="queued",
-        direction="to_sim",
-        callback_url=command.callback_url or None,
-        callback_method=command.callback_method or "POST",
-        date_created=now,
-        date_updated=now,
-    )
-    session.add(row)
-    session.flush()
-    schedule(
-        session,
-        DELIVER,
-        {"ip_command_id": row.id},
-        due_at=due_at(session, "ip_command", now),
-        now=now,
-        subject=row.sid,
-    )
+    sim = _ready_sim(tx, account, command.sim)
+    values = {
+        "sid": sids.new(Prefix.IP_COMMAND),
+        "account_id": account.id,
+        "sim_id": sim.id,
+        "sim": sim,
+        "sim_iccid": sim.iccid,
+        "payload": command.payload,
+        "payload_type": command.payload_type,
+        "device_ip": None,
+        "device_port": command.device_port,
+        "status": "queued",
+        "direction": "to_sim",
+        "callback_url": command.callback_url or None,
+        "callback_method": command.callback_method or "POST",
+        "date_created": now,
+        "date_updated": now,
+    }
+    row = tx.insert(IpCommand, values)
+    due = due_at(tx, "ip_command", now)
+    job = job_values(DELIVER, {"ip_command_id": row.id}, due_at=due, now=now, subject=row.sid)
+    tx.insert(Job, job)
     return row
 
 

@@ -18,7 +18,7 @@ __all__ = ["ROUTES"]
 @endpoint("CreateNetworkAccessProfile")
 def create_network_access_profile(call: Call) -> Reply:
     profile = service.create_network_access_profile(
-        call.session,
+        call.tx,
         call.account,
         unique_name=call.params.get("UniqueName"),
         networks=call.params.get("Networks", []),

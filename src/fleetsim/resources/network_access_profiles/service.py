@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import Conflict, InvalidParameter, NotFound
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
 from fleetsim.db.integrity import UniqueRule, flush_unique
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Network, NetworkAccessProfile, NetworkAccessProfileNetwork
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.networks.service import find_network, with_identifiers
@@ -64,7 +65,7 @@ def fetch_network_access_profile(
 
 
 def create_network_access_profile(
-    session: Session,
+    tx: Tx,
     account: Account,
     *,
     unique_name: str | None,
@@ -73,36 +74,39 @@ def create_network_access_profile(
     sids: SidFactory,
 ) -> NetworkAccessProfile:
     """Create a profile, optionally with its first networks."""
-    resolved = _resolve_networks(session, networks)
+    network_ids = _network_ids(tx, networks)
     now = clock.now()
-    profile = NetworkAccessProfile(
-        sid=sids.new(Prefix.NETWORK_ACCESS_PROFILE),
-        account_id=account.id,
-        unique_name=clean_unique_name(unique_name, Prefix.NETWORK_ACCESS_PROFILE),
-        date_created=now,
-        date_updated=now,
-    )
-    session.add(profile)
-    flush_unique(session, [_unique_name_rule(unique_name)])
-    session.add_all(
-        NetworkAccessProfileNetwork(network_access_profile_id=profile.id, network_id=n.id)
-        for n in resolved
-    )
-    session.flush()
+    values = {
+        "sid": sids.new(Prefix.NETWORK_ACCESS_PROFILE),
+        "account_id": account.id,
+        "unique_name": clean_unique_name(unique_name, Prefix.NETWORK_ACCESS_PROFILE),
+        "date_created": now,
+        "date_updated": now,
+    }
+    profile = tx.insert(NetworkAccessProfile, values, _unique_name_rule(unique_name))
+    for network_id in network_ids:
+        membership = {"network_access_profile_id": profile.id, "network_id": network_id}
+        tx.insert(NetworkAccessProfileNetwork, membership)
     return profile
 
 
-def _resolve_networks(session: Session, sids: Sequence[str]) -> list[Network]:
-    resolved: list[Network] = []
-    seen: set[int] = set()
+_NETWORK_ID_SQL = "SELECT id FROM networks WHERE sid = ?"
+
+
+def _network_ids(tx: Tx, sids: Sequence[str]) -> list[int]:
+    """The ids of the catalogue networks `sids`, each named once; 400 naming the first
+    that is not."""
+    resolved: list[int] = []
     for sid in sids:
-        network = find_network(session, sid)
-        if network is None:
+        # The catalogue is shared and read-only: read each network once per transaction.
+        found = None
+        if is_sid(sid, Prefix.NETWORK):
+            found = tx.settled(_NETWORK_ID_SQL, (canonical_sid(sid, Prefix.NETWORK),))
+        if found is None:
             raise InvalidParameter("Networks", f"no Network has the SID '{sid}'")
-        if network.id in seen:
+        if found[0] in resolved:
             raise InvalidParameter("Networks", f"'{sid}' is listed more than once")
-        seen.add(network.id)
-        resolved.append(network)
+        resolved.append(found[0])
     return resolved
 
 

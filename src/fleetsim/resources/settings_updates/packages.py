@@ -6,13 +6,13 @@ without importing the rest of the resource.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from fleetsim.core.sids import Prefix, SidFactory
-from fleetsim.db.tables import SettingsUpdate, Sim, SimCard
+from fleetsim.db.store import Tx
+from fleetsim.db.tables import SettingsUpdate
 
 __all__ = [
     "BASE_PACKAGE",
@@ -53,21 +53,19 @@ def with_package(packages: list[dict[str, Any]], added: Package) -> list[Package
 
 
 def record_factory_settings(
-    session: Session, sim: Sim, card: SimCard, *, sids: SidFactory
+    tx: Tx, sim_id: int, iccid: str, *, made: dt.datetime, sids: SidFactory
 ) -> SettingsUpdate:
     """The base settings package, applied when the card was made: a `successful` update
-    dated at the card's manufacture (its entry in the warehouse)."""
-    made = card.date_created
-    update = SettingsUpdate(
-        sid=sids.new(Prefix.SETTINGS_UPDATE),
-        sim_id=sim.id,
-        iccid=sim.iccid,
-        status="successful",
-        packages=dump_packages([BASE_PACKAGE]),
-        outcome="successful",
-        date_completed=made,
-        date_created=made,
-        date_updated=made,
-    )
-    session.add(update)
-    return update
+    dated at the card's manufacture (`made`, its entry in the warehouse)."""
+    values = {
+        "sid": sids.new(Prefix.SETTINGS_UPDATE),
+        "sim_id": sim_id,
+        "iccid": iccid,
+        "status": "successful",
+        "packages": dump_packages([BASE_PACKAGE]),
+        "outcome": "successful",
+        "date_completed": made,
+        "date_created": made,
+        "date_updated": made,
+    }
+    return tx.insert(SettingsUpdate, values)

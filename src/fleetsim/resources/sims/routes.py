@@ -12,12 +12,7 @@ from fleetsim.db.tables import BillingPeriod
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.network.billing import latest_period
 from fleetsim.resources.sims import service
-from fleetsim.resources.sims.direct import (
-    fetch_sim_directly,
-    list_sims_directly,
-    update_sim_status_directly,
-)
-from fleetsim.resources.sims.wire import render_sim, sim_changes, sim_path
+from fleetsim.resources.sims.wire import render_sim_view, sim_changes, sim_path
 
 __all__ = ["ROUTES"]
 
@@ -25,52 +20,54 @@ __all__ = ["ROUTES"]
 @endpoint("CreateSim", on_missing=SimRegistrationParameterMissing)
 def register_sim(call: Call) -> Reply:
     sim = service.register_sim(
-        call.session,
+        call.tx,
         call.account,
         iccid=call.params["Iccid"],
         registration_code=call.params["RegistrationCode"],
         clock=call.clock,
         sids=call.sids,
     )
-    return call.created(render_sim(sim, call.account.sid, call.urls))
+    return call.created(render_sim_view(sim, call.account.sid, call.urls))
 
 
-@endpoint("FetchSim", direct=fetch_sim_directly)
+@endpoint("FetchSim")
 def fetch_sim(call: Call) -> Reply:
-    sim = service.fetch_sim(call.session, call.account, call.path["Sid"])
-    return call.ok(render_sim(sim, call.account.sid, call.urls))
+    sim = service.fetch_sim(call.tx, call.account, call.path["Sid"])
+    return call.ok(render_sim_view(sim, call.account.sid, call.urls))
 
 
-@endpoint("ListSim", direct=list_sims_directly)
+@endpoint("ListSim")
 def list_sims(call: Call) -> Reply:
     page = service.list_sims(
-        call.session,
+        call.tx,
         call.account,
         status=call.params.get("Status"),
         fleet=call.params.get("Fleet"),
         iccid=call.params.get("Iccid"),
         page=call.page_request,
     )
-    return call.page("/v1/Sims", page, lambda s: render_sim(s, call.account.sid, call.urls))
+    return call.page(
+        "/v1/Sims", page, lambda sim: render_sim_view(sim, call.account.sid, call.urls)
+    )
 
 
-@endpoint("UpdateSim", direct=update_sim_status_directly)
+@endpoint("UpdateSim")
 def update_sim(call: Call) -> Reply:
     update = service.update_sim(
-        call.session,
+        call.tx,
         call.account,
         call.path["Sid"],
         changes=sim_changes(call.params),
         clock=call.clock,
     )
-    body = render_sim(update.sim, update.owner.sid, call.urls)
+    body = render_sim_view(update.sim, update.owner_sid, call.urls)
     return call.ok(body, status=202 if update.scheduled else 200)
 
 
 @endpoint("ListBillingPeriod")
 def list_billing_periods(call: Call) -> Reply:
     """Only the current or most recent period, as Twilio lists it; a `new` Sim has none."""
-    sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
+    sim = service.fetch_sim(call.tx, call.account, call.path["SimSid"])
     period = latest_period(call.session, sim.id)
     rows = [] if period is None else [_render_period(period, call.account.sid, sim.sid)]
     return call.page(f"{sim_path(sim.sid)}/BillingPeriods", _single_page(call, rows), dict)
@@ -92,7 +89,7 @@ def _render_period(period: BillingPeriod, account_sid: str, sim_sid: str) -> dic
 @endpoint("ListSimIpAddress")
 def list_ip_addresses(call: Call) -> Reply:
     """A Sim has an address only while its device is attached to a network."""
-    sim = service.fetch_sim(call.session, call.account, call.path["SimSid"])
+    sim = service.load_sim(call.session, call.account, call.path["SimSid"])
     addresses: list[dict[str, object]] = [
         {"ip_address": address, "ip_address_version": "IPv4"}
         for address in service.ip_addresses(call.session, sim)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -29,27 +30,31 @@ from fleetsim.core.errors import (
 from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
-from fleetsim.db.integrity import UniqueRule, flush_unique
-from fleetsim.db.paging import Page, fetch_page
-from fleetsim.db.scoping import find_by_ref, owned
-from fleetsim.db.tables import Account, Device, Fleet, Job, Sim, SimCard, SimStatusEvent
+from fleetsim.db.integrity import UniqueRule
+from fleetsim.db.paging import Page
+from fleetsim.db.scoping import find_by_ref
+from fleetsim.db.store import Tx, stored_datetime
+from fleetsim.db.tables import Account, Device, Job, Sim, SimStatusEvent
 from fleetsim.engine.policies import due_at
-from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.settings_updates.packages import record_factory_settings
+from fleetsim.resources.sims import store
 from fleetsim.resources.sims.lifecycle import (
     completion_job_values,
     plan_update,
     scheduled_values,
 )
+from fleetsim.resources.sims.store import SimView
 
 __all__ = [
     "SimChanges",
     "SimUpdate",
+    "SimView",
     "fetch_sim",
     "find_sim",
     "ip_addresses",
     "list_sims",
+    "load_sim",
     "register_sim",
     "update_sim",
 ]
@@ -74,66 +79,78 @@ def _unique_name_rule(unique_name: str | None) -> UniqueRule:
 
 
 def find_sim(session: Session, account: Account, ref: str) -> Sim | None:
+    """The account's Sim as an ORM row, for rules written with the ORM."""
     return find_by_ref(session, Sim, account.id, ref, Prefix.SIM, _WITH_FLEET)
 
 
-def fetch_sim(session: Session, account: Account, ref: str) -> Sim:
+def load_sim(session: Session, account: Account, ref: str) -> Sim:
+    """`find_sim`, or 404 naming the Sim."""
     sim = find_sim(session, account, ref)
     if sim is None:
         raise NotFound(f"/Sims/{ref}")
     return sim
 
 
+def fetch_sim(tx: Tx, account: Account, ref: str) -> SimView:
+    """The account's Sim by SID or unique name; 404 naming it otherwise."""
+    sim = store.find_view(tx, account.id, ref)
+    if sim is None:
+        raise NotFound(f"/Sims/{ref}")
+    return sim
+
+
+_CARD_SQL = "SELECT registration_code, date_created FROM sim_cards WHERE iccid = ?"
+_HOLDER_SQL = "SELECT account_id, sid FROM sims WHERE iccid = ?"
+
+
 def register_sim(
-    session: Session,
+    tx: Tx,
     account: Account,
     *,
     iccid: str,
     registration_code: str,
     clock: Clock,
     sids: SidFactory,
-) -> Sim:
+) -> SimView:
     """Claim a physical card for `account`; the Sim starts `new`, in no Fleet, with the
     base settings package the card was made with."""
     for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
         if not value.strip():
             raise SimRegistrationParameterMissing(name)
-    card = session.execute(select(SimCard).where(SimCard.iccid == iccid)).scalar_one_or_none()
-    if card is None or not _same_code(registration_code, card.registration_code):
+    card = tx.one(_CARD_SQL, (iccid,))
+    if card is None or not _same_code(registration_code, card[0]):
         raise SimNotRegistrable()
-    holder = session.execute(select(Sim).where(Sim.iccid == iccid)).scalar_one_or_none()
+    holder = tx.one(_HOLDER_SQL, (iccid,))
     if holder is not None:
-        if holder.account_id == account.id:
-            raise SimAlreadyRegistered(holder.sid)
+        if holder[0] == account.id:
+            raise SimAlreadyRegistered(holder[1])
         raise SimNotRegistrable()
     now = clock.now()
-    sim = Sim(
-        sid=sids.new(Prefix.SIM),
-        account_id=account.id,
-        iccid=card.iccid,
-        unique_name=None,
-        status="new",
-        fleet=None,
-        date_created=now,
-        date_updated=now,
-    )
-    session.add(sim)
+    values = {
+        "sid": sids.new(Prefix.SIM),
+        "account_id": account.id,
+        "iccid": iccid,
+        "unique_name": None,
+        "status": "new",
+        "fleet_id": None,
+        "date_created": now,
+        "date_updated": now,
+    }
     # Two accounts racing for one card: the database lets one win.
-    flush_unique(session, [("sims", ("iccid",), SimNotRegistrable)])
-    session.add(SimStatusEvent(sim_id=sim.id, status="new", fleet_id=None, occurred_at=now))
-    session.add(
-        Device(
-            sim_id=sim.id,
-            imei=imei_for(sim.id),
-            state="detached",
-            session_upload=0,
-            session_download=0,
-            data_blocked=False,
-        )
-    )
-    record_factory_settings(session, sim, card, sids=sids)
-    session.flush()
-    return sim
+    sim = tx.insert(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
+    event = {"sim_id": sim.id, "status": "new", "fleet_id": None, "occurred_at": now}
+    tx.insert(SimStatusEvent, event)
+    device = {
+        "sim_id": sim.id,
+        "imei": imei_for(sim.id),
+        "state": "detached",
+        "session_upload": 0,
+        "session_download": 0,
+        "data_blocked": False,
+    }
+    tx.insert(Device, device)
+    record_factory_settings(tx, sim.id, iccid, made=stored_datetime(card[1]), sids=sids)
+    return SimView(sim.id, sim.sid, None, iccid, "new", None, now, now)
 
 
 def _same_code(given: str, expected: str) -> bool:
@@ -141,103 +158,118 @@ def _same_code(given: str, expected: str) -> bool:
 
 
 def list_sims(
-    session: Session,
+    tx: Tx,
     account: Account,
     *,
     status: str | None,
     fleet: str | None,
     iccid: str | None,
     page: PageRequest,
-) -> Page[Sim]:
+) -> Page[SimView]:
     """Sims, filtered; a Fleet that does not resolve matches no Sim."""
-    query = owned(Sim, account.id).options(_WITH_FLEET)
-    if status is not None:
-        query = query.where(Sim.status == status)
+    fleet_id = None
     if fleet is not None:
-        found = find_fleet(session, account, fleet)
-        query = query.where(Sim.fleet_id == (found.id if found else -1))
-    if iccid is not None:
-        query = query.where(Sim.iccid == iccid)
-    return fetch_page(session, query, Sim.id, page)
+        found = tx.by_ref("fleets", "id", account.id, fleet, Prefix.FLEET)
+        fleet_id = found[0] if found is not None else -1
+    filters = {"status": status, "fleet_id": fleet_id, "iccid": iccid}
+    return store.page_of_views(tx, account.id, filters, page)
 
 
 @dataclass(frozen=True)
 class SimUpdate:
-    sim: Sim
-    owner: Account
+    sim: SimView
+    owner_sid: str
     # True when part of the update completes later (the API answers 202).
     scheduled: bool
 
 
 def update_sim(
-    session: Session, account: Account, ref: str, *, changes: SimChanges, clock: Clock
+    tx: Tx, account: Account, ref: str, *, changes: SimChanges, clock: Clock
 ) -> SimUpdate:
     """Update a Sim: name, owner and Fleet of a new Sim at once; status changes, and Fleet
-    changes of a ready or active Sim, through `scheduled` (see `lifecycle`)."""
-    sim = fetch_sim(session, account, ref)
+    changes of a ready or active Sim, through `scheduled` (see `lifecycle`). The Sim is
+    locked while it changes, so of two changes at once the second sees the first."""
+    locked = store.find_locked(tx, account.id, ref)
+    if locked is None:
+        raise NotFound(f"/Sims/{ref}")
+    sim, fleet_id = locked
     now = clock.now()
-    owner = account
+    values: dict[str, Any] = {}
+    owner_id, owner_sid = account.id, account.sid
+    fleet_sid = sim.fleet_sid
+    target = (fleet_id, fleet_sid) if fleet_id is not None and fleet_sid is not None else None
     if changes.account_sid is not None:
-        owner = _transfer_target(session, account, changes.account_sid)
-        if owner.id != account.id:
+        owner_id, owner_sid = _transfer_target(tx, account, changes.account_sid)
+        if owner_id != account.id:
             if sim.status != "new":
                 raise SimStatusChangeRefused("only a Sim in status new can move to another account")
-            sim.account_id = owner.id
-            sim.fleet = None
-    fleet_given = changes.fleet is not None
-    fleet = _target_fleet(session, owner, changes.fleet) if changes.fleet is not None else sim.fleet
-    fleet_id = fleet.id if fleet is not None else None
+            values.update(account_id=owner_id, fleet_id=None)
+            target, fleet_sid = None, None
+    if changes.fleet is not None:
+        target = _target_fleet(tx, owner_id, changes.fleet)
+    target_id = target[0] if target is not None else None
     plan = plan_update(
-        sim.status, sim.fleet_id, status=changes.status, fleet_given=fleet_given, fleet_id=fleet_id
+        sim.status,
+        fleet_id,
+        status=changes.status,
+        fleet_given=changes.fleet is not None,
+        fleet_id=target_id,
     )
     if plan.fleet_now:
-        sim.fleet = fleet
+        values["fleet_id"] = target_id
+        fleet_sid = target[1] if target is not None else None
+    unique_name = sim.unique_name
     if changes.unique_name is not None:
-        sim.unique_name = clean_unique_name(changes.unique_name, Prefix.SIM)
+        unique_name = values["unique_name"] = clean_unique_name(changes.unique_name, Prefix.SIM)
+    status = sim.status
     if plan.scheduled:
-        scheduled = scheduled_values(
-            sim.status,
-            plan,
-            fleet_id,
-            callback_url=changes.callback_url,
-            callback_method=changes.callback_method,
+        values.update(
+            scheduled_values(
+                sim.status,
+                plan,
+                target_id,
+                callback_url=changes.callback_url,
+                callback_method=changes.callback_method,
+            )
         )
-        for column, value in scheduled.items():
-            setattr(sim, column, value)
-        job = completion_job_values(sim.id, sim.sid, due_at=due_at(session, "sim", now), now=now)
-        session.add(Job(**job))
-    sim.date_updated = now
-    flush_unique(session, [_unique_name_rule(changes.unique_name or sim.unique_name)])
-    return SimUpdate(sim, owner, plan.scheduled)
+        status = "scheduled"
+        job = completion_job_values(sim.id, sim.sid, due_at=due_at(tx, "sim", now), now=now)
+        tx.insert(Job, job)
+    values["date_updated"] = now
+    tx.update(Sim, values, _unique_name_rule(unique_name), id=sim.id)
+    view = sim._replace(
+        unique_name=unique_name, status=status, fleet_sid=fleet_sid, date_updated=now
+    )
+    return SimUpdate(view, owner_sid, plan.scheduled)
 
 
-def _target_fleet(session: Session, account: Account, ref: str) -> Fleet | None:
+def _target_fleet(tx: Tx, owner_id: int, ref: str) -> tuple[int, str] | None:
+    """The Fleet `ref` of the owner (id, SID); None for "" (no Fleet); 400 otherwise."""
     if ref == "":
         return None
-    fleet = find_fleet(session, account, ref)
-    if fleet is None:
+    found = tx.by_ref("fleets", "id, sid", owner_id, ref, Prefix.FLEET)
+    if found is None:
         raise SimFleetNotFound(ref)
-    return fleet
+    return found[0], found[1]
 
 
-def _transfer_target(session: Session, account: Account, account_sid: str) -> Account:
+_SUBACCOUNT_SQL = "SELECT id, sid FROM accounts WHERE sid = ? AND parent_id = ? AND status = ?"
+
+
+def _transfer_target(tx: Tx, account: Account, account_sid: str) -> tuple[int, str]:
     if not is_sid(account_sid, Prefix.ACCOUNT):
         raise InvalidParameter(
             "AccountSid", "must be an Account SID (AC followed by 32 hex digits)"
         )
     sid = canonical_sid(account_sid, Prefix.ACCOUNT)
     if sid == account.sid:
-        return account
-    target = session.execute(
-        select(Account).where(
-            Account.sid == sid, Account.parent_id == account.id, Account.status == "active"
-        )
-    ).scalar_one_or_none()
+        return account.id, account.sid
+    target = tx.one(_SUBACCOUNT_SQL, (sid, account.id, "active"))
     if target is None:
         raise InvalidParameter(
             "AccountSid", "must be the SID of your account or of one of its subaccounts"
         )
-    return target
+    return target[0], target[1]
 
 
 def ip_addresses(session: Session, sim: Sim) -> list[str]:

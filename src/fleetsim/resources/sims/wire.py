@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import Sim
 from fleetsim.http.urls import Urls
-from fleetsim.resources.sims.service import SimChanges
+from fleetsim.resources.sims.service import SimChanges, SimView
 
 __all__ = ["SimView", "render_sim", "render_sim_view", "sim_changes", "sim_path"]
 
@@ -29,22 +28,10 @@ def sim_changes(params: Mapping[str, Any]) -> SimChanges:
     )
 
 
-class SimView(NamedTuple):
-    """What a Sim's representation shows: from a `Sim`, or a row read directly."""
-
-    sid: str
-    unique_name: str | None
-    iccid: str
-    status: str
-    fleet_sid: str | None
-    date_created: dt.datetime
-    date_updated: dt.datetime
-
-
 def render_sim(sim: Sim, account_sid: str, urls: Urls) -> dict[str, Any]:
     fleet_sid = sim.fleet.sid if sim.fleet else None
     dates = (sim.date_created, sim.date_updated)
-    view = SimView(sim.sid, sim.unique_name, sim.iccid, sim.status, fleet_sid, *dates)
+    view = SimView(sim.id, sim.sid, sim.unique_name, sim.iccid, sim.status, fleet_sid, *dates)
     return render_sim_view(view, account_sid, urls)
 
 

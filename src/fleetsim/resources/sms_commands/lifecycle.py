@@ -85,7 +85,7 @@ def schedule_delivery(
 def delivery_job_values(
     command_id: int, sim_sid: str, *, attempt: int, due_at: dt.datetime | None, now: dt.datetime
 ) -> dict[str, Any]:
-    """The job of `schedule_delivery` (a direct write inserts it)."""
+    """The job of delivery attempt `attempt` of command `command_id`."""
     return job_values(
         DELIVER,
         {"sms_command_id": command_id, "attempt": attempt},

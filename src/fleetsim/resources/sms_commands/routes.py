@@ -6,16 +6,15 @@ from starlette.routing import Route
 
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.resources.sms_commands import service
-from fleetsim.resources.sms_commands.direct import create_sms_command_directly
 from fleetsim.resources.sms_commands.wire import new_sms_command, render_sms_command
 
 __all__ = ["ROUTES"]
 
 
-@endpoint("CreateSmsCommand", direct=create_sms_command_directly)
+@endpoint("CreateSmsCommand")
 def create_sms_command(call: Call) -> Reply:
     command = service.create_sms_command(
-        call.session,
+        call.tx,
         call.account,
         command=new_sms_command(call.params),
         now=call.clock.now(),

@@ -26,9 +26,10 @@ from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_sid, owned
-from fleetsim.db.tables import Account, Sim, SmsCommand
+from fleetsim.db.store import Tx, detached
+from fleetsim.db.tables import Account, Job, Sim, SmsCommand
 from fleetsim.engine.policies import due_at
-from fleetsim.network.devices import device_of, effective_status
+from fleetsim.network.devices import device_of, effective_status, status_in_force
 from fleetsim.network.usage import record_sms
 from fleetsim.resources.sims.lifecycle import CONNECTED
 from fleetsim.resources.sims.service import find_sim
@@ -36,7 +37,7 @@ from fleetsim.resources.sms_commands.gsm import MAX_SEPTETS, outside_alphabet, s
 from fleetsim.resources.sms_commands.lifecycle import (
     DELIVERY_WINDOW,
     callback_params,
-    schedule_delivery,
+    delivery_job_values,
 )
 from fleetsim.webhooks.service import enqueue_webhook
 
@@ -119,8 +120,13 @@ def require_commands(
         )
 
 
+# The columns a command's checks read of its Sim (`s`) and the Sim's Fleet (`f`).
+_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
+_SIM_COLUMNS = "s.id, s.sid, s.status, s.settled_status, f.sid, f.sms_commands_enabled"
+
+
 def create_sms_command(
-    session: Session,
+    tx: Tx,
     account: Account,
     *,
     command: NewSmsCommand,
@@ -129,24 +135,25 @@ def create_sms_command(
 ) -> SmsCommand:
     """Queue an SMS Command to the Sim's device; delivery follows (see `lifecycle`)."""
     check_payload("Payload", command.payload)
-    sim = find_sim(session, account, command.sim)
-    if sim is None:
+    found = tx.by_ref(_SIM_AND_FLEET, _SIM_COLUMNS, account.id, command.sim, Prefix.SIM, alias="s")
+    if found is None:
         raise SimNotFound(command.sim)
-    _require_commands(sim)
-    row = SmsCommand(**new_sms_command_values(account.id, sim, command, now=now, sids=sids))
-    session.add(row)
-    session.flush()
-    schedule_delivery(
-        session, row, sim.sid, attempt=1, due_at=due_at(session, "sms_command", now), now=now
+    sim_id, sim_sid, status, settled_status, fleet_sid, sms_commands_enabled = found
+    in_force = status_in_force(status, settled_status)
+    require_commands(sim_sid, in_force, fleet_sid, bool(sms_commands_enabled))
+    sim = detached(Sim, {"id": sim_id, "sid": sim_sid})
+    row = tx.insert(
+        SmsCommand, new_sms_command_values(account.id, sim, command, now=now, sids=sids)
     )
+    due = due_at(tx, "sms_command", now)
+    tx.insert(Job, delivery_job_values(row.id, sim_sid, attempt=1, due_at=due, now=now))
     return row
 
 
 def new_sms_command_values(
     account_id: int, sim: Sim, command: NewSmsCommand, *, now: dt.datetime, sids: SidFactory
 ) -> dict[str, Any]:
-    """The row of a command to `sim`, whose payload and Sim have been checked; for
-    `create_sms_command` and its direct write."""
+    """The row of a command to `sim`, whose payload and Sim have been checked."""
     return {
         "sid": sids.new(Prefix.SMS_COMMAND),
         "account_id": account_id,

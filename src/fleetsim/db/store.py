@@ -1,0 +1,413 @@
+"""The transaction every request and job works in: precompiled statements on a pooled
+DBAPI connection, and an ORM session on the same connection for the rules still written
+with the ORM.
+
+A `Tx` runs plain SQL written with `?` placeholders: unchanged on SQLite, rewritten once
+to `%s` for psycopg. Rows are plain tuples in the order of the SELECT. Inserts and updates
+go column by column through the bind processors SQLAlchemy would use, so what is stored is
+what a flush of the same values would store.
+
+`Tx.session` opens an ORM session lazily, bound to the same DBAPI connection and so to the
+same transaction: a statement of the Tx first flushes what the session holds (as the
+session's own autoflush would), and a write of the Tx expires what the session has loaded,
+so neither reads stale rows. Requests that never touch the ORM never build a session.
+
+`transaction(engine, write=...)` begins, commits and rolls back; `Tx.savepoint()` lets
+several units of work share one transaction (the group commit of `fleetsim.http.commit`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session, configure_mappers
+from sqlalchemy.orm.instrumentation import manager_of_class
+
+from fleetsim.core.sids import Prefix, canonical_sid, is_sid
+from fleetsim.db.dialect import (
+    IN_TRANSACTION,
+    begin_write,
+    for_update,
+    is_sqlite,
+    unique_violation,
+)
+from fleetsim.db.integrity import UniqueRule
+from fleetsim.db.tables import Base
+
+__all__ = [
+    "Outcome",
+    "Row",
+    "Tx",
+    "UniqueRule",
+    "WriterBusy",
+    "detached",
+    "run_together",
+    "stored_datetime",
+    "transaction",
+]
+
+Row = tuple[Any, ...]
+M = TypeVar("M", bound=Base)
+
+
+class WriterBusy(Exception):
+    """Another writer holds the database, and the transaction was not to wait for it."""
+
+
+class Tx:
+    """One transaction on one pooled DBAPI connection."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        connection: Any,
+        *,
+        session: Session | None = None,
+    ) -> None:
+        self.engine = engine
+        self._connection = connection
+        self._dialect: Dialect = engine.dialect
+        self._sqlite = is_sqlite(engine)
+        self._cursor = connection.cursor()
+        self._session = session
+        self._own_session = session is None
+        self._orm_connection: Connection | None = None
+        self._settled: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
+        self._savepoints = 0
+
+    @classmethod
+    def of(cls, session: Session) -> Tx:
+        """The Tx of a session's transaction, for callers that hold a session."""
+        connection = session.connection()
+        return cls(connection.engine, connection.connection, session=session)
+
+    # --- reading ---------------------------------------------------------------------
+
+    def one(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
+        """The first row of `sql`, or None."""
+        row = self._execute(sql, params).fetchone()
+        return None if row is None else tuple(row)
+
+    def all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Row]:
+        """Every row of `sql`."""
+        return [tuple(row) for row in self._execute(sql, params).fetchall()]
+
+    def settled(self, sql: str, params: tuple[Any, ...] = ()) -> Row | None:
+        """`one`, read once per transaction: for rows no request changes while others
+        share the transaction (accounts, policies)."""
+        key = (sql, params)
+        if key not in self._settled:
+            self._settled[key] = self.one(sql, params)
+        return self._settled[key]
+
+    def by_ref(
+        self,
+        source: str,
+        columns: str,
+        account_id: int,
+        ref: str,
+        prefix: Prefix,
+        *,
+        alias: str = "",
+        lock: bool = False,
+    ) -> Row | None:
+        """`columns` of the account's row of `source` (a table, or tables joined to the
+        one named `alias`) addressed by SID or, failing the SID shape, unique name; with
+        `lock`, the row is locked against other writers until the transaction ends."""
+        key, value = ref_key(ref, prefix)
+        lock_clause = for_update(self.engine, alias or source) if lock else ""
+        return self.one(_by_ref_sql(source, columns, alias, key, lock_clause), (account_id, value))
+
+    def load(
+        self, model: type[M], where: str, params: tuple[Any, ...], *, lock: bool = False
+    ) -> M | None:
+        """The row of `model` matching `where` (a condition on its table's columns, from
+        the code), as a `detached` instance holding every column as the ORM would load
+        it; with `lock`, locked against other writers until the transaction ends."""
+        sql, fields = _load_plan(model, where, self._dialect, lock)
+        row = self.one(sql, params)
+        if row is None:
+            return None
+        values = {key: v if p is None else p(v) for (key, p), v in zip(fields, row, strict=True)}
+        return detached(model, values)
+
+    def load_by_ref(
+        self, model: type[M], account_id: int, ref: str, prefix: Prefix, *, lock: bool = False
+    ) -> M | None:
+        """`load` of the account's row addressed by SID or, failing the SID shape, unique
+        name."""
+        key, value = ref_key(ref, prefix)
+        return self.load(model, f"account_id = ? AND {key} = ?", (account_id, value), lock=lock)
+
+    # --- writing ---------------------------------------------------------------------
+
+    def insert(self, model: type[M], values: Mapping[str, Any], *rules: UniqueRule) -> M:
+        """Insert a row of `model` holding `values` (by attribute) as a flush of
+        `model(**values)` would; the row, with its id, as a `detached` instance. A
+        violation of one of `rules` raises its error."""
+        plan = _insert_plan(model, self._dialect)
+        params = []
+        for key, default, process in plan.columns:
+            value = values.get(key)
+            if value is None:  # as a flush does: an unset or None attribute takes the default
+                value = default
+            params.append(value if process is None else process(value))
+        (row_id,) = self._write(plan.sql, tuple(params), rules).fetchone()
+        return detached(model, {**values, "id": row_id})
+
+    def update(
+        self, model: type[Base], values: Mapping[str, Any], *rules: UniqueRule, **where: Any
+    ) -> int:
+        """Set `values` (by attribute) on the rows of `model` whose attributes equal
+        `where`, as a flush would; the number of rows changed."""
+        sql, processors = _update_plan(model, tuple(values), tuple(where), self._dialect)
+        given = (*values.values(), *where.values())
+        params = tuple(v if p is None else p(v) for v, p in zip(given, processors, strict=True))
+        return int(self._write(sql, params, rules).rowcount)
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Run a statement that changes rows; the number changed."""
+        return int(self._write(sql, params, ()).rowcount)
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """What the block writes stays only if it ends without raising."""
+        self._end_session(keep=True)
+        self._savepoints += 1
+        name = f"unit_{self._savepoints}"
+        self._cursor.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+            self._end_session(keep=True)
+        except BaseException:
+            self._end_session(keep=False)
+            self._cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self._cursor.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self._cursor.execute(f"RELEASE SAVEPOINT {name}")
+
+    # --- the ORM, on the same transaction -----------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        """An ORM session in this transaction, opened at first use. It works in a
+        savepoint of its own: a failed flush rolls back to it, not the transaction."""
+        if self._session is None:
+            if self._orm_connection is None:
+                orm = Connection(self.engine, connection=self._connection)
+                orm.begin()  # already begun on the DBAPI connection: see `IN_TRANSACTION`
+                self._orm_connection = orm
+            self._session = Session(
+                bind=self._orm_connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+                autoflush=False,
+            )
+        return self._session
+
+    def flush(self) -> None:
+        """Write what the ORM session holds, before a statement that may read it."""
+        if self._session is not None and (
+            self._session.new or self._session.dirty or self._session.deleted
+        ):
+            self._session.flush()
+
+    def _end_session(self, *, keep: bool) -> None:
+        """End the session this Tx opened: what it holds is written (`keep`) or not."""
+        if not self._own_session or self._session is None:
+            return
+        session, self._session = self._session, None
+        if keep:
+            session.commit()  # flushes, and releases its savepoint
+        session.close()
+
+    def commit(self) -> None:
+        self._end_session(keep=True)
+        if self._orm_connection is not None:
+            self._orm_connection.commit()
+        else:
+            self._connection.commit()
+
+    def rollback(self) -> None:
+        self._end_session(keep=False)
+        if self._orm_connection is not None:
+            self._orm_connection.rollback()
+        else:
+            self._connection.rollback()
+
+    def close(self) -> None:
+        self._end_session(keep=False)
+        self._cursor.close()
+
+    def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
+        self.flush()
+        self._cursor.execute(sql if self._sqlite else _pyformat(sql), params)
+        return self._cursor
+
+    def _write(self, sql: str, params: tuple[Any, ...], rules: Iterable[UniqueRule]) -> Any:
+        try:
+            cursor = self._execute(sql, params)
+        except self._dialect.loaded_dbapi.IntegrityError as exc:
+            for table, columns, error in rules:
+                if unique_violation(exc, table, columns):
+                    raise error() from None
+            raise
+        if self._session is not None and self._session.identity_map:
+            self._session.expire_all()  # what it loaded may be what this changed
+        return cursor
+
+
+def ref_key(ref: str, prefix: Prefix) -> tuple[str, str]:
+    """The column and value a reference addresses: the SID when `ref` has the shape of a
+    SID of `prefix`, else the unique name."""
+    if is_sid(ref, prefix):
+        return "sid", canonical_sid(ref, prefix)
+    return "unique_name", ref
+
+
+@lru_cache(maxsize=128)
+def _by_ref_sql(source: str, columns: str, alias: str, key: str, lock_clause: str) -> str:
+    # Names from the code, never from a request.
+    owner = f"{alias}." if alias else ""
+    where = f"{owner}account_id = ? AND {owner}{key} = ?"
+    return f"SELECT {columns} FROM {source} WHERE {where}{lock_clause}"  # noqa: S608
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool, wait: bool = True) -> Iterator[Tx]:
+    """A transaction on a pooled connection, committed when the block ends and rolled
+    back when it raises. A write on SQLite begins holding the database's write lock, at
+    once or (`wait` False) not at all: `WriterBusy`."""
+    connection = engine.pool.connect()
+    try:
+        if write:
+            if not begin_write(engine, connection, wait=wait):
+                raise WriterBusy()
+        elif is_sqlite(engine):
+            connection.cursor().execute("BEGIN")
+        connection.info[IN_TRANSACTION] = True
+        tx = Tx(engine, connection)
+        try:
+            yield tx
+            tx.commit()
+        except BaseException:
+            tx.rollback()
+            raise
+        finally:
+            tx.close()
+    finally:
+        connection.info.pop(IN_TRANSACTION, None)
+        connection.close()  # back to the pool, which rolls back what was not committed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one unit of work of `run_together` gave: its value, or the error it raised."""
+
+    value: Any = None
+    error: BaseException | None = None
+
+
+def run_together(
+    engine: Engine, works: Sequence[Callable[[Tx], Any]], *, wait: bool
+) -> list[Outcome]:
+    """Run `works` in one write transaction, each in its savepoint: a unit that raises
+    leaves nothing and costs the others nothing. Without `wait`, `WriterBusy` when the
+    database cannot be written at once."""
+    outcomes: list[Outcome] = []
+    with transaction(engine, write=True, wait=wait) as tx:
+        for work in works:
+            try:
+                with tx.savepoint():
+                    outcomes.append(Outcome(value=work(tx)))
+            except Exception as error:  # the unit's own answer; the others go on
+                outcomes.append(Outcome(error=error))
+    return outcomes
+
+
+def detached(model: type[M], values: Mapping[str, Any]) -> M:
+    """An instance of `model` holding `values`, made without the ORM's attribute events,
+    as the ORM makes the rows it loads: for rows a Tx wrote or read, to render them."""
+    manager = manager_of_class(model)
+    if not manager.mapper.configured:  # the attributes need their mappers
+        configure_mappers()
+    instance: M = manager.new_instance()
+    instance.__dict__.update(values)
+    return instance
+
+
+def stored_datetime(value: dt.datetime | str) -> dt.datetime:
+    """A `UTCDateTime` column as a Tx reads it: SQLite returns the stored text,
+    PostgreSQL a naive datetime; both are UTC."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    sql: str
+    # Attribute, value when unset (the column's scalar default), bind processor.
+    columns: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+
+
+@lru_cache(maxsize=64)
+def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
+    mapper = inspect(model)
+    columns = []
+    for attribute in mapper.column_attrs:
+        (column,) = attribute.columns
+        if column.primary_key:
+            continue
+        assert column.server_default is None, f"{column} has a server default"
+        default = column.default
+        assert default is None or default.is_scalar, f"{column} has a computed default"
+        value = default.arg if default is not None else None
+        columns.append((attribute.key, value, column.type.bind_processor(dialect)))
+    names = ", ".join(mapper.get_property(key).columns[0].name for key, _, _ in columns)
+    marks = ", ".join("?" for _ in columns)
+    table = model.__tablename__
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id"  # noqa: S608 (mapped names)
+    return _InsertPlan(sql, tuple(columns))
+
+
+@lru_cache(maxsize=128)
+def _load_plan(
+    model: type[Base], where: str, dialect: Dialect, lock: bool
+) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
+    mapper = inspect(model)
+    fields = []
+    names = []
+    for attribute in mapper.column_attrs:
+        (column,) = attribute.columns
+        names.append(column.name)
+        fields.append((attribute.key, column.type.result_processor(dialect, None)))
+    table = model.__tablename__
+    lock_clause = for_update(dialect, table) if lock else ""
+    sql = f"SELECT {', '.join(names)} FROM {table} WHERE {where}{lock_clause}"  # noqa: S608
+    return sql, tuple(fields)
+
+
+@lru_cache(maxsize=64)
+def _update_plan(
+    model: type[Base], keys: tuple[str, ...], where: tuple[str, ...], dialect: Dialect
+) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
+    mapper = inspect(model)
+    columns = [mapper.get_property(key).columns[0] for key in (*keys, *where)]
+    assignments = ", ".join(f"{column.name} = ?" for column in columns[: len(keys)])
+    conditions = " AND ".join(f"{column.name} = ?" for column in columns[len(keys) :])
+    table = model.__tablename__
+    sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608 (mapped names)
+    return sql, tuple(column.type.bind_processor(dialect) for column in columns)
+
+
+@lru_cache(maxsize=256)
+def _pyformat(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")

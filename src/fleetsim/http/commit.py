@@ -1,0 +1,118 @@
+"""Where a request's unit of work runs, and group commit.
+
+On SQLite a read runs on the event loop: under WAL it never waits for a lock, and it is
+all CPU under the GIL, so a thread would only add the hand-off. Writes that are ready on
+the loop at the same moment share one transaction, each in a savepoint of its own, and are
+answered after the one COMMIT: a unit that raises leaves nothing and costs the others
+nothing. The transaction begins on the loop when the database's writer is free, and in a
+thread, waiting for it, when another writer of the process (the job worker) holds it; the
+units keep arriving together meanwhile.
+
+On PostgreSQL every unit of work runs in a thread of its own, in its own transaction: a
+round trip to the server never holds the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+
+from fleetsim.db.dialect import is_sqlite
+from fleetsim.db.store import Outcome, Tx, WriterBusy, run_together, transaction
+
+__all__ = ["Work", "run_unit"]
+
+T = TypeVar("T")
+Work = Callable[[Tx], T]
+
+
+async def run_unit(engine: Engine, work: Work[T], *, write: bool) -> T:
+    """The result of `work` in a transaction of its own, or shared with the writes ready
+    together (SQLite)."""
+    if not is_sqlite(engine):
+        return await run_in_threadpool(_alone, engine, work, write)
+    if not write:
+        return _alone(engine, work, write=False)
+    result: T = await _group(engine).run(work)
+    return result
+
+
+def _alone(engine: Engine, work: Work[T], write: bool) -> T:
+    with transaction(engine, write=write) as tx:
+        return work(tx)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    work: Work[Any]
+    result: asyncio.Future[Any]
+
+
+class _Group:
+    """The SQLite writes of one event loop and engine, committed together."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._waiting: list[_Waiting] = []
+        self._behind_a_writer: set[asyncio.Task[None]] = set()
+
+    async def run(self, work: Work[Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        if not self._waiting:
+            loop.call_soon(self._commit)
+        waiting = _Waiting(work, loop.create_future())
+        self._waiting.append(waiting)
+        return await waiting.result
+
+    def _commit(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        try:
+            outcomes = run_together(self._engine, [w.work for w in waiting], wait=False)
+        except WriterBusy:
+            task = asyncio.get_running_loop().create_task(self._commit_after_the_writer(waiting))
+            self._behind_a_writer.add(task)  # held until done: the loop keeps only weak refs
+            task.add_done_callback(self._behind_a_writer.discard)
+            return
+        except Exception as error:  # the commit itself failed: so did every unit
+            outcomes = [Outcome(error=error)] * len(waiting)
+        _settle(waiting, outcomes)
+
+    async def _commit_after_the_writer(self, waiting: list[_Waiting]) -> None:
+        works = [w.work for w in waiting]
+        try:
+            outcomes = await run_in_threadpool(run_together, self._engine, works, wait=True)
+        except Exception as error:
+            outcomes = [Outcome(error=error)] * len(waiting)
+        _settle(waiting, outcomes)
+
+
+def _settle(waiting: list[_Waiting], outcomes: list[Outcome]) -> None:
+    for each, outcome in zip(waiting, outcomes, strict=True):
+        if each.result.done():  # its client went away
+            continue
+        if outcome.error is not None:
+            each.result.set_exception(outcome.error)
+        else:
+            each.result.set_result(outcome.value)
+
+
+_GROUPS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Engine, _Group]
+] = weakref.WeakKeyDictionary()
+
+
+def _group(engine: Engine) -> _Group:
+    loop = asyncio.get_running_loop()
+    groups = _GROUPS.get(loop)
+    if groups is None:
+        groups = _GROUPS[loop] = weakref.WeakKeyDictionary()
+    group = groups.get(engine)
+    if group is None:
+        group = groups[engine] = _Group(engine)
+    return group
