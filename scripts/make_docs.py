@@ -29,7 +29,7 @@ from fleetsim.core.clock import SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.http.app import create_app
 from fleetsim.http.coverage import deviations
-from fleetsim.http.openapi import openapi_document
+from fleetsim.http.openapi import ERROR_SCHEMA, openapi_document
 from fleetsim.http.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +44,8 @@ def api_document() -> dict[str, Any]:
 
 
 def _type(schema: dict[str, Any], schemas: dict[str, Any]) -> str:
+    if "allOf" in schema:
+        return " and ".join(_type(part, schemas) for part in schema["allOf"])
     ref = schema.get("$ref")
     if ref:
         target = schemas[ref.rsplit("/", 1)[1]]
@@ -63,6 +65,16 @@ def _type(schema: dict[str, Any], schemas: dict[str, Any]) -> str:
     if "minimum" in schema or "maximum" in schema:
         words.append(f"({schema.get('minimum', '')}–{schema.get('maximum', '')})")
     return " ".join(words)
+
+
+def _fields(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """A schema's fields, with those of the schemas it is made of (`allOf`)."""
+    if "$ref" in schema:
+        return _fields(schemas[schema["$ref"].rsplit("/", 1)[1]], schemas)
+    fields: dict[str, Any] = dict(schema.get("properties", {}))
+    for part in schema.get("allOf", []):
+        fields.update(_fields(part, schemas))
+    return fields
 
 
 def _anchor(name: str) -> str:
@@ -148,15 +160,22 @@ def api_reference(document: dict[str, Any]) -> str:
             answer = _answer(operation, schemas)
             if answer:
                 out += [answer, ""]
-    out += ["## Resources", ""]
+    out += [
+        "## Resources and answers",
+        "",
+        "The Super SIM resources are Twilio's (`supersim.v1.…`); the device API's answers",
+        "are fleetsim's own (`fleetsim.…`).",
+        "",
+    ]
     for name, schema in sorted(schemas.items()):
-        if "properties" not in schema or name.startswith("fleetsim."):
+        fields = _fields(schema, schemas)
+        if not fields or name == ERROR_SCHEMA:
             continue
         out += [f"### {name} {{ #{_anchor(name)} }}", ""]
         out += ["| Field | Type | Nullable |", "|---|---|---|"]
         out += [
             f"| `{field}` | {_type(item, schemas)} | {'yes' if item.get('nullable') else ''} |"
-            for field, item in sorted(schema["properties"].items())
+            for field, item in sorted(fields.items())
         ]
         out.append("")
     return "\n".join(out)

@@ -38,6 +38,7 @@ from fleetsim.control import routes as control_routes
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
+from fleetsim.network.wire import ANSWER_SCHEMAS
 
 __all__ = ["RouteOperation", "openapi_document", "openapi_json", "route_operations"]
 
@@ -124,6 +125,7 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
     for entry in route_operations(routes):
         paths.setdefault(entry.path, {})[entry.method.lower()] = _describe(contract, entry)
     components = copy.deepcopy(contract["components"])
+    components["schemas"].update(copy.deepcopy(ANSWER_SCHEMAS))
     components["schemas"][ERROR_SCHEMA] = {
         "type": "object",
         "required": ["code", "message", "more_info", "status"],
@@ -208,11 +210,17 @@ def _own_operation(op: Operation, entry: RouteOperation) -> dict[str, Any]:
         described["requestBody"] = {
             "content": {"application/x-www-form-urlencoded": {"schema": body}}
         }
-    result: dict[str, Any] = {"type": "object"}
+    item: dict[str, Any] = (
+        {"$ref": f"#/components/schemas/{op.item_schema}"} if op.item_schema else {"type": "object"}
+    )
+    result: dict[str, Any] = item
     if op.list_key:
-        result["properties"] = {
-            op.list_key: {"type": "array", "items": {"type": "object"}},
-            "meta": {"type": "object"},
+        result = {
+            "type": "object",
+            "properties": {
+                op.list_key: {"type": "array", "items": item},
+                "meta": {"type": "object"},
+            },
         }
     described["responses"] = {
         "2XX": {"description": "OK", "content": {"application/json": {"schema": result}}},
