@@ -122,6 +122,13 @@ def _answer(operation: dict[str, Any], schemas: dict[str, Any]) -> str:
             return (
                 f"Answers {status}: a page, `{listed[0]}` (of {_type(items, schemas)}) and `meta`."
             )
+        fields = schema.get("properties", {})
+        if fields:
+            listed_fields = ", ".join(
+                f"`{name}` ({_type(item, schemas)}{', nullable' if item.get('nullable') else ''})"
+                for name, item in fields.items()
+            )
+            return f"Answers {status}: {listed_fields}."
         return f"Answers {status}: a JSON object."
     return ""
 
@@ -144,9 +151,9 @@ def api_reference(document: dict[str, Any]) -> str:
         "credentials (HTTP Basic: Account SID and Auth Token, or an API key and its secret);",
         "the control API the operator's (`operator` and the operator token).",
         "",
-        "What the device API answers is described field by field in",
-        "[Simulated devices](devices.md#the-answers); what the control API answers, in",
-        "[Time and lifecycles](time.md).",
+        "Every answer's fields are listed under [Resources and answers](#resources-and-answers);",
+        "[Simulated devices](devices.md#the-answers) and [Time and lifecycles](time.md)",
+        "explain what the device and control APIs' answers mean.",
         "",
     ]
     for tag in [t["name"] for t in document["tags"]]:
@@ -163,8 +170,8 @@ def api_reference(document: dict[str, Any]) -> str:
     out += [
         "## Resources and answers",
         "",
-        "The Super SIM resources are Twilio's (`supersim.v1.…`); the device API's answers",
-        "are fleetsim's own (`fleetsim.…`).",
+        "The Super SIM resources are Twilio's (`supersim.v1.…`); the device and control",
+        "APIs' answers are fleetsim's own (`fleetsim.…`).",
         "",
     ]
     for name, schema in sorted(schemas.items()):

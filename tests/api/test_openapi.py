@@ -9,6 +9,9 @@ from openapi_spec_validator import validate
 from starlette.routing import Route
 
 from fleetsim.contract import Param, document, operations
+from fleetsim.control.answers import CONTROL_ANSWERS
+from fleetsim.control.provisioning import PROVISIONING_ROUTES
+from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.http.coverage import deviations
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.http.openapi import openapi_document
@@ -208,7 +211,14 @@ def _conforms(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: st
         nullable = schema.get("nullable") or resolved.get("nullable")
         assert nullable, f"{where}: null where the document says not nullable"
         return
-    python = {"string": str, "integer": int, "boolean": bool, "object": dict, "array": list}
+    python = {
+        "string": str,
+        "integer": int,
+        "number": (int, float),
+        "boolean": bool,
+        "object": dict,
+        "array": list,
+    }
     if "type" in resolved:
         assert isinstance(value, python[resolved["type"]]), f"{where}: {value!r} no {resolved}"
     if "enum" in resolved:
@@ -251,3 +261,46 @@ def test_the_device_apis_answers_are_described_field_by_field(api: Api) -> None:
     _check_answer(doc, "GET", f"{path}/inbox", inbox)
     _check_answer(doc, "GET", f"{path}/events", api.get(f"/devices/{sim.sid}/events").json())
     _check_answer(doc, "POST", f"{path}/detach", api.post(f"/devices/{sim.sid}/detach").json())
+
+
+def test_every_control_route_has_its_answer_described() -> None:
+    routes = [*CONTROL_ROUTES, *PROVISIONING_ROUTES]
+    assert {r.path for r in routes} == set(CONTROL_ANSWERS)
+
+
+def test_the_control_apis_answers_are_described_field_by_field(api: Api) -> None:
+    doc = spec(api)
+    sim = connectable_sim(api)
+
+    def check(method: str, path: str, data: dict[str, str] | None = None, **values: str) -> Any:
+        response = api.control(method, path.format(**values), data)
+        assert response.status_code == 200, response.text
+        _check_answer(doc, method, path, response.json())
+        return response.json()
+
+    check("GET", "/control/clock")
+    check("POST", "/control/sids/seed", {"Seed": "7"})
+    check("GET", "/control/policies")
+    check("POST", "/control/policies/{Lifecycle}", {"Policy": "manual"}, Lifecycle="sim")
+    changed = api.post(
+        f"/v1/Sims/{sim.sid}", data={"Status": "inactive", "CallbackUrl": "http://x.test/cb"}
+    )
+    assert changed.status_code == 202, changed.text
+    path = "/control/lifecycles/{Lifecycle}/{Sid}/progress"
+    check("POST", path, Lifecycle="sim", Sid=sim.sid)
+    check("POST", "/control/clock/advance", {"Seconds": "1"})
+    check("GET", "/control/jobs")
+    (delivery,) = check("GET", "/control/webhooks")["webhooks"]
+    check("GET", "/control/webhooks/{Id}", Id=str(delivery["id"]))
+    check("POST", "/control/webhooks/{Id}/redeliver", Id=str(delivery["id"]))
+    sink = "/control/accounts/{AccountSid}/event-sink"
+    check("POST", sink, {"Url": "http://x.test/events"}, AccountSid=api.creds.account_sid)
+    check("GET", "/control/esim/stock")
+    check("POST", "/control/esim/stock", {"Remaining": "9"})
+    profile = api.post("/v1/ESimProfiles", data={"Eid": "8" * 32})
+    assert profile.status_code == 201, profile.text
+    failure = "/control/esim/profiles/{Sid}/failure"
+    check("POST", failure, {"ErrorCode": "x"}, Sid=profile.json()["sid"])
+    update = {"Sim": sim.sid, "Package": "apn", "Version": "2.0.0"}
+    check("POST", "/control/settings-updates", update)
+    check("POST", "/control/reset")

@@ -35,6 +35,7 @@ from starlette.routing import BaseRoute, Route
 from fleetsim.contract import Location, Operation, Param, document, operations
 from fleetsim.control import provisioning as control_provisioning
 from fleetsim.control import routes as control_routes
+from fleetsim.control.answers import CONTROL_ANSWERS, CONTROL_SCHEMAS
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
@@ -126,6 +127,7 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
         paths.setdefault(entry.path, {})[entry.method.lower()] = _describe(contract, entry)
     components = copy.deepcopy(contract["components"])
     components["schemas"].update(copy.deepcopy(ANSWER_SCHEMAS))
+    components["schemas"].update(copy.deepcopy(CONTROL_SCHEMAS))
     components["schemas"][ERROR_SCHEMA] = {
         "type": "object",
         "required": ["code", "message", "more_info", "status"],
@@ -181,6 +183,10 @@ def _describe(contract: dict[str, Any], entry: RouteOperation) -> dict[str, Any]
     if entry.tag == SERVICE_TAG:
         described.pop("security")
         described["responses"].pop("4XX")
+    answer = CONTROL_ANSWERS.get(entry.path) if entry.tag == CONTROL_TAG else None
+    if answer is not None:
+        content = described["responses"]["2XX"]["content"]["application/json"]
+        content["schema"] = copy.deepcopy(answer)
     return described
 
 
