@@ -58,13 +58,13 @@ from harness import (
 from load_sims import load_sims
 from sqlalchemy import Engine, select
 
+from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.paging import Cursor
 from fleetsim.db.tables import Sim
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
 from fleetsim.resources.accounts.service import ensure_account
-from fleetsim.setup import prepare_database
 
 ACCOUNT = "AC" + "be" * 16
 TOKEN = "ca" * 16

@@ -1,9 +1,6 @@
-"""Load many Sims into one account fast, for the benchmarks: bulk SQL inserts of the very
-rows `POST /v1/Sims` writes for a registered card (the card in the warehouse, the Sim in
-status `new` in no Fleet, its first status event, its detached device), in batches.
-
-Registering through the service costs about 1 ms a Sim (ORM, one unit of work each);
-this writes 1,000,000 in well under a minute on SQLite.
+"""Load many Sims into one account fast, for the benchmarks: cards registered through the
+services in batches (`fleetsim.simulation.generator.add_sims`, as `fleetsim simulate`
+makes its Sims), each batch in its own transaction; `--fleet` makes them active in it.
 
     .venv/bin/python bench/load_sims.py --database-url sqlite:///big.db --account AC... \
         --count 1000000
@@ -13,24 +10,26 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import secrets
+import itertools
+import random
 import sys
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
+from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
-from fleetsim.core.iccid import imei_for, luhn_check_digit
-from fleetsim.db.tables import Account, Sim, SimCard
-from fleetsim.db.types import UTCDateTime
-from fleetsim.setup import prepare_database
+from fleetsim.core.sids import SidFactory
+from fleetsim.db.uow import unit_of_work
+from fleetsim.inventory.service import generate_cards
+from fleetsim.resources.accounts.service import fetch_account
+from fleetsim.resources.fleets.service import find_fleet
+from fleetsim.simulation.generator import add_sims
 
 __all__ = ["load_sims"]
 
-BATCH = 20_000
-# 89 88 307 as fleetsim's own cards, then a digit no random card of the bench uses here.
-_ICCID_PREFIX = "89883079"
+BATCH = 5_000
 
 
 def load_sims(
@@ -38,69 +37,27 @@ def load_sims(
     account_sid: str,
     count: int,
     *,
+    fleet: str | None = None,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] = lambda done: None,
 ) -> None:
-    """Add `count` registered Sims (status `new`) to the account, oldest first."""
-    stamp = (now or SystemClock().now()).replace(microsecond=0)
-    dialect = engine.dialect
-    # The value exactly as the ORM stores it (naive UTC, in the driver's format).
-    stored = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-    stamp_value = stored(stamp) if stored else stamp.replace(tzinfo=None)
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    # Table and column names are this module's constants, never input.
-    statements = {
-        table: f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"  # noqa: S608, E501
-        for table, columns in _COLUMNS.items()
-    }
-    with engine.begin() as connection:
-        account_id = connection.execute(
-            select(Account.id).where(Account.sid == account_sid)
-        ).scalar_one()
-        first_id = (connection.execute(select(func.max(Sim.id))).scalar() or 0) + 1
-        first_card = connection.execute(select(func.count()).select_from(SimCard)).scalar_one()
+    """Add `count` registered Sims to the account, oldest first: `new`, or active in
+    `fleet` (a SID or unique name of the account)."""
+    at = (now or SystemClock().now()).replace(microsecond=0)
+    sids = SidFactory()
+    # One stream of cards for the whole load: no ICCID twice.
+    cards = generate_cards(count, random.Random())
     done = 0
     while done < count:
-        size = min(BATCH, count - done)
-        rows: dict[str, list[tuple[object, ...]]] = {table: [] for table in _COLUMNS}
-        for offset in range(done, done + size):
-            sim_id = first_id + offset
-            body = _ICCID_PREFIX + f"{first_card + offset:011d}"
-            iccid = body + luhn_check_digit(body)
-            sid = "HS" + secrets.token_hex(16)
-            rows["sim_cards"].append((iccid, "BENCH00000", stamp_value))
-            rows["sims"].append(
-                (sim_id, sid, account_id, iccid, "new", stamp_value, stamp_value, False)
-            )
-            rows["sim_status_events"].append((sim_id, "new", stamp_value))
-            rows["devices"].append((sim_id, imei_for(sim_id), "detached", 0, 0, False))
-        with engine.begin() as connection:
-            if dialect.name == "sqlite":
-                # A big page cache for this connection: the random SID index stays in
-                # memory (1,000,000 Sims load in 40 s instead of minutes).
-                connection.exec_driver_sql("PRAGMA cache_size=-262144")
-            for table, values in rows.items():
-                connection.exec_driver_sql(statements[table], values)
-        done += size
+        batch = list(itertools.islice(cards, BATCH))
+        with unit_of_work(engine, write=True) as session:
+            account = fetch_account(session, account_sid)
+            fleet_row = find_fleet(session, account, fleet) if fleet is not None else None
+            if fleet is not None and fleet_row is None:
+                raise LookupError(f"no Fleet {fleet!r} in account {account_sid}")
+            add_sims(session, account, fleet_row, batch, at=at, sids=sids, first=done)
+        done += len(batch)
         progress(done)
-
-
-# The columns of the rows `register_sim` writes; the others keep their defaults (NULL).
-_COLUMNS = {
-    "sim_cards": ("iccid", "registration_code", "date_created"),
-    "sims": (
-        "id",
-        "sid",
-        "account_id",
-        "iccid",
-        "status",
-        "date_created",
-        "date_updated",
-        "fleet_change_pending",
-    ),
-    "sim_status_events": ("sim_id", "status", "occurred_at"),
-    "devices": ("sim_id", "imei", "state", "session_upload", "session_download", "data_blocked"),
-}
 
 
 def main() -> None:
@@ -108,6 +65,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--account", required=True, help="Account SID (the account must exist)")
     parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--fleet", help="Fleet SID or unique name: the Sims are made active in it")
     args = parser.parse_args()
     engine = prepare_database(args.database_url)
     began = time.perf_counter()
@@ -115,6 +73,7 @@ def main() -> None:
         engine,
         args.account,
         args.count,
+        fleet=args.fleet,
         progress=lambda done: print(f"\r{done:,} Sims", end="", file=sys.stderr),
     )
     elapsed = time.perf_counter() - began

@@ -49,12 +49,12 @@ from harness import (
 from load_sims import load_sims
 from sqlalchemy import func, select
 
+from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
 from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.tables import DeviceMessage, Job, Sim, SmsCommand
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.accounts.service import ensure_account
-from fleetsim.setup import prepare_database
 
 sys.path.insert(0, str(ROOT))
 from tests.support.postgres import PostgresCluster, find_pg_bin

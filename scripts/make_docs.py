@@ -2,12 +2,12 @@
 
 ``docs/api-reference.md``
     Every operation of the server's OpenAPI document (`GET /openapi.json`, made by
-    `fleetsim.http.openapi` from the route table): its parameters, and the fields of the
+    `fleetsim.app.openapi` from the route table): its parameters, and the fields of the
     resources the Super SIM operations answer.
 
 ``docs/deviations.md``
     Every documented deviation from Twilio: the ``Deviation:`` paragraphs of the package's
-    docstrings, as `GET /openapi/coverage` lists them (`fleetsim.http.coverage`).
+    docstrings, as `GET /openapi/coverage` lists them (`fleetsim.app.coverage`).
 
 Run it after changing a route, a parameter or a docstring; ``--check`` (run by the test
 suite) fails when the committed pages differ from what it would write::
@@ -25,11 +25,11 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
+from fleetsim.app.asgi import create_app
+from fleetsim.app.coverage import deviations
+from fleetsim.app.openapi import ERROR_SCHEMA, openapi_document
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.sids import SidFactory
-from fleetsim.http.app import create_app
-from fleetsim.http.coverage import deviations
-from fleetsim.http.openapi import ERROR_SCHEMA, openapi_document
 from fleetsim.http.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.uow import unit_of_work
-from fleetsim.setup import prepare_database
 from tests.support.postgres import PostgresCluster, find_pg_bin
 
 # The server's secret key, as a deployment on PostgreSQL must set it; servers started by

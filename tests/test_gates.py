@@ -29,3 +29,12 @@ def test_mypy_strict_on_the_package() -> None:
 def test_mypy_strict_on_the_benchmarks() -> None:
     result = _run(str(BIN / "mypy"), "bench")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts() -> None:
+    """The layers, acyclic and forbidden-import contracts in pyproject.toml all hold."""
+    result = _run(str(BIN / "lint-imports"), "--no-cache")
+    summary = result.stdout[result.stdout.find("Contracts") :]
+    print(summary)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in summary, summary

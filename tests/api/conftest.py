@@ -12,18 +12,19 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from fleetsim.control.operator import OPERATOR, ensure_operator
+from fleetsim.app.asgi import create_app
+from fleetsim.app.setup import job_handlers
 from fleetsim.core.clock import FrozenClock
+from fleetsim.core.dialect import Dialect
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.worker import JobContext, Worker
-from fleetsim.http.app import create_app
 from fleetsim.http.runtime import Runtime
 from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.accounts.keys import create_api_key
+from fleetsim.resources.accounts.operator import OPERATOR, ensure_operator
 from fleetsim.resources.accounts.service import auth_token_of, create_account
-from fleetsim.setup import job_handlers
 from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class Api:
         """Give the app's inline worker another webhook transport (e.g. one that records)."""
         runtime: Runtime = self.client.app.state.runtime  # type: ignore[attr-defined]
         runtime.worker = Worker(
-            JobContext(self.engine, self.clock, self.sids, transport), job_handlers()
+            JobContext(self.engine, self.clock, self.sids), job_handlers(transport)
         )
         return runtime.worker
 
@@ -129,7 +130,7 @@ def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
     """The app in-process on the frozen clock, with an inline worker that delivers webhooks
     over real HTTP (run by the control API), and the operator credential."""
     transport = HttpTransport(timeout_seconds=5.0)
-    worker = Worker(JobContext(engine, clock, sids, transport), job_handlers())
+    worker = Worker(JobContext(engine, clock, sids), job_handlers(transport))
     app = create_app(Runtime(engine=engine, clock=clock, sids=sids, worker=worker))
     with TestClient(app, base_url=BASE, raise_server_exceptions=False) as client:
         with unit_of_work(engine, write=True) as session:
@@ -143,14 +144,21 @@ def api(engine: Engine, clock: FrozenClock, sids: SidFactory) -> Iterator[Api]:
     transport.close()
 
 
-def assert_error(response: httpx.Response, status: int, code: int, *words: str) -> dict[str, Any]:
-    """The response is Twilio's error body with this status and code, naming `words`."""
+def assert_error(
+    response: httpx.Response,
+    status: int,
+    code: int,
+    *words: str,
+    dialect: Dialect = Dialect.TWILIO,
+) -> dict[str, Any]:
+    """The response is Twilio's error body with this status and code, naming `words`
+    (`more_info` on KORE's documentation host in KORE's dialect)."""
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     assert set(body) >= {"code", "message", "more_info", "status"}, body
     assert body["code"] == code, body
     assert body["status"] == status
-    assert body["more_info"] == f"https://www.twilio.com/docs/errors/{code}"
+    assert body["more_info"] == dialect.more_info.format(code=code)
     for word in words:
         assert word in body["message"], body
     return body

@@ -15,8 +15,16 @@ another account, S a subaccount of A; both own objects too. The callers:
     A's API key
         -> what A gets, except in the Accounts API, closed to keys (403)
 
+The same callers with Bearer tokens (KORE's dialect): a malformed token, an expired one,
+a revoked client's -> 401 (20003) everywhere; B's and S's tokens -> what B and S get; A's
+token -> what A's API key gets. The APIs that keep their own authentication (the Accounts
+API, the device API, the simulated SM-DP+) refuse every Bearer token (401). KORE's client
+API refuses API keys (403) as the Accounts API does; KORE's token endpoint reads its
+credentials from the body (here none: 400, whoever calls).
+
 The control API answers 401 to every one of them (it takes the operator's credential
-only); /, /health, /metrics and the OpenAPI document 200. Console routes (under /console) need
+only); /, /health, /metrics, /v1/ping and the OpenAPI document 200. Console routes (under
+/console) need
 no entry: they take a session cookie, never Basic credentials, so each must answer every
 caller here with the sign-in form or a redirect to it (`CONSOLE_PUBLIC` lists the exceptions).
 The number of cases is printed (`-s`) and asserted.
@@ -42,12 +50,24 @@ COLUMNS = (
     "wrong token",
     "malformed header",
     "revoked API key",
+    "bearer: malformed",
+    "bearer: expired",
+    "bearer: revoked client",
     "another account",
     "subaccount",
+    "bearer: another account",
+    "bearer: subaccount",
+    "bearer: A",
     "API key",
 )
-UNAUTHENTICATED = COLUMNS[:4]
+UNAUTHENTICATED = COLUMNS[:7]
 OUTSIDERS = ("another account", "subaccount")
+# A Bearer column gets what the Basic column of the same caller gets, where Bearer is taken.
+AS_BASIC = {
+    "bearer: another account": "another account",
+    "bearer: subaccount": "subaccount",
+    "bearer: A": "API key",
+}
 
 
 @dataclass
@@ -59,6 +79,7 @@ class World:
     sub: Credentials
     key: Credentials
     revoked: Credentials
+    tokens: dict[str, str]
     names: dict[str, str]
     cards: list[tuple[str, str]]
     # Strings that must never reach a caller who is not A (A's SIDs, ICCID, secrets) ...
@@ -78,7 +99,10 @@ class Spec:
     owned: bool = True  # the path names A's objects: outsiders get 404
     outsider: int | None = None  # what outsiders get instead (collections, creates)
     sub: int | None = None  # what the subaccount gets, when unlike another account
-    area: str = "api"  # api | accounts (no API keys) | control | public | console
+    # api | accounts (no API keys, no Bearer) | kore (KORE's management APIs) | kore-clients
+    # (no API keys) | token | control | public | console
+    area: str = "api"
+    json: dict[str, Any] | None = None  # a JSON body (KORE's management APIs)
 
 
 def sim_body(world: World) -> dict[str, str]:
@@ -153,6 +177,8 @@ ROUTES: dict[str, Spec] = {
     "FetchDevice": Spec("/devices/{sim}", 200),
     "AttachDevice": Spec("/devices/{sim}/attach", 200, fixed(Network="{spare_net}")),
     "ListDeviceMessages": Spec("/devices/{sim}/inbox", 200),
+    "DeleteDeviceMessage": Spec("/devices/{sim}/inbox/{msg}", 204),
+    "ListDeviceNetworks": Spec("/devices/{sim}/networks", 200),
     "ListConnectionEvents": Spec("/devices/{sim}/events", 200),
     "UseDeviceData": Spec("/devices/{sim}/data", 200, fixed(Upload="100")),
     "SendDeviceSms": Spec("/devices/{sim}/sms", 201, fixed(To="000", Body="hello")),
@@ -186,6 +212,25 @@ ROUTES: dict[str, Spec] = {
     "control:settings-updates": Spec(
         "/control/settings-updates", 401, fixed(Sim="{sim}"), area="control"
     ),
+    # KORE's token endpoint takes client credentials in its form: none here.
+    "kore:token": Spec("/api-services/v1/auth/token", 400, fixed(), area="token"),
+    "kore:create-client": Spec(
+        "/v1/clients", 201, None, owned=False, area="kore-clients", json={"name": "matrix"}
+    ),
+    "kore:list-clients": Spec("/v1/clients", 200, owned=False, area="kore-clients"),
+    "kore:get-client": Spec("/v1/clients/{client}", 200, area="kore-clients"),
+    "kore:delete-client": Spec("/v1/clients/{client}", 204, area="kore-clients"),
+    "kore:ping": Spec("/v1/ping", 200, owned=False, area="public"),
+    "kore:create-secret": Spec(
+        "/v1/secrets", 201, None, owned=False, area="kore", json={"Name": "m"}
+    ),
+    "kore:list-secrets": Spec("/v1/secrets", 200, owned=False, area="kore"),
+    "kore:fetch-secret": Spec("/v1/secrets/{secret}", 200, area="kore"),
+    "kore:update-secret": Spec("/v1/secrets/{secret}", 200, area="kore", json={"Name": "x"}),
+    "control:api-clients": Spec(
+        "/control/accounts/{a}/api-clients", 401, fixed(Lifetime="1h"), area="control"
+    ),
+    "control:api-client": Spec("/control/accounts/{a}/api-clients/{client}", 401, area="control"),
     # Public: what the server is and how it is doing, nothing of any account.
     "health": Spec("/health", 200, owned=False, area="public"),
     "home": Spec("/", 200, owned=False, area="public"),
@@ -236,15 +281,26 @@ def test_every_route_has_an_expected_outcome(api: Api) -> None:
     assert set(CONSOLE_PUBLIC) - console == set(), "console entries for routes that are gone"
 
 
+def takes_bearer(spec: Spec) -> bool:
+    """Whether Bearer tokens are taken: the Super SIM API and KORE's own APIs."""
+    own_auth = spec.path.startswith(("/devices/", "/esim/"))
+    return spec.area in ("api", "kore", "kore-clients") and not own_auth
+
+
 def expected(spec: Spec, column: str) -> int:
     if spec.area == "public":
         return 200
-    if spec.area == "console":
+    if spec.area in ("console", "token"):
         return spec.ok
     if spec.area == "control" or column in UNAUTHENTICATED:
         return 401
+    if column.startswith("bearer") and not takes_bearer(spec):
+        return 401
+    if column == "bearer: A":
+        return spec.ok
+    column = AS_BASIC.get(column, column)
     if column == "API key":
-        return 403 if spec.area == "accounts" else spec.ok
+        return 403 if spec.area in ("accounts", "kore-clients") else spec.ok
     if column == "subaccount" and spec.sub is not None:
         return spec.sub
     if spec.outsider is not None:
@@ -260,9 +316,13 @@ def seed(api: Api) -> World:
     ip = api.post("/v1/IpCommands", {"Sim": sim.sid, "Payload": "x", "DevicePort": "1"}).json()
     eid = "89049032" + "0" * 23 + "1"
     esim = api.post("/v1/ESimProfiles", {"Eid": eid}).json()
-    api.control("POST", "/control/clock/advance", {"Seconds": "60"})  # until `available`
+    # A token of a 1-hour client, which expires as the clock moves on.
+    expiring = bearer_token(api, api.creds, "1h")
+    # Until the eSIM Profile is `available`, and the 1-hour token has expired.
+    api.control("POST", "/control/clock/advance", {"Seconds": "3601"})
     esim = api.get(f"/v1/ESimProfiles/{esim['sid']}").json()
     assert esim["status"] == "available", esim
+    message = api.get(f"/devices/{sim.sid}/inbox").json()["messages"][0]
     # The Sim's profile keeps one network for Create...Network to add again.
     removed = api.delete(f"{NAP}/{sim.profile_sid}/Networks/{sim.network_sids[1]}")
     assert removed.status_code == 204, removed.text
@@ -273,10 +333,30 @@ def seed(api: Api) -> World:
     sub = Credentials(sub_body["sid"], sub_body["auth_token"], sub_body["sid"])
     b = api.new_account()
     others: set[str] = {b.account_sid, b.password, sub.password}
+    target_client = new_api_client(api, api.creds, "24mo")
+    revoked_client = new_api_client(api, api.creds, "24mo")
+    revoked_token = fetch_token(api, revoked_client)
+    gone = api.control(
+        "DELETE",
+        f"/control/accounts/{api.creds.account_sid}/api-clients/" + revoked_client["client_id"],
+    )
+    assert gone.status_code == 200, gone.text
+    secret = api.client.post(
+        "/v1/secrets", json={"Name": "a"}, auth=(api.creds.username, api.creds.password)
+    ).json()
+    tokens = {
+        "bearer: malformed": "not*a*token",
+        "bearer: expired": expiring,
+        "bearer: revoked client": revoked_token,
+        "bearer: another account": bearer_token(api, b, "24h"),
+        "bearer: subaccount": bearer_token(api, sub, "24h"),
+        "bearer: A": bearer_token(api, api.creds, "30d"),
+    }
+    others |= {tokens["bearer: another account"], tokens["bearer: subaccount"]}
     for owner in (b, sub):
         made = api.post(NAP, {"UniqueName": "theirs"}, as_=owner).json()
         others.add(made["sid"])
-    cards = [(c.iccid, c.registration_code) for c in api.cards(8)]
+    cards = [(c.iccid, c.registration_code) for c in api.cards(len(COLUMNS) + 1)]
     names = {
         "a": api.creds.account_sid,
         "nap": sim.profile_sid,
@@ -289,17 +369,56 @@ def seed(api: Api) -> World:
         "target_key": target.username,
         "esim": esim["sid"],
         "eid": eid,
+        "client": target_client["client_id"],
+        "secret": secret["id"],
+        "msg": str(message["index"]),
     }
     a_only = {api.creds.password, key.password, target.password, sim.iccid, sms["sid"]}
     a_only |= {ip["sid"], sim.sid, sim.fleet_sid, sim.profile_sid, target.username}
     a_only |= {key.username, revoked.username, esim["sid"], esim["sim_sid"], esim["iccid"]}
-    return World(api.creds, b, sub, key, revoked, names, cards, a_only, others)
+    a_only |= {target_client["client_id"], target_client["client_secret"], secret["id"]}
+    a_only |= {secret["secret"], revoked_client["client_secret"], tokens["bearer: A"]}
+    return World(api.creds, b, sub, key, revoked, tokens, names, cards, a_only, others)
 
 
-def call(api: Api, world: World, column: str, method: str, path: str, data: Any) -> Any:
+def restore_profile(api: Api, world: World) -> None:
+    """Undo what A's writes did to its profile's networks, for the next of A's callers."""
+    profile = NAP + "/" + world.names["nap"] + "/Networks"
+    removed = api.delete(profile + "/" + world.names["spare_net"])
+    assert removed.status_code == 204, removed.text
+    added = api.post(profile, {"Network": world.names["net"]})
+    assert added.status_code == 201, added.text
+
+
+def new_api_client(api: Api, owner: Credentials, lifetime: str) -> dict[str, Any]:
+    path = f"/control/accounts/{owner.account_sid}/api-clients"
+    response = api.control("POST", path, {"Lifetime": lifetime})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def fetch_token(api: Api, client: dict[str, Any]) -> str:
+    form = {"grant_type": "client_credentials", **client}
+    response = api.client.post("/api-services/v1/auth/token", data=form)
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def bearer_token(api: Api, owner: Credentials, lifetime: str) -> str:
+    """An access token of a new API client of `owner`."""
+    client = new_api_client(api, owner, lifetime)
+    return fetch_token(api, {k: client[k] for k in ("client_id", "client_secret")})
+
+
+def call(
+    api: Api, world: World, column: str, method: str, path: str, data: Any, body: Any = None
+) -> Any:
     auth: Any = None
     headers = {}
-    if column == "wrong token":
+    if column in world.tokens:
+        headers = {"Authorization": f"Bearer {world.tokens[column]}"}
+    elif column == "wrong token":
         auth = (world.a.username, "f" * 32)
     elif column == "malformed header":
         headers = {"Authorization": "Basic not*base64"}
@@ -311,7 +430,9 @@ def call(api: Api, world: World, column: str, method: str, path: str, data: Any)
             "API key": world.key,
         }[column]
         auth = (creds.username, creds.password)
-    return api.request(method, path, data=data, auth=auth, headers=headers, follow_redirects=False)
+    return api.request(
+        method, path, data=data, json=body, auth=auth, headers=headers, follow_redirects=False
+    )
 
 
 def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
@@ -331,7 +452,8 @@ def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
                 spec = ROUTES[name]
                 path = spec.path.format(**world.names)
                 data = spec.body(world) if spec.body else None
-            response = call(api, world, column, method, path, data)
+            body = None if is_console(template) else ROUTES[name].json
+            response = call(api, world, column, method, path, data, body)
             cases += 1
             want = expected(spec, column)
             where = f"{column}: {method} {path} {data or ''}"
@@ -342,24 +464,34 @@ def test_auth_matrix(api: Api, caplog: pytest.LogCaptureFixture) -> None:
             if spec.area == "console":
                 if want == 303 and not response.headers["location"].startswith("/console/sign-in"):
                     failures.append(f"{where}: redirected to {response.headers['location']}")
+            elif spec.area == "token":
+                if response.json().get("error") != "invalid_request":
+                    failures.append(f"{where}: not OAuth's error body: {response.text[:200]}")
             elif want >= 400:
-                body = response.json()
-                if body.get("status") != want or not isinstance(body.get("code"), int):
-                    failures.append(f"{where}: not a Twilio error body: {body}")
-                if want == 401 and body["code"] != 20003:
-                    failures.append(f"{where}: code {body['code']}, expected 20003")
+                answer = response.json()
+                if answer.get("status") != want or not isinstance(answer.get("code"), int):
+                    failures.append(f"{where}: not a Twilio error body: {answer}")
+                if want == 401 and answer["code"] != 20003:
+                    failures.append(f"{where}: code {answer['code']}, expected 20003")
+                more_info = "docs.korewireless.com" if column in world.tokens else "twilio.com"
+                if more_info not in answer["more_info"]:
+                    failures.append(f"{where}: more_info {answer['more_info']}")
             # Nobody sees another's data; what the caller sent may be echoed (a 404 names
             # the path it was asked for).
-            sent = path + json.dumps(data or {})
-            secret = world.others_only if column == "API key" else set(world.a_only)
-            if column == "subaccount":
+            sent = path + json.dumps(data or {}) + json.dumps(body or {})
+            caller = AS_BASIC.get(column, column)
+            secret = world.others_only if caller == "API key" else set(world.a_only)
+            if caller == "subaccount":
                 secret = secret - {world.a.account_sid}  # its owner_account_sid
             leaked = sorted(s for s in secret if s in response.text and s not in sent)
             if leaked:
                 failures.append(f"{where}: leaked {leaked}: {response.text[:300]}")
+        if column == "bearer: A":
+            restore_profile(api, world)
     print(f"\nauth matrix: {len(routes)} operations x {len(COLUMNS)} callers = {cases} cases")
     assert cases == len(routes) * len(COLUMNS)
     assert failures == [], "\n".join(failures)
     secrets = [world.a.password, world.b.password, world.sub.password, world.key.password]
     secrets.append(world.revoked.password)
+    secrets += list(world.tokens.values())[1:]
     assert [s for s in secrets if s in caplog.text] == [], "secrets in the log"

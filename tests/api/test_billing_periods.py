@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from fleetsim.billing.periods import add_months
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import BillingPeriod, Sim
 from fleetsim.db.uow import unit_of_work
-from fleetsim.network.billing import add_months
 from tests.api.conftest import BASE, Api
 from tests.api.network_fixtures import advance
 

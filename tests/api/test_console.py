@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import update
 
 from fleetsim.console.session import COOKIE
-from fleetsim.control.operator import OPERATOR
 from fleetsim.db.secret_key import token_box
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
+from fleetsim.resources.accounts.operator import OPERATOR
 from fleetsim.resources.sims import search
 from tests.api.conftest import OPERATOR_TOKEN, Api, Credentials
 from tests.api.sim_helpers import fetch, new_fleet, register, register_many

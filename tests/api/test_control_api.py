@@ -8,10 +8,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from fleetsim.control.operator import OPERATOR
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import Sim, SimStatusEvent
 from fleetsim.db.uow import unit_of_work
+from fleetsim.resources.accounts.operator import OPERATOR
 from tests.api.conftest import OPERATOR_TOKEN, assert_error
 from tests.api.lifecycle_fixtures import Ops, history, later, now, scheduled, sim_in
 from tests.api.sim_helpers import fetch, register

@@ -11,6 +11,7 @@ from typing import Any
 import httpx2 as httpx
 from sqlalchemy import select
 
+from fleetsim.billing.periods import add_months
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import (
     BillingPeriod,
@@ -21,7 +22,6 @@ from fleetsim.db.tables import (
     UsageHour,
 )
 from fleetsim.db.uow import unit_of_work
-from fleetsim.network.billing import add_months
 from fleetsim.network.usage import record_sms
 from tests.api.conftest import Api, assert_error
 from tests.api.network_fixtures import ConnectedSim, advance, attach, connectable_sim

@@ -209,3 +209,47 @@ def test_the_inbox_starts_empty_and_is_paged(api: Api) -> None:
     body = api.get(f"/devices/{sim.sid}/inbox").json()
     assert body["messages"] == []
     assert body["meta"]["key"] == "messages"
+
+
+def test_the_inbox_reads_after_an_index_and_the_device_deletes_a_message(api: Api) -> None:
+    sim = connectable_sim(api)
+    attach(api, sim.sid, sim.network_sids[0])
+    for payload in ("one", "two", "three"):
+        sent = api.post("/v1/SmsCommands", data={"Sim": sim.sid, "Payload": payload})
+        assert sent.status_code == 201, sent.text
+    advance(api, 1)
+    messages = api.get(f"/devices/{sim.sid}/inbox").json()["messages"]
+    # Delivered in the order their jobs ran: the inbox is in index order.
+    assert sorted(m["payload"] for m in messages) == ["one", "three", "two"]
+    indexes = [m["index"] for m in messages]
+    payloads = [m["payload"] for m in messages]
+    assert indexes == sorted(indexes)
+
+    after = api.get(f"/devices/{sim.sid}/inbox", params={"After": indexes[0]}).json()
+    assert [m["payload"] for m in after["messages"]] == payloads[1:]
+    assert api.delete(f"/devices/{sim.sid}/inbox/{indexes[1]}").status_code == 204
+    left = api.get(f"/devices/{sim.sid}/inbox").json()["messages"]
+    assert [m["payload"] for m in left] == [payloads[0], payloads[2]]
+
+    assert_error(api.delete(f"/devices/{sim.sid}/inbox/{indexes[1]}"), 404, 20404, "inbox")
+    assert_error(api.delete(f"/devices/{sim.sid}/inbox/first"), 404, 20404, "first")
+    assert_error(api.get(f"/devices/{sim.sid}/inbox", params={"After": "-1"}), 400, 20001, "After")
+
+
+def test_a_device_sees_the_networks_of_its_fleets_profile(api: Api) -> None:
+    sim = connectable_sim(api, networks=2)
+    listed = api.get(f"/devices/{sim.sid}/networks").json()["networks"]
+    assert sorted(n["sid"] for n in listed) == sorted(sim.network_sids)
+    catalogue = api.get(f"/v1/Networks/{listed[0]['sid']}").json()
+    assert listed[0]["identifiers"] == catalogue["identifiers"]
+    assert listed[0]["friendly_name"] == catalogue["friendly_name"]
+    assert api.get(f"/devices/{sim.sid}").json()["sim_status"] == "active"
+
+
+def test_a_device_without_a_fleet_sees_no_network(api: Api) -> None:
+    (card,) = api.cards(1)
+    sim = api.post(
+        "/v1/Sims", data={"Iccid": card.iccid, "RegistrationCode": card.registration_code}
+    ).json()
+    assert api.get(f"/devices/{sim['sid']}/networks").json() == {"networks": []}
+    assert api.get(f"/devices/{sim['sid']}").json()["sim_status"] == "new"

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Table, func, select
 
+from fleetsim.api.fleets import routes as fleet_routes
 from fleetsim.core.errors import InvalidParameter
 from fleetsim.db.store import Tx, transaction
 from fleetsim.db.tables import Fleet, Job, SmsCommand
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import job_values
 from fleetsim.http import commit
-from fleetsim.resources.fleets import routes as fleet_routes
 from fleetsim.resources.fleets.service import NewFleet, create_fleet
 from tests.api.conftest import Api, Credentials, assert_error
 from tests.api.network_fixtures import connectable_sim

@@ -26,11 +26,11 @@ from sqlalchemy import Engine, func, select
 from starlette.routing import Route
 
 from fleetsim.contract import Operation, operations
-from fleetsim.control.operator import OPERATOR
 from fleetsim.db.tables import Base
 from fleetsim.db.uow import unit_of_work
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.params import MAX_VALUE_LENGTH
+from fleetsim.resources.accounts.operator import OPERATOR
 from tests.api.conftest import OPERATOR_TOKEN, Api
 from tests.api.network_fixtures import advance, attach, connectable_sim
 from tests.api.sim_helpers import FORGED_TOKENS, new_fleet, register, token
@@ -98,6 +98,7 @@ def build_world(api: Api) -> World:
     (other_card,) = api.cards(1)
     other_sim = register(api, other_card, as_=other)["sid"]
     other_nap = api.get(f"/v1/Fleets/{other_fleet}", as_=other).json()["network_access_profile_sid"]
+    inbox = api.get(f"/devices/{sim.sid}/inbox").json()["messages"]
     return World(
         refs={
             "Sim": sim.sid,
@@ -115,6 +116,7 @@ def build_world(api: Api) -> World:
             "Account": api.creds.account_sid,
             "AccountSid": api.creds.account_sid,
             "Key": key.username,
+            "Index": str(inbox[0]["index"]),  # a message in the device's inbox
         },
         foreign={
             "Sim": other_sim,
@@ -149,6 +151,7 @@ def control_inputs(api: Api, world: World) -> list[Hostile]:
         "Sid": world.refs["Sim"],
         "Id": "1",
         "AccountSid": api.creds.account_sid,
+        "ClientId": "apiclient_" + "0" * 26,
     }
     for route in api.client.app.routes:  # type: ignore[attr-defined]
         if not (isinstance(route, Route) and route.path.startswith("/control/")):

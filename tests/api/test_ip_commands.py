@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 from fleetsim.contract import schema_properties
 from fleetsim.db.tables import IpCommand, Job
 from fleetsim.db.uow import unit_of_work
-from fleetsim.network.udp import UdpBridge
+from fleetsim.resources.ip_commands.udp import UdpBridge
 from tests.api.conftest import Api, assert_error
 from tests.api.network_fixtures import ConnectedSim, advance, attach, connectable_sim
 from tests.support.receiver import Received, Receiver

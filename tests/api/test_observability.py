@@ -10,10 +10,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
 
-from fleetsim.http.app import create_app
+from fleetsim.app.asgi import create_app
+from fleetsim.app.logs import JsonFormatter
 from fleetsim.http.observability import UNMATCHED, current_request_id
 from fleetsim.http.runtime import Runtime
-from fleetsim.logs import JsonFormatter
 from fleetsim.resources.fleets import service as fleet_service
 from tests.api.conftest import Api, assert_error
 from tests.api.lifecycle_fixtures import Ops

@@ -8,19 +8,19 @@ from typing import Any
 from openapi_spec_validator import validate
 from starlette.routing import Route
 
+from fleetsim.api.devices.routes import device_operation
+from fleetsim.app.coverage import deviations
+from fleetsim.app.openapi import openapi_document
 from fleetsim.contract import Param, document, operations
 from fleetsim.control.answers import CONTROL_ANSWERS
 from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
-from fleetsim.http.coverage import deviations
 from fleetsim.http.endpoint import Call, Reply, endpoint
-from fleetsim.http.openapi import openapi_document
 from fleetsim.http.runtime import Runtime
-from fleetsim.network.routes import device_operation
 from tests.api.conftest import Api
 from tests.api.network_fixtures import advance, attach, connectable_sim
 
-METHODS = ("GET", "POST", "DELETE")
+METHODS = ("GET", "POST", "PATCH", "DELETE")
 
 
 def spec(api: Api, **kwargs: Any) -> dict[str, Any]:
@@ -105,7 +105,13 @@ def test_device_and_control_operations_carry_their_declared_parameters(api: Api)
     assert set(form["properties"]) == {"Upload", "Download", "Over"}
     assert form["properties"]["Upload"]["minimum"] == 0
     inbox = paths["/devices/{Sim}/inbox"]["get"]
-    assert {p["name"] for p in inbox["parameters"]} == {"Sim", "PageSize", "Page", "PageToken"}
+    assert {p["name"] for p in inbox["parameters"]} == {
+        "Sim",
+        "After",
+        "PageSize",
+        "Page",
+        "PageToken",
+    }
     advance = paths["/control/clock/advance"]["post"]
     assert advance["security"] == [{"operator": []}]
     assert advance["summary"] == "Seconds=… or To=…: run what falls due"
@@ -178,7 +184,7 @@ def test_the_coverage_page_lists_operations_and_deviations_from_code(api: Api) -
     found = deviations()
     assert f"Documented deviations from Twilio ({len(found)})" in page
     where = {d.where for d in found}
-    assert {"fleetsim.core.errors", "fleetsim.resources.networks.service:list_networks"} <= where
+    assert {"fleetsim.core.errors", "fleetsim.network.networks:list_networks"} <= where
     for package in ("esim_profiles", "settings_updates", "accounts"):
         assert any(w.startswith(f"fleetsim.resources.{package}.") for w in where), package
     for deviation in found:

@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from fleetsim.control.operator import OPERATOR
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import WebhookAttempt
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.policies import LIFECYCLES
+from fleetsim.resources.accounts.operator import OPERATOR
 from fleetsim.webhooks.service import MAX_ATTEMPTS, retry_delay
 from tests.api.conftest import OPERATOR_TOKEN, Api, Credentials, assert_error
 from tests.api.sim_helpers import new_fleet, register_many

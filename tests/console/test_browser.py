@@ -21,7 +21,7 @@ import httpx2 as httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from fleetsim.control.operator import OPERATOR
+from fleetsim.resources.accounts.operator import OPERATOR
 from tests.contract.conftest import CREDENTIALS_ENV, Live, live_server
 from tests.support.receiver import Receiver
 

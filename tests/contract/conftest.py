@@ -20,8 +20,8 @@ import httpx2 as httpx
 import pytest
 from twilio.rest import Client
 
-from fleetsim.control.operator import OPERATOR
 from fleetsim.inventory.service import Card, read_cards
+from fleetsim.resources.accounts.operator import OPERATOR
 from tests.conftest import BACKENDS, fresh_database
 from tests.support.receiver import Receiver
 from tests.support.sdk import sdk_client

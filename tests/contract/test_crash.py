@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from fleetsim.billing.periods import ROLLOVER
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.tables import Job, Sim, SimStatusEvent, Webhook
 from fleetsim.db.uow import unit_of_work
-from fleetsim.network.billing import ROLLOVER
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE
 from fleetsim.webhooks.service import DELIVER
 from tests.contract.conftest import ACCOUNT_SID, AUTH_TOKEN, CREDENTIALS_ENV, generate_cards

@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from fleetsim.billing.periods import ROLLOVER
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.tables import Fleet, Job, Sim, SimStatusEvent, SmsCommand, Webhook
 from fleetsim.db.uow import unit_of_work
-from fleetsim.network.billing import ROLLOVER
 from tests.contract.conftest import ACCOUNT_SID, AUTH_TOKEN, CREDENTIALS_ENV, generate_cards
 from tests.support.checks import ok, poll
 from tests.support.receiver import Received, Receiver

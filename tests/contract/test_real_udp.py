@@ -17,7 +17,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from fleetsim.control.operator import OPERATOR
+from fleetsim.resources.accounts.operator import OPERATOR
 from tests.contract.conftest import ACCOUNT_SID, AUTH_TOKEN, CREDENTIALS_ENV, Live, generate_cards
 from tests.contract.test_sdk_ip_commands import active_sim, advance, attach, ok
 from tests.support.sdk import sdk_client

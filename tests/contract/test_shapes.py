@@ -16,8 +16,8 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from fleetsim.app.asgi import API_ROUTES
 from fleetsim.contract import document, operation, schema_properties
-from fleetsim.http.app import API_ROUTES
 from tests.contract.conftest import Live
 
 SHAPES: dict[str, Any] = json.loads(

@@ -7,13 +7,13 @@ import datetime as dt
 
 from sqlalchemy import Engine, func, select
 
+from fleetsim.app.setup import job_handlers
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Job, Sim, SmsCommand, UsageHour
 from fleetsim.db.uow import unit_of_work
 from fleetsim.demo import DEMO_ACCOUNT_SID, TRAFFIC, TRAFFIC_EVERY, DemoSize, seed_demo
 from fleetsim.engine.worker import JobContext, Worker
-from fleetsim.setup import job_handlers
 from tests.api.lifecycle_fixtures import RecordingTransport
 
 SMALL = DemoSize(trackers=12, meters=6, new=4, ready=3, inactive=2, attached=10, history_hours=6)
@@ -52,7 +52,7 @@ def test_the_demo_is_seeded_once_and_its_devices_keep_sending(
     assert usage_rows > 0
     (tick,) = traffic_jobs(engine)  # a restart does not start a second stream
 
-    worker = Worker(JobContext(engine, clock, sids, RecordingTransport()), job_handlers())
+    worker = Worker(JobContext(engine, clock, sids), job_handlers(RecordingTransport()))
     clock.advance(dt.timedelta(minutes=2))
     worker.run_until_idle()
 

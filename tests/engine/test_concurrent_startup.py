@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, delete, func, select
 
+from fleetsim.app.setup import ensure_startup_operator
 from fleetsim.core.clock import FrozenClock
 from fleetsim.db.tables import ClockState, OperatorCredential
 from fleetsim.db.uow import startup_unit_of_work, unit_of_work
 from fleetsim.engine.clock import configure_clock
-from fleetsim.resources.networks.catalogue import sync_catalogue
-from fleetsim.setup import ensure_startup_operator
+from fleetsim.network.catalogue import sync_catalogue
 
 NODES = 6
 ROUNDS = 4

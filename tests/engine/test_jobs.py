@@ -28,7 +28,6 @@ from fleetsim.engine.jobs import (
     schedule,
 )
 from fleetsim.engine.worker import JobContext, JobHandler, Worker, retry_backoff, transactional
-from fleetsim.webhooks.transport import HttpResult
 from tests.conftest import START
 
 # Leases run on real time; tests hand it in explicitly.
@@ -36,18 +35,9 @@ REAL = dt.datetime(2030, 6, 1, 9, 0, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=30)
 
 
-class NoTransport:
-    """No job here sends webhooks; a send would be a bug in the test."""
-
-    def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None
-    ) -> HttpResult:
-        raise AssertionError(f"unexpected webhook {method} {url}")
-
-
 @pytest.fixture
 def context(engine: Engine, clock: FrozenClock, sids: SidFactory) -> JobContext:
-    return JobContext(engine, clock, sids, NoTransport())
+    return JobContext(engine, clock, sids)
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ def populate(engine: Engine) -> tuple[int, str]:
             session, friendly_name="two workers", parent=None, clock=clock, sids=sids
         )
         create_network_access_profile(
-            session, account, unique_name="two-workers", networks=[], clock=clock, sids=sids
+            Tx.of(session), account, unique_name="two-workers", networks=[], clock=clock, sids=sids
         )
         fleet = create_fleet(
             Tx.of(session),

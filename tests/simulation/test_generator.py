@@ -4,38 +4,26 @@ on both backends."""
 from __future__ import annotations
 
 import datetime as dt
-import json
-import random
 from dataclasses import dataclass
-from typing import Any
 
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select
 
 from fleetsim.cli.main import main
 from fleetsim.core.clock import FrozenClock
-from fleetsim.core.iccid import imei_for
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import (
     Account,
-    BillingPeriod,
-    Device,
-    Job,
     Network,
     Sim,
-    SimCard,
-    SimStatusEvent,
     UsageHour,
 )
 from fleetsim.db.uow import unit_of_work
-from fleetsim.inventory.service import generate_cards, import_cards
-from fleetsim.network.billing import status_took_effect
 from fleetsim.resources.accounts.service import create_account
 from fleetsim.resources.fleets.service import NewFleet, create_fleet
 from fleetsim.resources.network_access_profiles.service import create_network_access_profile
-from fleetsim.resources.sims.service import register_sim
 from fleetsim.resources.usage_records.service import UsageFilters, list_usage_records
 from fleetsim.simulation.generator import (
     Totals,
@@ -61,7 +49,7 @@ def world(engine: Engine, networks: int = 3) -> World:
         account = create_account(session, friendly_name=None, parent=None, clock=clock, sids=sids)
         rows = session.execute(select(Network.id, Network.sid).limit(networks)).all()
         create_network_access_profile(
-            session,
+            Tx.of(session),
             account,
             unique_name="eu",
             networks=[r[1] for r in rows],
@@ -76,7 +64,7 @@ def world(engine: Engine, networks: int = 3) -> World:
             sids=sids,
         )
         create_network_access_profile(
-            session, account, unique_name="empty", networks=[], clock=clock, sids=sids
+            Tx.of(session), account, unique_name="empty", networks=[], clock=clock, sids=sids
         )
         create_fleet(
             Tx.of(session),
@@ -177,72 +165,6 @@ def test_each_sims_hours_add_up_to_what_the_generator_decided(engine: Engine) ->
             assert len(page.items) == HOURS
             assert sum(r.upload for r in page.items) == up > 0
             assert sum(r.download for r in page.items) == down > 0
-
-
-def _rows_of(session: Any, sim: Sim) -> dict[str, Any]:
-    """What is stored about `sim`, without the values that name it (ids, SIDs, ICCID)."""
-    ids = {"sim_id": sim.id}
-    card = session.execute(select(SimCard).where(SimCard.iccid == sim.iccid)).scalar_one()
-    device = session.execute(select(Device).where(Device.sim_id == sim.id)).scalar_one()
-    events = session.execute(
-        select(SimStatusEvent).where(SimStatusEvent.sim_id == sim.id).order_by(SimStatusEvent.id)
-    ).scalars()
-    (period,) = session.execute(
-        select(BillingPeriod).where(BillingPeriod.sim_id == sim.id)
-    ).scalars()
-    (job,) = session.execute(select(Job).where(Job.subject == f"bill:{sim.sid}")).scalars()
-
-    def plain(row: Any, *skip: str) -> dict[str, Any]:
-        return {
-            c.key: getattr(row, c.key)
-            for c in row.__table__.columns
-            if c.key not in {"id", "sid", "iccid", "sim_id", *skip}
-        }
-
-    return {
-        "card": plain(card, "registration_code"),
-        "sim": plain(sim),
-        "device": {**plain(device, "imei"), "imei is the Sim's": device.imei == imei_for(sim.id)},
-        "events": [plain(e) for e in events],
-        "period": plain(period),
-        "job": {**plain(job, "subject"), "payload": json.loads(job.payload) == ids},
-    }
-
-
-def test_bulk_created_sims_are_stored_as_the_services_store_them(engine: Engine) -> None:
-    w = world(engine)
-    at = START + dt.timedelta(days=3)
-    clock, sids = FrozenClock(at), SidFactory()
-    with unit_of_work(engine, write=True) as session:
-        account = session.execute(select(Account).where(Account.sid == w.account_sid)).scalar_one()
-        fleet, _ = fleet_places(session, account, "trucks")
-        (bulk,) = create_sims(session, account, fleet, 1, at=at, sids=sids)
-        # The same Sim through the services: registered, then new -> active in the Fleet
-        # as completing the update does it.
-        (card,) = generate_cards(1, random.Random(4))
-        import_cards(session, [card], clock=clock)
-        registered = register_sim(
-            Tx.of(session),
-            account,
-            iccid=card.iccid,
-            registration_code=card.registration_code,
-            clock=clock,
-            sids=sids,
-        )
-        sim = session.get(Sim, registered.id)
-        assert sim is not None
-        sim.fleet = fleet
-        sim.status = "active"
-        sim.date_updated = at
-        session.add(
-            SimStatusEvent(sim_id=sim.id, status="active", fleet_id=fleet.id, occurred_at=at)
-        )
-        status_took_effect(session, sim, previous="new", now=at, sids=sids)
-        session.flush()
-        bulk_sim = session.get(Sim, bulk.sim_id)
-        assert bulk_sim is not None
-        assert bulk_sim.sid == bulk.sid
-        assert _rows_of(session, bulk_sim) == _rows_of(session, sim)
 
 
 def test_the_same_seed_gives_the_same_usage(engine: Engine) -> None:

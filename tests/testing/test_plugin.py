@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from fleetsim.inventory.service import Card
-from fleetsim.testing import Clock, Device, FleetsimError, Server
+from fleetsim.testing import Clock, Device, FleetsimError, KoreClient, Server
 
 pytestmark = [pytest.mark.live]
 
@@ -111,3 +111,22 @@ def test_the_async_client_pages_like_the_sync_one(
         return {fleet.sid for fleet in fleets}
 
     assert asyncio.run(scenario()) == made
+
+
+def test_the_kore_client_renews_its_token_when_the_clock_expires_it(
+    fleetsim_kore_client: KoreClient,
+    fleetsim_clock: Clock,
+    fleetsim_cards: Callable[..., list[Card]],
+) -> None:
+    card = fleetsim_cards(1)[0]
+    body = {"Iccid": card.iccid, "RegistrationCode": card.registration_code}
+    created = fleetsim_kore_client.post("/v1/Sims", json=body)
+    assert created.status_code == 201, created.text
+    assert fleetsim_kore_client.kore_auth.tokens_fetched == 1
+
+    fleetsim_clock.advance(seconds=3600)  # the token's hour is over
+    listed = fleetsim_kore_client.get("/v1/Sims", params={"PageSize": 10})
+
+    assert listed.status_code == 200, listed.text
+    assert [sim["sid"] for sim in listed.json()["sims"]] == [created.json()["sid"]]
+    assert fleetsim_kore_client.kore_auth.tokens_fetched == 2

@@ -1,6 +1,6 @@
-"""bench/load_sims.py writes, in bulk, the rows that registering a card through the service
-writes: the benchmarks measure the Sims users would have, and a change to those rows that
-the loader misses fails here, on both backends."""
+"""bench/load_sims.py registers its Sims through the services, in batches: the benchmarks
+measure the Sims users would have (`new` ones here; active ones are compared in
+tests/api/test_same_rows.py), on both backends."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from fleetsim.core.clock import FrozenClock
 from fleetsim.core.iccid import is_valid_iccid
 from fleetsim.core.sids import Prefix, SidFactory, is_sid
 from fleetsim.db.store import Tx
-from fleetsim.db.tables import Base, Device, Sim, SimCard, SimStatusEvent
+from fleetsim.db.tables import Account, Base, Device, Sim, SimCard, SimStatusEvent
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
 from fleetsim.resources.accounts.service import create_account
@@ -61,9 +61,12 @@ def test_bulk_loaded_sims_match_registered_ones(
             clock=clock,
             sids=sids,
         )
-    loader().load_sims(engine, account.sid, 3, now=clock.now())
+        # Read before the unit of work ends: writes through a Tx expire the session's rows.
+        account_sid = account.sid
+    loader().load_sims(engine, account_sid, 3, now=clock.now())
 
     with unit_of_work(engine, write=False) as session:
+        account = session.execute(select(Account).where(Account.sid == account_sid)).scalar_one()
         sims = session.execute(select(Sim).order_by(Sim.id)).scalars().all()
         assert sims[0].id == registered.id
         assert len(sims) == 4

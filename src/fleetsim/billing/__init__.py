@@ -1,1 +1,3 @@
-"""What data use costs: the rate card (`rates`)."""
+"""Billing: billing periods, the data limit and the automatic `ready -> active`
+(`periods`); what data use costs (`rates`); where usage is kept and rolled up
+(`usage_store`)."""

@@ -1,5 +1,5 @@
-"""Administrative commands: accounts, API keys, connection-event sinks, and the inventory
-of physical cards."""
+"""Administrative commands: accounts, API keys, KORE API clients, connection-event sinks,
+and the inventory of physical cards."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from fleetsim.cli.common import (
     user_errors,
 )
 from fleetsim.core.clock import SystemClock
+from fleetsim.core.iccid import ICCID_PREFIXES
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import (
@@ -32,8 +33,9 @@ from fleetsim.inventory.service import (
 from fleetsim.network.events import set_event_sink
 from fleetsim.resources.accounts.keys import create_api_key
 from fleetsim.resources.accounts.service import auth_token_of, create_account, fetch_account
+from fleetsim.resources.api_clients.service import DEFAULT_LIFETIME, LIFETIMES, create_api_client
 
-__all__ = ["accounts", "events", "inventory", "keys"]
+__all__ = ["accounts", "api_clients", "events", "inventory", "keys"]
 
 
 @click.group()
@@ -123,6 +125,50 @@ def keys_create(account_sid: str, friendly_name: str | None, database_url: str) 
     print_json(key)
 
 
+@click.group("api-clients")
+def api_clients() -> None:
+    """KORE API clients (OAuth 2.0 client credentials for Bearer tokens)."""
+
+
+@api_clients.command("create")
+@click.option("--account", "account_sid", required=True, help="Account SID the client acts for.")
+@click.option(
+    "--lifetime",
+    type=click.Choice(list(LIFETIMES)),
+    default=DEFAULT_LIFETIME,
+    show_default=True,
+    help="How long each of its access tokens lives.",
+)
+@click.option("--name", default=None, help="A name for the client.")
+@click.option("--json", "as_json", is_flag=True, help="Print {client_id, client_secret}.")
+@database_option
+def api_clients_create(
+    account_sid: str, lifetime: str, name: str | None, as_json: bool, database_url: str
+) -> None:
+    """Create an API client; its secret is shown only now."""
+    with (
+        user_errors(),
+        database(database_url) as engine,
+        unit_of_work(engine, write=True) as session,
+    ):
+        account = fetch_account(session, account_sid)
+        created = create_api_client(
+            session,
+            account,
+            name=name,
+            lifetime=lifetime,
+            clock=SystemClock(),
+            sids=SidFactory(),
+        )
+        client_id = created.client.client_id
+    if as_json:
+        print_json({"client_id": client_id, "client_secret": created.secret})
+    else:
+        click.echo(f"client_id:     {client_id}")
+        click.echo(f"client_secret: {created.secret}")
+        err.print("The secret is shown only now: keep it.")
+
+
 @click.group()
 def inventory() -> None:
     """Physical SIM cards waiting to be registered."""
@@ -132,13 +178,20 @@ def inventory() -> None:
 @click.option("--count", required=True, type=click.IntRange(1, 10_000_000))
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--seed", type=int, default=None, help="Make the same cards every time.")
+@click.option(
+    "--iccid-prefix",
+    type=click.Choice(ICCID_PREFIXES),
+    default=ICCID_PREFIXES[0],
+    show_default=True,
+    help="8910392: the Super SIMs KORE ships since 2025.",
+)
 @database_option
 def inventory_generate(
-    count: int, output: Path | None, seed: int | None, database_url: str
+    count: int, output: Path | None, seed: int | None, iccid_prefix: str, database_url: str
 ) -> None:
     """Make COUNT new cards, store them, and write iccid,registration_code CSV."""
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
-    cards = list(generate_cards(count, rng))
+    cards = list(generate_cards(count, rng, iccid_prefix=iccid_prefix))
     with database(database_url) as engine:
         result = _import_with_progress(engine, cards, "Storing cards")
     if output is None:

@@ -4,18 +4,21 @@ running server, with an account's credentials."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
-import httpx2
 
 from fleetsim.cli.errors import next_step
+from fleetsim.modem.device import DeviceApi, DeviceApiError, DeviceApiUnreachable
 from fleetsim.network.default_network import fleet_network
 
-__all__ = ["device"]
+__all__ = ["DeviceClient", "device", "device_api_options"]
 
 
 class DeviceClient:
+    """The device API for a command: its errors as one-line messages that say what to do."""
+
     def __init__(self, url: str, account: str | None, token: str | None) -> None:
         if not account or not token:
             raise click.UsageError(
@@ -27,27 +30,35 @@ class DeviceClient:
 
     def call(self, method: str, path: str, data: dict[str, str] | None = None) -> Any:
         try:
-            response = httpx2.request(
-                method, self.url + path, data=data, auth=self.auth, timeout=30.0
-            )
-        except httpx2.HTTPError as exc:
+            with DeviceApi(self.url, *self.auth) as api:
+                return api.call(method, path, data)
+        except DeviceApiUnreachable as exc:
             raise click.ClickException(
-                f"Cannot reach fleetsim at {self.url} ({exc}). Is `fleetsim serve` running "
-                "there? Use --url to point at it."
+                f"{exc}. Is `fleetsim serve` running there? Use --url to point at it."
             ) from None
-        body = response.json() if response.content else {}
-        if response.status_code >= 400:
-            raise click.ClickException(
-                f"{body.get('message', response.text)} (error {body.get('code')}). "
-                + next_step(body.get("code"))
-            )
-        return body
+        except DeviceApiError as exc:
+            raise click.ClickException(f"{exc}. " + next_step(exc.code)) from None
+
+
+def device_api_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--url, --account and --token (and their environment variables) of the device API."""
+    for option in reversed(
+        [
+            click.option(
+                "--url", envvar="FLEETSIM_URL", default="http://127.0.0.1:8080", show_default=True
+            ),
+            click.option(
+                "--account", envvar="FLEETSIM_ACCOUNT_SID", default=None, help="Account SID."
+            ),
+            click.option("--token", envvar="FLEETSIM_AUTH_TOKEN", default=None, help="Auth token."),
+        ]
+    ):
+        command = option(command)
+    return command
 
 
 @click.group()
-@click.option("--url", envvar="FLEETSIM_URL", default="http://127.0.0.1:8080", show_default=True)
-@click.option("--account", envvar="FLEETSIM_ACCOUNT_SID", default=None, help="Account SID.")
-@click.option("--token", envvar="FLEETSIM_AUTH_TOKEN", default=None, help="Auth token.")
+@device_api_options
 @click.pass_context
 def device(ctx: click.Context, url: str, account: str | None, token: str | None) -> None:
     """Drive a Sim's simulated device (SIM is a Sim SID or unique name)."""

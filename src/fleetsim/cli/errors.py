@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from fleetsim.setup import prepare_database
+from fleetsim.app.setup import prepare_database
 
 __all__ = ["check_database_folder", "check_port_free", "next_step", "open_database"]
 

@@ -8,23 +8,24 @@ from typing import Any
 import click
 from sqlalchemy import Engine
 
-from fleetsim.cli.admin import accounts, events, inventory, keys
+from fleetsim.app.setup import (
+    build_runtime,
+    ensure_startup_account,
+    ensure_startup_operator,
+    new_worker,
+)
+from fleetsim.cli.admin import accounts, api_clients, events, inventory, keys
 from fleetsim.cli.common import database, database_option, err, user_errors
 from fleetsim.cli.device import device
 from fleetsim.cli.errors import check_database_folder, check_port_free, open_database
+from fleetsim.cli.modem import modem
 from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.secret_key import token_box
 from fleetsim.engine.worker import Worker
 from fleetsim.http.runtime import Runtime
-from fleetsim.network.udp import UdpBridge
-from fleetsim.setup import (
-    build_runtime,
-    ensure_startup_account,
-    ensure_startup_operator,
-    new_worker,
-)
+from fleetsim.resources.ip_commands.udp import UdpBridge
 from fleetsim.webhooks.transport import (
     DESTINATIONS_ENV,
     WEBHOOK_ALLOW_ENV,
@@ -172,8 +173,8 @@ def serve(
     """Run the API server (migrates the database first)."""
     import uvicorn
 
-    from fleetsim.http.app import create_app
-    from fleetsim.logs import configure_logging
+    from fleetsim.app.asgi import create_app
+    from fleetsim.app.logs import configure_logging
 
     if workers > 1 and seed is not None:
         raise click.UsageError(
@@ -258,10 +259,10 @@ def _serve_processes(
     logs: tuple[str, str],
 ) -> None:
     """Supervise `workers` API processes; this process keeps the job worker (see
-    `fleetsim.http.processes`)."""
+    `fleetsim.app.processes`)."""
     import uvicorn
 
-    from fleetsim.http.processes import ProcessOptions
+    from fleetsim.app.processes import ProcessOptions
 
     ProcessOptions(database_url, public_url, job_lease, *logs).to_environment()
     click.echo(
@@ -271,7 +272,7 @@ def _serve_processes(
         background.start()
     try:
         uvicorn.run(
-            "fleetsim.http.processes:process_app",
+            "fleetsim.app.processes:process_app",
             factory=True,
             workers=workers,
             # uvicorn replaces a process that does not answer its ping within this time, and
@@ -345,8 +346,10 @@ def migrate(database_url: str) -> None:
 main.add_command(events)
 main.add_command(accounts)
 main.add_command(keys)
+main.add_command(api_clients)
 main.add_command(inventory)
 main.add_command(device)
+main.add_command(modem)
 main.add_command(simulate)
 main.add_command(esim)
 main.add_command(settings_updates)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from fleetsim.api.settings_updates.wire import render_settings_update
 from fleetsim.cli.common import (
     database,
     database_option,
@@ -16,7 +17,6 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.esim_profiles.stock import MAX_STOCK, get_stock, set_stock
 from fleetsim.resources.settings_updates.service import OUTCOMES, schedule_settings_update
-from fleetsim.resources.settings_updates.wire import render_settings_update
 
 __all__ = ["esim", "settings_updates"]
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.orm import Session
 
+from fleetsim.app.setup import build_runtime
 from fleetsim.cli.common import database_option
 from fleetsim.cli.errors import next_step, open_database
 from fleetsim.core.errors import TwilioError
@@ -21,7 +22,6 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from fleetsim.resources.accounts.service import fetch_account
-from fleetsim.setup import build_runtime
 from fleetsim.simulation.generator import (
     SimulationError,
     Totals,

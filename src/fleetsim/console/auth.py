@@ -30,13 +30,13 @@ from fleetsim.console.session import (
     mark,
     sign_cookie,
 )
-from fleetsim.control.operator import OPERATOR, authenticate_operator
 from fleetsim.core.errors import AuthenticationFailed, NotFound
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, OperatorCredential
 from fleetsim.db.uow import unit_of_work
 from fleetsim.http.request import read_form
 from fleetsim.http.runtime import Runtime
+from fleetsim.resources.accounts.operator import OPERATOR, authenticate_operator
 from fleetsim.resources.accounts.service import active_accounts, authenticate, fetch_account
 
 __all__ = ["AUTH_ROUTES"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
+from fleetsim.billing.periods import add_months
 from fleetsim.console.base import Html, Visit, page
 from fleetsim.core.paging import PageRequest
-from fleetsim.network.billing import add_months
 from fleetsim.resources.ip_commands.service import list_ip_commands
 from fleetsim.resources.sims.search import count_sims_by_status
 from fleetsim.resources.sms_commands.service import list_sms_commands

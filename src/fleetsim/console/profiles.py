@@ -16,6 +16,7 @@ from fleetsim.console.base import Html, Redirect, Visit, action, page
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Network
+from fleetsim.network.networks import list_networks
 from fleetsim.resources.fleets.service import list_fleets
 from fleetsim.resources.network_access_profiles.service import (
     add_network,
@@ -25,7 +26,6 @@ from fleetsim.resources.network_access_profiles.service import (
     remove_network,
     update_network_access_profile,
 )
-from fleetsim.resources.networks.service import list_networks
 
 __all__ = ["PROFILE_ROUTES"]
 

@@ -16,11 +16,11 @@ from urllib.parse import urlencode
 
 from starlette.routing import Route
 
+from fleetsim.billing.periods import current_period, latest_period, limit_bytes
 from fleetsim.console.base import Html, Redirect, Visit, action, page
 from fleetsim.core.errors import InvalidParameter
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.store import Tx
-from fleetsim.network.billing import current_period, latest_period, limit_bytes
 from fleetsim.resources.bulk_operations.service import ACTIONS
 from fleetsim.resources.fleets.service import list_fleets
 from fleetsim.resources.ip_commands.service import NewIpCommand, create_ip_command, list_ip_commands

@@ -18,8 +18,8 @@ from fleetsim.console.base import Html, Visit, page
 from fleetsim.console.charts import COLOURS, Series, line_chart
 from fleetsim.core.errors import InvalidParameter
 from fleetsim.core.paging import PageRequest
+from fleetsim.network.networks import find_network
 from fleetsim.resources.fleets.service import find_fleet
-from fleetsim.resources.networks.service import find_network
 from fleetsim.resources.usage_records.service import (
     UsageFilters,
     UsageRecord,

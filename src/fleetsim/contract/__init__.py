@@ -3,6 +3,9 @@
 `supersim_v1.json` is made from Twilio's OpenAPI spec (Apache-2.0) by
 `scripts/make_contract.py`, without Twilio's prose. Request parsing and response tests are
 driven from it, so enums, required parameters and types cannot drift from the spec.
+
+`kore/supersim_v1.json` is KORE's fork of it (Apache-2.0, `scripts/make_kore_contract.py`):
+the same operations, parsed by the same code, with KORE's limits (`in_dialect`).
 """
 
 from __future__ import annotations
@@ -13,7 +16,19 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
-__all__ = ["Operation", "Param", "document", "operation", "operations", "schema_properties"]
+from fleetsim.core.dialect import Dialect
+
+__all__ = [
+    "Operation",
+    "Param",
+    "document",
+    "in_dialect",
+    "operation",
+    "operations",
+    "schema_properties",
+]
+
+_DOCUMENTS = {Dialect.TWILIO: "supersim_v1.json", Dialect.KORE: "kore/supersim_v1.json"}
 
 Location = Literal["path", "query", "form"]
 
@@ -44,23 +59,25 @@ class Operation:
 
 
 @cache
-def document() -> dict[str, Any]:
-    text = resources.files(__package__).joinpath("supersim_v1.json").read_text("utf-8")
+def document(dialect: Dialect = Dialect.TWILIO) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(_DOCUMENTS[dialect]).read_text("utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc
 
 
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+def _resolve(schema: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
     ref = schema.get("$ref")
     if ref is None:
         return schema
-    resolved = dict(document()["components"]["schemas"][ref.rsplit("/", 1)[-1]])
+    resolved = dict(doc["components"]["schemas"][ref.rsplit("/", 1)[-1]])
     resolved.update({k: v for k, v in schema.items() if k != "$ref"})
     return resolved
 
 
-def _param(name: str, location: Location, required: bool, schema: dict[str, Any]) -> Param:
-    schema = _resolve(schema)
+def _param(
+    name: str, location: Location, required: bool, schema: dict[str, Any], doc: dict[str, Any]
+) -> Param:
+    schema = _resolve(schema, doc)
     enum = schema.get("enum")
     return Param(
         name=name,
@@ -75,16 +92,17 @@ def _param(name: str, location: Location, required: bool, schema: dict[str, Any]
 
 
 @cache
-def operations() -> dict[str, Operation]:
+def operations(dialect: Dialect = Dialect.TWILIO) -> dict[str, Operation]:
     found: dict[str, Operation] = {}
-    for path, item in document()["paths"].items():
+    doc = document(dialect)
+    for path, item in doc["paths"].items():
         for method, spec in item.items():
             if method not in ("get", "post", "delete"):
                 continue
             params: dict[str, Param] = {}
             for p in spec.get("parameters", []):
                 params[p["name"]] = _param(
-                    p["name"], p["in"], p.get("required", False), p["schema"]
+                    p["name"], p["in"], p.get("required", False), p["schema"], doc
                 )
             body = (
                 spec.get("requestBody", {})
@@ -94,7 +112,7 @@ def operations() -> dict[str, Operation]:
             )
             required = set(body.get("required", []))
             for name, schema in body.get("properties", {}).items():
-                params[name] = _param(name, "form", name in required, schema)
+                params[name] = _param(name, "form", name in required, schema, doc)
             statuses = tuple(int(s) for s in spec["responses"])
             item_schema, list_key = _response_shape(spec["responses"])
             found[spec["operationId"]] = Operation(
@@ -124,6 +142,14 @@ def _response_shape(responses: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def operation(operation_id: str) -> Operation:
     return operations()[operation_id]
+
+
+def in_dialect(op: Operation, dialect: Dialect) -> Operation:
+    """`op` as the dialect's document specifies it (KORE's `PageSize` limits); fleetsim's
+    own operations are the same in both."""
+    if dialect is Dialect.TWILIO:
+        return op
+    return operations(dialect).get(op.id, op)
 
 
 def schema_properties(schema_name: str) -> dict[str, Any]:

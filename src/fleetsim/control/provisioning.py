@@ -15,12 +15,12 @@ from typing import Any
 
 from starlette.routing import Route
 
+from fleetsim.api.settings_updates.wire import render_settings_update
 from fleetsim.control.routes import ControlCall, control_endpoint
 from fleetsim.core.errors import InvalidParameter, MissingParameter
 from fleetsim.resources.esim_profiles.smdp import INJECTED, inject_failure
 from fleetsim.resources.esim_profiles.stock import MAX_STOCK, get_stock, set_stock
 from fleetsim.resources.settings_updates.service import schedule_settings_update
-from fleetsim.resources.settings_updates.wire import render_settings_update
 
 __all__ = ["PROVISIONING_ROUTES"]
 

@@ -13,6 +13,10 @@ GET  /control/webhooks/{Id}                 one delivery with its attempts
 POST /control/webhooks/{Id}/redeliver       deliver again now
 POST /control/accounts/{AccountSid}/event-sink    Url=…: where the account's connection events go
 DELETE /control/accounts/{AccountSid}/event-sink  stop sending them
+POST /control/accounts/{AccountSid}/api-clients   Lifetime=1h|24h|30d|24mo, Name=…: a
+                                                  KORE API client; its secret, once
+GET  /control/accounts/{AccountSid}/api-clients   the account's API clients
+DELETE /control/accounts/{AccountSid}/api-clients/{ClientId}   revoke one
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from fleetsim.control.operator import authenticate_operator
 from fleetsim.control.service import job_counts, reset_state
 from fleetsim.core.dates import iso, iso_or_none
 from fleetsim.core.errors import BadRequest, InvalidParameter, MissingParameter, NotFound
@@ -43,11 +46,20 @@ from fleetsim.engine.clock import SettableClock
 from fleetsim.engine.jobs import pending_for
 from fleetsim.engine.policies import LIFECYCLES, Policy, get_policy, set_policy
 from fleetsim.engine.worker import Worker
+from fleetsim.http.credentials import basic_credentials_of
 from fleetsim.http.params import parse_pairs
-from fleetsim.http.request import basic_credentials, read_form
+from fleetsim.http.request import read_form
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
 from fleetsim.network.events import set_event_sink
+from fleetsim.resources.accounts.operator import authenticate_operator
+from fleetsim.resources.accounts.service import fetch_account
+from fleetsim.resources.api_clients.service import (
+    DEFAULT_LIFETIME,
+    create_api_client,
+    list_api_clients,
+    revoke_api_client,
+)
 from fleetsim.webhooks.service import fetch_webhook, list_attempts, list_webhooks, redeliver_webhook
 
 __all__ = ["CONTROL_ROUTES"]
@@ -85,7 +97,7 @@ ControlHandler = Callable[[ControlCall], dict[str, Any]]
 def control_endpoint(handler: ControlHandler) -> Callable[[Request], Awaitable[Response]]:
     async def route(request: Request) -> Response:
         runtime: Runtime = request.app.state.runtime
-        username, password = basic_credentials(request)
+        username, password = basic_credentials_of(request.headers.get("authorization", ""))
         pairs = parse_pairs(request.scope.get("query_string", b""))
         if request.method == "POST":
             pairs += await read_form(request, runtime.max_body_bytes)
@@ -355,6 +367,51 @@ def event_sink(call: ControlCall) -> dict[str, Any]:
     return {"account_sid": sid, "event_sink_url": url}
 
 
+def _api_client_body(client_id: str, name: str, account_sid: str, seconds: int) -> dict[str, Any]:
+    return {
+        "client_id": client_id,
+        "name": name,
+        "account_sid": account_sid,
+        "lifetime_seconds": seconds,
+    }
+
+
+@control_endpoint
+def api_clients(call: ControlCall) -> dict[str, Any]:
+    with call.session(write=call.method == "POST") as session:
+        account = fetch_account(session, call.path["AccountSid"])
+        if call.method == "POST":
+            created = create_api_client(
+                session,
+                account,
+                name=call.params.get("Name"),
+                lifetime=call.params.get("Lifetime", DEFAULT_LIFETIME),
+                clock=call.runtime.clock,
+                sids=call.runtime.sids,
+            )
+            client = created.client
+            body = _api_client_body(
+                client.client_id, client.name, account.sid, client.lifetime_seconds
+            )
+            return {**body, "client_secret": created.secret}
+        clients, count = list_api_clients(session, account, number=1, size=MAX_PAGE_SIZE)
+        return {
+            "api_clients": [
+                _api_client_body(c.client_id, c.name, account.sid, c.lifetime_seconds)
+                for c in clients
+            ],
+            "count": count,
+        }
+
+
+@control_endpoint
+def api_client(call: ControlCall) -> dict[str, Any]:
+    with call.session(write=True) as session:
+        account = fetch_account(session, call.path["AccountSid"])
+        revoke_api_client(session, account, call.path["ClientId"])
+    return {"client_id": call.path["ClientId"], "revoked": True}
+
+
 CONTROL_ROUTES = [
     Route("/control/clock", get_clock, methods=["GET"], name="control:clock"),
     Route("/control/clock/advance", advance, methods=["POST"], name="control:advance"),
@@ -379,5 +436,17 @@ CONTROL_ROUTES = [
         event_sink,
         methods=["POST", "DELETE"],
         name="control:event-sink",
+    ),
+    Route(
+        "/control/accounts/{AccountSid}/api-clients",
+        api_clients,
+        methods=["GET", "POST"],
+        name="control:api-clients",
+    ),
+    Route(
+        "/control/accounts/{AccountSid}/api-clients/{ClientId}",
+        api_client,
+        methods=["DELETE"],
+        name="control:api-client",
     ),
 ]

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from fleetsim.db.tables import (
     Account,
+    ApiClient,
     ApiKey,
     Base,
     ClockState,
@@ -15,6 +16,7 @@ from fleetsim.db.tables import (
     Network,
     NetworkIdentifier,
     OperatorCredential,
+    WebhookSecret,
 )
 from fleetsim.engine.policies import reset_policies
 
@@ -29,13 +31,20 @@ _KEPT = {
     OperatorCredential.__table__,
     ConsoleSecret.__table__,
 }
-_ACCOUNTS = {Account.__table__, ApiKey.__table__}
+# Accounts and their credentials: API keys, API clients and webhook secrets.
+_ACCOUNTS = {
+    Account.__table__,
+    ApiKey.__table__,
+    ApiClient.__table__,
+    WebhookSecret.__table__,
+}
 
 
 def reset_state(session: Session, *, keep_accounts: bool) -> None:
     """Remove every resource, card, job and delivery (and accounts unless kept).
 
-    Deviation from moto's reset: accounts and API keys survive by default, so that the
+    Deviation from moto's reset: accounts and their credentials (API keys, API clients,
+    webhook secrets) survive by default, so that the
     credentials a test suite holds stay valid across resets.
     """
     kept = _KEPT | (_ACCOUNTS if keep_accounts else set())

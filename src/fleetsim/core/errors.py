@@ -8,6 +8,8 @@
     │   ├── InvalidPageToken         400 / 21481
     │   └── SuperSimError            400 / 83xxx business rules (subclasses below)
     ├── AuthenticationFailed         401 / 20003
+    │   └── CredentialNotAccepted    401 / 20003 (a Bearer token where only Basic is taken)
+    ├── TokenRequestRefused          400 or 401: OAuth 2.0's body, for the token endpoint
     ├── Forbidden                    403 / 20403
     ├── NotFound                     404 / 20404
     │   └── SimNotFound              404 / 83005 (a `Sim` parameter, not the path)
@@ -17,6 +19,9 @@
     ├── UnsupportedMediaType         415 / 20415
     └── InternalError                500 / 20500 (a bug: never raised for bad input)
 
+The body's `more_info` points at the documentation of the request's dialect
+(`fleetsim.core.dialect`): Twilio's, or KORE's for Bearer requests.
+
 Deviation: Twilio does not document the HTTP status of its 83xxx codes; following the
 behaviour reference, they answer 400.
 """
@@ -25,10 +30,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleetsim.core.dialect import Dialect
+
 __all__ = [
     "AuthenticationFailed",
     "BadRequest",
     "Conflict",
+    "CredentialNotAccepted",
     "ESimProfilesOutOfStock",
     "Forbidden",
     "InternalError",
@@ -49,6 +57,7 @@ __all__ = [
     "SimStatusChangeRefused",
     "SimUniqueNameTaken",
     "SuperSimError",
+    "TokenRequestRefused",
     "TwilioError",
     "UnsupportedMediaType",
     "UsageRecordsInvalidParameter",
@@ -58,8 +67,6 @@ __all__ = [
     "UsageRecordsSimGroupTooLong",
     "UsageRecordsStartTooOld",
 ]
-
-MORE_INFO = "https://www.twilio.com/docs/errors/{code}"
 
 
 class TwilioError(Exception):
@@ -82,11 +89,11 @@ class TwilioError(Exception):
             self.status = status
         self.details = details
 
-    def body(self) -> dict[str, Any]:
+    def body(self, dialect: Dialect = Dialect.TWILIO) -> dict[str, Any]:
         body: dict[str, Any] = {
             "code": self.code,
             "message": self.message,
-            "more_info": MORE_INFO.format(code=self.code),
+            "more_info": dialect.more_info.format(code=self.code),
             "status": self.status,
         }
         if self.details:
@@ -124,6 +131,30 @@ class AuthenticationFailed(TwilioError):
 
     def __init__(self) -> None:
         super().__init__("Authenticate")
+
+
+class CredentialNotAccepted(AuthenticationFailed):
+    """A Bearer token sent to an API that keeps its own (Basic) authentication."""
+
+    def __init__(self, detail: str) -> None:
+        TwilioError.__init__(self, f"Authenticate: {detail}")
+
+
+class TokenRequestRefused(TwilioError):
+    """The token endpoint's refusal, in OAuth 2.0's shape (RFC 6749 §5.2) with the
+    `code` and `message` of KORE's token spec beside it."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(description, status=status, code=20003 if status == 401 else 20001)
+        self.error = error
+
+    def body(self, dialect: Dialect = Dialect.KORE) -> dict[str, Any]:
+        return {
+            "error": self.error,
+            "error_description": self.message,
+            "code": self.code,
+            "message": self.message,
+        }
 
 
 class Forbidden(TwilioError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 __all__ = [
+    "ICCID_PREFIXES",
     "imei_for",
     "is_valid_iccid",
     "luhn_check_digit",
@@ -12,8 +13,10 @@ __all__ = [
     "new_registration_code",
 ]
 
-# 89 (telecom) + 883 (international networks, the range Super SIMs use) + issuer.
-_ISSUER_PREFIX = "8988307"
+# 89 (telecom) + 883 (international networks, the range Super SIMs use) + issuer: Twilio's
+# Super SIMs; and 89 + 1 + 0392, the Super SIMs KORE makes since the third quarter of 2025.
+ICCID_PREFIXES = ("8988307", "8910392")
+_ISSUER_PREFIX = ICCID_PREFIXES[0]
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I look-alikes
 
 
@@ -36,12 +39,13 @@ def is_valid_iccid(value: str) -> bool:
     return luhn_check_digit(value[:-1]) == value[-1]
 
 
-def new_iccid(rng: random.Random, length: int = 20) -> str:
-    """A random ICCID of `length` digits (19 or 20) with a valid check digit."""
+def new_iccid(rng: random.Random, length: int = 20, prefix: str = _ISSUER_PREFIX) -> str:
+    """A random ICCID of `length` digits (19 or 20) starting with `prefix`, with a valid
+    check digit."""
     if length not in (19, 20):
         raise ValueError("an ICCID has 19 or 20 digits")
-    body_digits = length - 1 - len(_ISSUER_PREFIX)
-    body = _ISSUER_PREFIX + "".join(rng.choice("0123456789") for _ in range(body_digits))
+    body_digits = length - 1 - len(prefix)
+    body = prefix + "".join(rng.choice("0123456789") for _ in range(body_digits))
     return body + luhn_check_digit(body)
 
 

@@ -1,4 +1,6 @@
-"""SIDs: a two-letter prefix and 32 lowercase hex digits, from one seedable factory."""
+"""SIDs: a two-letter prefix and 32 lowercase hex digits, from one seedable factory; and
+KORE's identifiers (`apiclient_…`, `whs_…`: a prefix and 26 lowercase base-32 characters,
+like a ULID) from the same factory."""
 
 from __future__ import annotations
 
@@ -26,6 +28,10 @@ class Prefix(StrEnum):
     CONNECTION_EVENT = "EZ"
     DATA_SESSION = "PI"
 
+
+# Crockford's base 32, as ULIDs use, in lower case as KORE's examples show it.
+_BASE32 = "0123456789abcdefghjkmnpqrstvwxyz"
+_KORE_ID_LENGTH = 26
 
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 
@@ -56,3 +62,10 @@ class SidFactory:
             if self._random is None:
                 return prefix.value + secrets.token_hex(16)
             return prefix.value + f"{self._random.getrandbits(128):032x}"
+
+    def new_kore_id(self, prefix: str) -> str:
+        """A KORE identifier: `prefix` and 26 base-32 characters (130 random bits)."""
+        with self._lock:
+            bits = self._random.getrandbits(130) if self._random else secrets.randbits(130)
+        chars = [_BASE32[(bits >> (5 * i)) & 31] for i in range(_KORE_ID_LENGTH)]
+        return prefix + "".join(reversed(chars))

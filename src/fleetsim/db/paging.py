@@ -8,13 +8,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from fleetsim.core.paging import Cursor, PageRequest
 from fleetsim.db.store import Row, Tx
 
-__all__ = ["Page", "edge_page", "fetch_page", "page_of_rows"]
+__all__ = ["Page", "edge_page", "fetch_numbered_page", "fetch_page", "page_of_rows"]
 
 T = TypeVar("T")
 
@@ -152,3 +152,18 @@ def _page_sql(columns: str, source: str, where: str, key: str, descending: bool)
         later_or_at=f"{exists_} AND {key} {later_or_at} ? LIMIT 1",
         earlier_or_at=f"{exists_} AND {key} {earlier_or_at} ? LIMIT 1",
     )
+
+
+def fetch_numbered_page(
+    session: Session,
+    query: Select[T],
+    key: InstrumentedAttribute[int],
+    *,
+    number: int,
+    size: int,
+) -> tuple[list[T], int]:
+    """Page `number` (from 1) of `size` rows of `query` in `key` order, and the count of
+    all its rows: KORE's numbered pages, for its small lists (clients, secrets)."""
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(key).offset((number - 1) * size).limit(size))
+    return list(rows.scalars()), int(total)

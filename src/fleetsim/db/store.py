@@ -153,14 +153,15 @@ class Tx:
         `model(**values)` would; the row, with its id, as a `detached` instance. A
         violation of one of `rules` raises its error."""
         plan = _insert_plan(model, self._dialect)
-        params = []
-        for key, default, process in plan.columns:
-            value = values.get(key)
-            if value is None:  # as a flush does: an unset or None attribute takes the default
-                value = default
-            params.append(value if process is None else process(value))
-        (row_id,) = self._write(plan.sql, tuple(params), rules).fetchone()
+        (row_id,) = self._write(plan.sql, plan.params(values), rules, changed=None).fetchone()
         return detached(model, {**values, "id": row_id})
+
+    def insert_many(self, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+        """`insert` of many rows of `model` in one batch, without reading their ids."""
+        if rows:
+            plan = _insert_plan(model, self._dialect)
+            sql = plan.sql.removesuffix(_RETURNING_ID)
+            self._write(sql, [plan.params(values) for values in rows], (), changed=None)
 
     def update(
         self, model: type[Base], values: Mapping[str, Any], *rules: UniqueRule, **where: Any
@@ -170,11 +171,11 @@ class Tx:
         sql, processors = _update_plan(model, tuple(values), tuple(where), self._dialect)
         given = (*values.values(), *where.values())
         params = tuple(v if p is None else p(v) for v, p in zip(given, processors, strict=True))
-        return int(self._write(sql, params, rules).rowcount)
+        return int(self._write(sql, params, rules, changed=model).rowcount)
 
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """Run a statement that changes rows; the number changed."""
-        return int(self._write(sql, params, ()).rowcount)
+        return int(self._write(sql, params, (), changed=Base).rowcount)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -246,12 +247,27 @@ class Tx:
         self._end_session(keep=False)
         self._cursor.close()
 
-    def _execute(self, sql: str, params: tuple[Any, ...]) -> Any:
+    def _execute(self, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]) -> Any:
+        """Run `sql` once, or once per tuple of a list of `params` (one batch)."""
         self.flush()
-        self._cursor.execute(sql if self._sqlite else _pyformat(sql), params)
+        statement = sql if self._sqlite else _pyformat(sql)
+        if isinstance(params, list):
+            self._cursor.executemany(statement, params)
+        else:
+            self._cursor.execute(statement, params)
         return self._cursor
 
-    def _write(self, sql: str, params: tuple[Any, ...], rules: Iterable[UniqueRule]) -> Any:
+    def _write(
+        self,
+        sql: str,
+        params: tuple[Any, ...] | list[tuple[Any, ...]],
+        rules: Iterable[UniqueRule],
+        *,
+        changed: type[Base] | None,
+    ) -> Any:
+        """Run a write; the session's loaded rows of `changed` (a model, or `Base` for
+        any) are expired, since the write may have changed them. An insert changes no
+        loaded row."""
         try:
             cursor = self._execute(sql, params)
         except self._dialect.loaded_dbapi.IntegrityError as exc:
@@ -259,8 +275,10 @@ class Tx:
                 if unique_violation(exc, table, columns):
                     raise error() from None
             raise
-        if self._session is not None and self._session.identity_map:
-            self._session.expire_all()  # what it loaded may be what this changed
+        if changed is not None and self._session is not None:
+            for instance in list(self._session.identity_map.values()):
+                if isinstance(instance, changed):
+                    self._session.expire(instance)
         return cursor
 
 
@@ -357,6 +375,19 @@ class _InsertPlan:
     # Attribute, value when unset (the column's scalar default), bind processor.
     columns: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
 
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The statement's parameters for a row holding `values` (by attribute)."""
+        params = []
+        for key, default, process in self.columns:
+            value = values.get(key)
+            if value is None:  # as a flush does: an unset or None attribute takes the default
+                value = default
+            params.append(value if process is None else process(value))
+        return tuple(params)
+
+
+_RETURNING_ID = " RETURNING id"
+
 
 @lru_cache(maxsize=64)
 def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
@@ -370,11 +401,11 @@ def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
         default = column.default
         assert default is None or default.is_scalar, f"{column} has a computed default"
         value = default.arg if default is not None else None
-        columns.append((attribute.key, value, column.type.bind_processor(dialect)))
+        columns.append((attribute.key, value, _bind(column, dialect)))
     names = ", ".join(mapper.get_property(key).columns[0].name for key, _, _ in columns)
     marks = ", ".join("?" for _ in columns)
     table = model.__tablename__
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}) RETURNING id"  # noqa: S608 (mapped names)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}){_RETURNING_ID}"  # noqa: S608 (mapped names)
     return _InsertPlan(sql, tuple(columns))
 
 
@@ -388,7 +419,7 @@ def _load_plan(
     for attribute in mapper.column_attrs:
         (column,) = attribute.columns
         names.append(column.name)
-        fields.append((attribute.key, column.type.result_processor(dialect, None)))
+        fields.append((attribute.key, _result(column, dialect)))
     table = model.__tablename__
     lock_clause = for_update(dialect, table) if lock else ""
     sql = f"SELECT {', '.join(names)} FROM {table} WHERE {where}{lock_clause}"  # noqa: S608
@@ -405,7 +436,24 @@ def _update_plan(
     conditions = " AND ".join(f"{column.name} = ?" for column in columns[len(keys) :])
     table = model.__tablename__
     sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608 (mapped names)
-    return sql, tuple(column.type.bind_processor(dialect) for column in columns)
+    return sql, tuple(_bind(column, dialect) for column in columns)
+
+
+def _bind(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of `column` before the driver gets it (the
+    dialect's own type: SQLite's DATETIME writes the text a flush writes)."""
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
+        dialect
+    )
+    return processor
+
+
+def _result(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """What SQLAlchemy does to a value of `column` the driver returns."""
+    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).result_processor(
+        dialect, None
+    )
+    return processor
 
 
 @lru_cache(maxsize=256)

@@ -3,6 +3,10 @@
 `fleetsim serve` runs one in a background thread; `fleetsim worker` runs one alone, so
 that API nodes and workers scale apart. The control API also uses a worker inline to run
 everything that falls due while it advances the manual clock.
+
+The engine knows nothing of the jobs it runs: each kind of job brings its handler, and
+whatever a handler needs beyond the database, the clock and the SIDs (a webhook transport,
+say) is bound into it where the handlers are assembled (`fleetsim.app.setup`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.store import Tx, run_together, transaction
 from fleetsim.engine.jobs import ClaimedJob, LostClaim, claim_due, complete, fail, release_claims
-from fleetsim.webhooks.transport import WebhookTransport
 
 __all__ = ["JobContext", "JobHandler", "Worker", "transactional"]
 
@@ -37,7 +40,6 @@ class JobContext:
     engine: Engine
     clock: Clock
     sids: SidFactory
-    transport: WebhookTransport
 
 
 JobHandler = Callable[[JobContext, ClaimedJob], None]

@@ -1,1 +1,1 @@
-"""The HTTP edge: app composition, authentication, parameter parsing, rendering."""
+"""What the web layers share: authentication, parameter parsing, rendering, the runtime."""

@@ -17,8 +17,9 @@ import orjson
 from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 
-from fleetsim.contract import Operation, operation
+from fleetsim.contract import Operation, in_dialect, operation
 from fleetsim.core.clock import Clock
+from fleetsim.core.dialect import Dialect, dialect_of
 from fleetsim.core.errors import NotFound, TwilioError
 from fleetsim.core.paging import PAGING_PARAMETERS, PageRequest
 from fleetsim.core.sids import SidFactory
@@ -26,11 +27,11 @@ from fleetsim.db.paging import Page
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account
 from fleetsim.http.commit import run_unit
+from fleetsim.http.credentials import authenticate_credentials, credentials_of
 from fleetsim.http.params import parse_pairs, parse_params
-from fleetsim.http.request import credentials_from_header, header, read_scope_form
+from fleetsim.http.request import header, read_scope_form
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls, page_meta
-from fleetsim.resources.accounts.service import authenticate
 
 __all__ = ["Call", "Endpoint", "Reply", "endpoint", "error_headers", "operation_of", "send_json"]
 
@@ -55,6 +56,7 @@ class Call:
     urls: Urls
     clock: Clock
     sids: SidFactory
+    dialect: Dialect = Dialect.TWILIO
     _page_request: PageRequest | None = field(default=None, repr=False)
 
     @property
@@ -103,21 +105,25 @@ class Endpoint:
         *,
         on_missing: Callable[[str], TwilioError] | None,
         api_keys: bool,
+        bearer: bool,
     ) -> None:
         self.operation = op
         self.handler = handler
         self.on_missing = on_missing
         self.api_keys = api_keys
+        self.bearer = bearer
         self.write = op.method != "GET"
         self.__name__ = handler.__name__
         self.__doc__ = handler.__doc__
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime: Runtime = scope["app"].state.runtime
+        authorization = (header(scope, b"authorization") or b"").decode("latin-1")
         try:
-            reply = await self._answer(runtime, scope, receive)
+            reply = await self._answer(runtime, scope, receive, authorization)
         except TwilioError as error:
-            await send_json(send, error.status, error.body(), error_headers(error))
+            dialect = dialect_of(authorization)
+            await send_json(send, error.status, error.body(dialect), error_headers(error, dialect))
             return
         if reply.body is None:
             await send({"type": "http.response.start", "status": reply.status, "headers": []})
@@ -125,13 +131,17 @@ class Endpoint:
             return
         await send_json(send, reply.status, reply.body)
 
-    async def _answer(self, runtime: Runtime, scope: Scope, receive: Receive) -> Reply:
+    async def _answer(
+        self, runtime: Runtime, scope: Scope, receive: Receive, authorization: str
+    ) -> Reply:
         op = self.operation
-        authorization = (header(scope, b"authorization") or b"").decode("latin-1")
-        username, password = credentials_from_header(authorization)
+        credentials = credentials_of(authorization, bearer=self.bearer)
+        dialect = credentials.dialect
         query = parse_pairs(scope["query_string"])
         form = (
-            await read_scope_form(scope, receive, runtime.max_body_bytes)
+            await read_scope_form(
+                scope, receive, runtime.max_body_bytes, json_bodies=dialect is Dialect.KORE
+            )
             if op.method == "POST"
             else []
         )
@@ -141,11 +151,14 @@ class Endpoint:
         holds_nul = any("\x00" in value for value in path.values())
 
         def work(tx: Tx) -> Reply:
-            account = authenticate(tx, username, password, api_keys=self.api_keys)
+            account = authenticate_credentials(
+                tx, credentials, clock=runtime.clock, api_keys=self.api_keys
+            )
             if holds_nul:
                 raise NotFound(scope["path"].replace("\x00", "%00"))
-            params = parse_params(op, query, location="query")
-            params.update(parse_params(op, form, location="form", on_missing=self.on_missing))
+            spoken = in_dialect(op, dialect)
+            params = parse_params(spoken, query, location="query")
+            params.update(parse_params(spoken, form, location="form", on_missing=self.on_missing))
             call = Call(
                 operation=op,
                 tx=tx,
@@ -157,6 +170,7 @@ class Endpoint:
                 urls=urls,
                 clock=runtime.clock,
                 sids=runtime.sids,
+                dialect=dialect,
             )
             return self.handler(call)
 
@@ -171,11 +185,13 @@ def endpoint(
 ) -> Callable[[Handler], Endpoint]:
     """Make `handler` the implementation of the contract's `operation_id` (or of one of
     fleetsim's own operations, given as an `Operation`); with `api_keys` False, API keys
-    are refused (403)."""
+    are refused (403). Bearer tokens (KORE's dialect) are taken by the contract's
+    operations only."""
     op = operation(operation_id) if isinstance(operation_id, str) else operation_id
+    bearer = isinstance(operation_id, str)
 
     def decorate(handler: Handler) -> Endpoint:
-        route = Endpoint(op, handler, on_missing=on_missing, api_keys=api_keys)
+        route = Endpoint(op, handler, on_missing=on_missing, api_keys=api_keys, bearer=bearer)
         _OPERATIONS[route] = op
         return route
 
@@ -189,9 +205,9 @@ def operation_of(route_endpoint: Any) -> Operation | None:
     return _OPERATIONS.get(route_endpoint)
 
 
-def error_headers(error: TwilioError) -> dict[str, str] | None:
+def error_headers(error: TwilioError, dialect: Dialect) -> dict[str, str] | None:
     """The headers of an error's answer: a 401 names the scheme to authenticate with."""
-    return {"WWW-Authenticate": 'Basic realm="fleetsim"'} if error.status == 401 else None
+    return {"WWW-Authenticate": dialect.auth_challenge} if error.status == 401 else None
 
 
 async def send_json(

@@ -2,7 +2,7 @@
 
 - Every request gets an id: the caller's `X-Request-Id` (if it is a sane token) or a new
   one; it is echoed in the response's `X-Request-Id` and carried by every log record made
-  while the request runs (see `fleetsim.logs`).
+  while the request runs (see `fleetsim.app.logs`).
 - `/metrics` (Prometheus text format): requests and their latency per operation (the
   route's operation id, e.g. `ListFleet`), counted in this process; and, read from the
   database at scrape time (so the same on every node): the job queue by state, due jobs and

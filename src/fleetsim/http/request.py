@@ -1,4 +1,4 @@
-"""Reading a request from its ASGI scope: Basic credentials, the query, the form body.
+"""Reading a request from its ASGI scope: a header, the form body (or a JSON object's).
 
 Each is read here once, for the API's endpoints, the console and the control API alike,
 straight from the scope and the `receive` channel (a Starlette `Request` costs more to
@@ -7,18 +7,13 @@ build than these take to read).
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from starlette.requests import Request
 from starlette.types import Receive, Scope
 
-from fleetsim.core.errors import AuthenticationFailed, PayloadTooLarge, UnsupportedMediaType
-from fleetsim.http.params import parse_pairs
+from fleetsim.core.errors import PayloadTooLarge, UnsupportedMediaType
+from fleetsim.http.params import json_pairs, parse_pairs
 
 __all__ = [
-    "basic_credentials",
-    "credentials_from_header",
     "header",
     "read_body",
     "read_form",
@@ -34,26 +29,6 @@ def header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
-
-
-def credentials_from_header(value: str) -> tuple[str, str]:
-    """Username and password of a Basic `Authorization` header; 401 when it is not one."""
-    scheme, _, encoded = value.partition(" ")
-    if scheme.lower() != "basic" or not encoded:
-        raise AuthenticationFailed()
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise AuthenticationFailed() from None
-    username, sep, password = decoded.partition(":")
-    if not sep or not username:
-        raise AuthenticationFailed()
-    return username, password
-
-
-def basic_credentials(request: Request) -> tuple[str, str]:
-    """The request's Basic credentials; 401 without them."""
-    return credentials_from_header(request.headers.get("authorization", ""))
 
 
 async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
@@ -74,16 +49,22 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     return bytes(body)
 
 
-async def read_scope_form(scope: Scope, receive: Receive, limit: int) -> list[tuple[str, str]]:
-    """The form body as pairs; 413 past `limit` bytes, 415 for other content types."""
+async def read_scope_form(
+    scope: Scope, receive: Receive, limit: int, *, json_bodies: bool = False
+) -> list[tuple[str, str]]:
+    """The form body as pairs (with `json_bodies`, a JSON object's too, as KORE's clients
+    send them); 413 past `limit` bytes, 415 for other content types."""
     content_type = (header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
-    if content_type not in _FORM_TYPES:
+    is_json = json_bodies and content_type == b"application/json"
+    if content_type not in _FORM_TYPES and not is_json:
         raise UnsupportedMediaType(
             "Send parameters form-encoded (Content-Type: application/x-www-form-urlencoded)"
+            + (" or as a JSON object (Content-Type: application/json)" if json_bodies else "")
         )
-    return parse_pairs(await read_body(scope, receive, limit))
+    body = await read_body(scope, receive, limit)
+    return json_pairs(body) if is_json else parse_pairs(body)
 
 
 async def read_form(request: Request, limit: int = 64 * 1024) -> list[tuple[str, str]]:
-    """`read_scope_form` of a Starlette request (the console's and control API's)."""
+    """`read_scope_form` of a Starlette request (the console's, the control API's)."""
     return await read_scope_form(request.scope, request.receive, limit)

@@ -8,11 +8,11 @@ import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock
-from fleetsim.core.iccid import is_valid_iccid, new_iccid, new_registration_code
+from fleetsim.core.iccid import ICCID_PREFIXES, is_valid_iccid, new_iccid, new_registration_code
 from fleetsim.db.tables import SimCard
 
 __all__ = [
@@ -44,11 +44,14 @@ class CardFileError(ValueError):
     """A card file that cannot be loaded; the message says which line and why."""
 
 
-def generate_cards(count: int, rng: random.Random) -> Iterator[Card]:
-    """`count` distinct new cards with real-looking ICCIDs."""
+def generate_cards(
+    count: int, rng: random.Random, *, iccid_prefix: str = ICCID_PREFIXES[0]
+) -> Iterator[Card]:
+    """`count` distinct new cards with real-looking ICCIDs starting with `iccid_prefix`
+    (Twilio's Super SIMs by default; `8910392` for KORE's since 2025)."""
     seen: set[str] = set()
     while len(seen) < count:
-        iccid = new_iccid(rng)
+        iccid = new_iccid(rng, prefix=iccid_prefix)
         if iccid in seen:
             continue
         seen.add(iccid)
@@ -106,11 +109,18 @@ def import_cards(
             ).scalars()
         )
         fresh = [c for c in batch if c.iccid not in existing]
-        session.add_all(
-            SimCard(iccid=c.iccid, registration_code=c.registration_code, date_created=now)
-            for c in fresh
-        )
-        session.flush()
+        if fresh:
+            session.connection().execute(
+                insert(SimCard),
+                [
+                    {
+                        "iccid": c.iccid,
+                        "registration_code": c.registration_code,
+                        "date_created": now,
+                    }
+                    for c in fresh
+                ],
+            )
         added += len(fresh)
         known += len(batch) - len(fresh)
         progress(len(batch))

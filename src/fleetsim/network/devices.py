@@ -16,12 +16,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from fleetsim.core.errors import InvalidParameter, MissingParameter
+from fleetsim.core.errors import InvalidParameter, MissingParameter, NotFound
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.scoping import find_by_ref
 from fleetsim.db.tables import (
     Account,
     Device,
@@ -35,14 +36,14 @@ from fleetsim.db.tables import (
 from fleetsim.engine.jobs import wake
 from fleetsim.network.addressing import address_for
 from fleetsim.network.events import record_event
-from fleetsim.resources.networks.service import find_network, with_identifiers
-from fleetsim.resources.sims.service import load_sim
+from fleetsim.network.networks import find_network, with_identifiers
 
 __all__ = [
     "AttachResult",
     "Rejection",
     "attach",
     "awaiting_attach",
+    "delete_message",
     "detach",
     "detach_all",
     "device_of",
@@ -50,6 +51,7 @@ __all__ = [
     "list_messages",
     "network_of",
     "receive_message",
+    "visible_networks",
 ]
 
 
@@ -82,9 +84,17 @@ def status_in_force(status: str, settled_status: str | None) -> str:
     return settled_status or status if status == "scheduled" else status
 
 
+# The rules that follow a device's Sim read its Fleet (limits, enabled features).
+_WITH_FLEET = joinedload(Sim.fleet)
+
+
 def device_of(session: Session, account: Account, sim_ref: str) -> tuple[Sim, Device]:
     """The account's Sim (by SID or unique name) and its device; 404 otherwise."""
-    sim = load_sim(session, account, sim_ref)
+    # The network sits below the Sims resource, so it looks the Sim up through the one
+    # account-scoped look-up every resource uses, not through the resource's service.
+    sim = find_by_ref(session, Sim, account.id, sim_ref, Prefix.SIM, _WITH_FLEET)
+    if sim is None:
+        raise NotFound(f"/Sims/{sim_ref}")
     device = session.execute(select(Device).where(Device.sim_id == sim.id)).scalar_one()
     return sim, device
 
@@ -284,11 +294,63 @@ def receive_message(
 
 
 def list_messages(
-    session: Session, account: Account, sim_ref: str, *, page: PageRequest
+    session: Session,
+    account: Account,
+    sim_ref: str,
+    *,
+    page: PageRequest,
+    after: int | None = None,
 ) -> tuple[Sim, Page[DeviceMessage]]:
+    """The device's inbox, oldest first; `after` keeps the messages after that index."""
     sim, device = device_of(session, account, sim_ref)
     query = select(DeviceMessage).where(DeviceMessage.device_id == device.id)
+    if after is not None:
+        query = query.where(DeviceMessage.id > after)
     return sim, fetch_page(session, query, DeviceMessage.id, page)
+
+
+def delete_message(session: Session, account: Account, sim_ref: str, index: str) -> None:
+    """The device deletes a message from its inbox (a modem's `AT+CMGD`); 404 if it has none
+    with that index."""
+    sim, device = device_of(session, account, sim_ref)
+    message = (
+        session.execute(
+            select(DeviceMessage).where(
+                DeviceMessage.device_id == device.id, DeviceMessage.id == int(index)
+            )
+        ).scalar_one_or_none()
+        if index.isascii() and index.isdigit() and len(index) <= 18
+        else None
+    )
+    if message is None:
+        raise NotFound(f"/devices/{sim.sid}/inbox/{index}")
+    session.delete(message)
+    session.flush()
+
+
+def visible_networks(session: Session, account: Account, sim_ref: str) -> list[Network]:
+    """The networks the device can register on: those of its Fleet's Network Access Profile,
+    in catalogue order (none without a Fleet).
+
+    Deviation: a real modem also sees networks it may not use; fleetsim's device sees only
+    its profile's, so `AT+COPS=?` lists those.
+    """
+    sim, _ = device_of(session, account, sim_ref)
+    fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id else None
+    if fleet is None:
+        return []
+    query = with_identifiers(
+        select(Network)
+        .join(
+            NetworkAccessProfileNetwork,
+            NetworkAccessProfileNetwork.network_id == Network.id,
+        )
+        .where(
+            NetworkAccessProfileNetwork.network_access_profile_id == fleet.network_access_profile_id
+        )
+        .order_by(Network.id)
+    )
+    return list(session.execute(query).scalars())
 
 
 def network_of(session: Session, device: Device) -> Network | None:

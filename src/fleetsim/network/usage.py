@@ -2,10 +2,10 @@
 
 Each recorded use of data is attributed, at the clock time it happens, to the Sim's hour
 of use (account, Sim, the Fleet it is in then, the device's network and that network's
-country, the UTC hour; kept with its rollups by `billing.usage_store`), to the device's
-data session counters and to the current billing period, and is reported as a
+country, the UTC hour; kept with its rollups by `fleetsim.billing.usage_store`), to the
+device's data session counters and to the current billing period, and is reported as a
 `data-session.updated` connection event; then the ready thresholds and the data limit
-are checked (see `billing`).
+are checked (see `fleetsim.billing.periods`).
 
 Use spread `Over` seconds is cut into windows of one minute from the start (longer for
 spreads over a day, so that there are at most 1,440 windows), also cut at every UTC hour
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from fleetsim.billing import periods
 from fleetsim.billing.usage_store import UsageSample, record_usage
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import BadRequest, InvalidParameter
@@ -33,7 +34,6 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account, Device, Fleet, Network, Sim
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.worker import JobContext, JobHandler, transactional
-from fleetsim.network import billing
 from fleetsim.network.devices import device_of, effective_status, network_of
 from fleetsim.network.events import record_event
 
@@ -153,7 +153,7 @@ def use_data(
     if not 0 <= over_seconds <= MAX_OVER_SECONDS:
         raise InvalidParameter("Over", f"must be between 0 and {MAX_OVER_SECONDS} seconds")
     sim, _ = device_of(session, account, sim_ref)
-    device = billing.lock_device(session, sim.id)
+    device = periods.lock_device(session, sim.id)
     assert device is not None
     session.refresh(sim)
     refusal = _refusal(session, sim, device)
@@ -191,7 +191,7 @@ def _usage_window(session: Session, context: JobContext, payload: dict[str, obje
     sim = session.get(Sim, payload["sim_id"])
     if sim is None:
         return
-    device = billing.lock_device(session, sim.id)
+    device = periods.lock_device(session, sim.id)
     if device is None or device.data_session_sid != payload["data_session_sid"]:
         return  # the device detached (or attached again): the rest of the spread is dropped
     if _refusal(session, sim, device) is not None:
@@ -230,8 +230,8 @@ def _record(
 ) -> None:
     """Count bytes moved in [start, end] (within one UTC hour) as of `end`."""
     assert sim.fleet_id is not None
-    billing.roll_forward(session, sim, at=end, sids=sids)
-    period = billing.period_at(session, sim.id, start)
+    periods.roll_forward(session, sim, at=end, sids=sids)
+    period = periods.period_at(session, sim.id, start)
     hour = start.replace(minute=0, second=0, microsecond=0)
     sample = UsageSample(
         sim.account_id,
@@ -270,26 +270,26 @@ def _record(
         },
     )
     session.flush()
-    billing.check_ready_thresholds(session, sim, now=end, sids=sids)
-    billing.evaluate_limit(session, sim, now=end)
+    periods.check_ready_thresholds(session, sim, now=end, sids=sids)
+    periods.evaluate_limit(session, sim, now=end)
 
 
 def record_sms(session: Session, sim: Sim, *, now: dt.datetime, sids: SidFactory) -> None:
     """Count one SMS Command (either direction) toward the Sim's current billing period;
     a ready Sim becomes active at its fifth. A Sim with no current period (new, or
     inactive after its last period ended) counts nothing."""
-    billing.lock_device(session, sim.id)
-    period = billing.roll_forward(session, sim, at=now, sids=sids)
+    periods.lock_device(session, sim.id)
+    period = periods.roll_forward(session, sim, at=now, sids=sids)
     if period is None:
         return
     period.sms_count += 1
     period.date_updated = now
     session.flush()
-    billing.check_ready_thresholds(session, sim, now=now, sids=sids)
-    billing.evaluate_limit(session, sim, now=now)
+    periods.check_ready_thresholds(session, sim, now=now, sids=sids)
+    periods.evaluate_limit(session, sim, now=now)
 
 
 JOB_HANDLERS: dict[str, JobHandler] = {
     USAGE_WINDOW: transactional(_usage_window),
-    **billing.JOB_HANDLERS,
+    **periods.JOB_HANDLERS,
 }

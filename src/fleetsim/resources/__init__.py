@@ -1,2 +1,2 @@
-"""One folder per resource: `routes.py` (thin HTTP), `service.py` (rules), `wire.py`
-(PascalCase in, snake_case out)."""
+"""One folder per resource: `service.py` (rules), and where a resource has them, its
+lifecycle jobs (`lifecycle.py`). Its HTTP routes and wire shapes belong in `fleetsim.api`."""

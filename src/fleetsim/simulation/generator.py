@@ -8,50 +8,37 @@ or, for `offline_share` of the devices, the whole span). Hours with use become o
 sample each (a Sim is on one network per hour), written with their rollups by
 `billing.usage_store` in batches.
 
-Deviation (a bulk path, documented): Sims are written in batches, one insert per table,
-with the rows the services would write: the card (`import_cards`), the Sim, its `new`
-status event and its device (`register_sim`), then `new -> active` in the Fleet as
-`sim.complete_update` completes it (the status, the Fleet, an `active` status event, and
-`status_took_effect`: the billing period and the job that rolls it over), at the start of
-the span, without the `scheduled` step and its job. ICCIDs come from the `cards` random
-source, SIDs from the SID factory. Usage is written to the usage tables only: billing
-periods' counters, the data limit and devices' session counters are not replayed (a
-simulated Sim is never blocked).
+Sims are made through the services, in batches: the cards by `import_cards`, the Sims by
+`register_sims`, then `Status=active` in the Fleet by `update_now` (the rules of
+`update_sim`, carried out as its job carries them out), all at the start of the span.
+ICCIDs come from the `cards` random source, SIDs from the SID factory.
+
+Deviation: usage is written to the usage tables only: billing periods' counters, the data
+limit and devices' session counters are not replayed (a simulated Sim is never blocked).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import itertools
 import random
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Engine, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.billing.usage_store import UsageSample, record_usage
-from fleetsim.core.iccid import imei_for
-from fleetsim.core.sids import Prefix, SidFactory
-from fleetsim.db.tables import (
-    Account,
-    BillingPeriod,
-    Device,
-    Fleet,
-    Job,
-    Network,
-    NetworkAccessProfileNetwork,
-    Sim,
-    SimCard,
-    SimStatusEvent,
-)
+from fleetsim.core.clock import FrozenClock
+from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
+from fleetsim.db.tables import Account, Fleet, Network, NetworkAccessProfileNetwork, Sim
 from fleetsim.db.uow import unit_of_work
-from fleetsim.engine.jobs import DEFAULT_MAX_ATTEMPTS
-from fleetsim.inventory.service import Card, generate_cards
-from fleetsim.network.billing import ROLLOVER, add_months
+from fleetsim.inventory.service import Card, generate_cards, import_cards
 from fleetsim.resources.fleets.service import find_fleet
+from fleetsim.resources.sims.lifecycle import update_now
+from fleetsim.resources.sims.service import register_sims
 from fleetsim.simulation.profiles import Profile, profile_mix
 
 __all__ = [
@@ -59,6 +46,7 @@ __all__ = [
     "SimulationError",
     "Target",
     "Totals",
+    "add_sims",
     "create_sims",
     "device_hours",
     "fleet_places",
@@ -155,7 +143,7 @@ def fleet_places(session: Session, account: Account, ref: str) -> tuple[Fleet, l
 def create_sims(
     session: Session,
     account: Account,
-    fleet: Fleet,
+    fleet: Fleet | None,
     count: int,
     *,
     at: dt.datetime,
@@ -163,114 +151,46 @@ def create_sims(
     cards: random.Random | None = None,
     progress: Callable[[int], None] = lambda _: None,
 ) -> list[Target]:
-    """`count` new cards registered to `account` and made active in `fleet` at `at`,
-    written in batches (one insert per table per batch: see the module docstring)."""
-    fresh = list(generate_cards(count, cards or random.SystemRandom()))
+    """`count` new cards registered to `account` and, given a `fleet`, made active in it
+    at `at`, in batches (see `add_sims`)."""
+    fresh = generate_cards(count, cards or random.SystemRandom())
     targets: list[Target] = []
-    for first in range(0, count, _SIM_BATCH):
-        batch = fresh[first : first + _SIM_BATCH]
-        targets += _create_batch(session, account, fleet, batch, len(targets), at=at, sids=sids)
+    while len(targets) < count:
+        batch = list(itertools.islice(fresh, _SIM_BATCH))
+        targets += add_sims(session, account, fleet, batch, at=at, sids=sids, first=len(targets))
         progress(len(batch))
     return targets
 
 
-def _create_batch(
+def add_sims(
     session: Session,
     account: Account,
-    fleet: Fleet,
-    cards: list[Card],
-    offset: int,
+    fleet: Fleet | None,
+    cards: Sequence[Card],
     *,
     at: dt.datetime,
     sids: SidFactory,
+    first: int = 0,
 ) -> list[Target]:
-    """The rows `import_cards`, `register_sim` and `_activate` would write for `cards`."""
-    connection = session.connection()
-    connection.execute(
-        insert(SimCard),
-        [
-            {"iccid": c.iccid, "registration_code": c.registration_code, "date_created": at}
-            for c in cards
-        ],
+    """Put `cards` in the warehouse, register them to `account` and, given a `fleet`, make
+    them active in it, at `at`, through the services (`first`: the position of the first
+    in the run)."""
+    clock = FrozenClock(at)
+    import_cards(session, list(cards), clock=clock)
+    registered = register_sims(
+        Tx.of(session),
+        account,
+        cards=[(c.iccid, c.registration_code) for c in cards],
+        clock=clock,
+        sids=sids,
     )
-    sim_rows = [
-        {
-            "sid": sids.new(Prefix.SIM),
-            "account_id": account.id,
-            "iccid": c.iccid,
-            "unique_name": None,
-            "status": "active",
-            "fleet_id": fleet.id,
-            "date_created": at,
-            "date_updated": at,
-            "settled_status": None,
-            "target_status": None,
-            "fleet_change_pending": False,
-            "target_fleet_id": None,
-            "callback_url": None,
-            "callback_method": None,
-        }
-        for c in cards
-    ]
-    returning = insert(Sim).returning(Sim.id, sort_by_parameter_order=True)
-    ids = [int(i) for i in connection.execute(returning, sim_rows).scalars()]
-    events: list[dict[str, Any]] = []
-    devices: list[dict[str, Any]] = []
-    periods: list[dict[str, Any]] = []
-    jobs: list[dict[str, Any]] = []
-    end = add_months(at, 1)
-    for sim_id, row in zip(ids, sim_rows, strict=True):
-        events.append({"sim_id": sim_id, "status": "new", "fleet_id": None, "occurred_at": at})
-        events.append(
-            {"sim_id": sim_id, "status": "active", "fleet_id": fleet.id, "occurred_at": at}
-        )
-        devices.append(
-            {
-                "sim_id": sim_id,
-                "imei": imei_for(sim_id),
-                "state": "detached",
-                "session_upload": 0,
-                "session_download": 0,
-                "data_blocked": False,
-            }
-        )
-        periods.append(
-            {
-                "sid": sids.new(Prefix.BILLING_PERIOD),
-                "account_id": account.id,
-                "sim_id": sim_id,
-                "period_type": "active",
-                "start_time": at,
-                "end_time": end,
-                "data_bytes": 0,
-                "sms_count": 0,
-                "date_created": at,
-                "date_updated": at,
-            }
-        )
-        jobs.append(
-            {
-                "kind": ROLLOVER,
-                "payload": json.dumps({"sim_id": sim_id}, separators=(",", ":")),
-                "subject": f"bill:{row['sid']}",
-                "state": "pending",
-                "due_at": end,
-                "attempts": 0,
-                "max_attempts": DEFAULT_MAX_ATTEMPTS,
-                "created_at": at,
-            }
-        )
-    for table, rows in (
-        (SimStatusEvent, events),
-        (Device, devices),
-        (BillingPeriod, periods),
-        (Job, jobs),
-    ):
-        connection.execute(insert(table), rows)
-    return [
-        Target(offset + n, sim_id, str(row["sid"]))
-        for n, (sim_id, row) in enumerate(zip(ids, sim_rows, strict=True))
-    ]
+    if fleet is not None:
+        ids = [sim.id for sim in registered]
+        query = select(Sim).where(Sim.id.in_(ids)).order_by(Sim.id).options(joinedload(Sim.fleet))
+        sims = list(session.scalars(query))
+        update_now(session, sims, status="active", fleet=fleet, now=at, sids=sids)
+    session.flush()
+    return [Target(first + n, sim.id, sim.sid) for n, sim in enumerate(registered)]
 
 
 def _pick(rng: random.Random, mix: tuple[tuple[Profile, float], ...]) -> Profile:

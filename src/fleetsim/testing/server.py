@@ -32,6 +32,7 @@ import httpx2 as httpx
 
 from fleetsim.network.default_network import fleet_network
 from fleetsim.testing.client import async_fleetsim_client, fleetsim_client
+from fleetsim.testing.kore import KoreClient
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -173,6 +174,15 @@ class Server:
     def async_client(self, **kwargs: Any) -> Client:
         """The same on Twilio's async HTTP client (`*_async` methods)."""
         return async_fleetsim_client(self.url, self.account_sid, self.auth_token, **kwargs)
+
+    def kore_client(self, lifetime: str = "1h", **kwargs: Any) -> KoreClient:
+        """A client written to KORE's documentation (Bearer tokens, refreshed on a 401)
+        with a new API client of the account, whose tokens live `lifetime` (1h, 24h, 30d
+        or 24mo) on the server's clock. Close it (or use it in a `with` block)."""
+        made = self.control(
+            "POST", f"/control/accounts/{self.account_sid}/api-clients", Lifetime=lifetime
+        )
+        return KoreClient(self.url, made["client_id"], made["client_secret"], **kwargs)
 
     def device(self, sim: str) -> Device:
         return Device(self, sim)

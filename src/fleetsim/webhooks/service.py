@@ -1,5 +1,14 @@
 """Queue a webhook, deliver it, retry it, list and re-deliver deliveries.
 
+Signing: every callback carries `X-Twilio-Signature`. An account that uses KORE's dialect
+(it has an API client or a webhook secret) gets KORE's headers too: `kore-signature` by its
+active webhook secret at the time of each attempt (so a rotation signs every later
+attempt), `kore-idempotency-token`, and `User-Agent: KoreProxy/1.1`.
+
+Deviation: whether KORE still sends `X-Twilio-Signature` is not documented; fleetsim sends
+it in both dialects, so a receiver validating Twilio's signature keeps working while it
+moves to KORE's.
+
 Delivery: the worker sends the request outside any transaction, then records the attempt.
 A 2xx answer delivers it; anything else (another status, a timeout, a refused connection)
 is retried with exponential backoff and jitter: 10 s, 20 s, 40 s, 80 s, 160 s later
@@ -26,8 +35,15 @@ from fleetsim.db.secret_key import token_box
 from fleetsim.db.tables import Account, Webhook, WebhookAttempt
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete, reschedule, schedule
-from fleetsim.engine.worker import JobContext
-from fleetsim.webhooks.signing import SIGNATURE_HEADER, signature
+from fleetsim.engine.worker import JobContext, JobHandler
+from fleetsim.webhooks.secrets import active_secret, uses_kore_dialect
+from fleetsim.webhooks.signing import (
+    KORE_SIGNATURE_HEADER,
+    SIGNATURE_HEADER,
+    kore_signature,
+    signature,
+)
+from fleetsim.webhooks.transport import WebhookTransport
 
 __all__ = [
     "DELIVER",
@@ -40,12 +56,14 @@ __all__ = [
     "list_webhooks",
     "redeliver_webhook",
     "retry_delay",
+    "webhook_deliverer",
 ]
 
 DELIVER = "webhook.deliver"
 MAX_ATTEMPTS = 6
 BASE_DELAY_SECONDS = 10.0
 USER_AGENT = "fleetsim-webhooks/1.0"
+KORE_USER_AGENT = "KoreProxy/1.1"
 
 
 def retry_delay(webhook_id: int, attempt: int) -> dt.timedelta:
@@ -110,10 +128,36 @@ class _Request:
     body: bytes | None
 
 
-def build_request(webhook: Webhook, auth_token: str) -> _Request:
-    """The signed HTTP request for a delivery: form body for POST, query for GET, and for
-    JSON bodies Twilio's convention: `bodySHA256=<hex>` added to the URL, which alone is
-    signed."""
+@dataclass(frozen=True)
+class Signer:
+    """What signs an account's callbacks: its auth token, and in KORE's dialect its
+    active webhook secret (None: an empty `kore-signature`)."""
+
+    auth_token: str
+    kore: bool = False
+    kore_secret: str | None = None
+
+
+def build_request(webhook: Webhook, signer: Signer) -> _Request:
+    """The signed HTTP request for a delivery (see the module's docstring for KORE's
+    headers)."""
+    request = _twilio_request(webhook, signer.auth_token)
+    if not signer.kore:
+        return request
+    headers = {
+        **request.headers,
+        "User-Agent": KORE_USER_AGENT,
+        "kore-idempotency-token": f"fleetsim-{webhook.id}",
+        KORE_SIGNATURE_HEADER: kore_signature(
+            signer.kore_secret, request.method, request.url, request.body or b""
+        ),
+    }
+    return _Request(request.method, request.url, headers, request.body)
+
+
+def _twilio_request(webhook: Webhook, auth_token: str) -> _Request:
+    """Form body for POST, query for GET, and for JSON bodies Twilio's convention:
+    `bodySHA256=<hex>` added to the URL, which alone is signed."""
     params = [(str(k), str(v)) for k, v in json.loads(webhook.params)]
     headers = {"User-Agent": USER_AGENT, "I-Twilio-Idempotency-Token": f"fleetsim-{webhook.id}"}
     if webhook.json_body is not None:
@@ -132,7 +176,16 @@ def build_request(webhook: Webhook, auth_token: str) -> _Request:
     return _Request("POST", webhook.url, headers, urlencode(params).encode())
 
 
-def deliver_webhook(context: JobContext, job: ClaimedJob) -> None:
+def webhook_deliverer(transport: WebhookTransport) -> JobHandler:
+    """The handler of `DELIVER` jobs, sending through `transport`."""
+
+    def deliver(context: JobContext, job: ClaimedJob) -> None:
+        deliver_webhook(context, job, transport)
+
+    return deliver
+
+
+def deliver_webhook(context: JobContext, job: ClaimedJob, transport: WebhookTransport) -> None:
     """Make one delivery attempt and record it; schedule the next one if it failed."""
     webhook_id = int(str(job.payload["webhook_id"]))
     with unit_of_work(context.engine, write=False) as session:
@@ -145,10 +198,12 @@ def deliver_webhook(context: JobContext, job: ClaimedJob) -> None:
         if row is not None and row[0].state == "pending":
             pending, owner = row
             auth_token = token_box(session).open(owner.sealed_auth_token, account_sid=owner.sid)
-            request = build_request(pending, auth_token)
+            kore = uses_kore_dialect(session, owner.id)
+            secret = active_secret(session, owner.id) if kore else None
+            request = build_request(pending, Signer(auth_token, kore, secret))
     attempted_at = context.clock.now()
     result = (
-        context.transport.send(request.method, request.url, request.headers, request.body)
+        transport.send(request.method, request.url, request.headers, request.body)
         if request is not None
         else None
     )

@@ -30,6 +30,7 @@ __all__ = [
     "HttpResult",
     "HttpTransport",
     "WebhookTransport",
+    "pinned_request",
 ]
 
 DESTINATIONS_ENV = "FLEETSIM_WEBHOOK_DESTINATIONS"
@@ -156,18 +157,25 @@ class HttpTransport:
     def _pinned(
         self, url: str, headers: dict[str, str]
     ) -> tuple[str, dict[str, str], dict[str, str]]:
-        """The request sent to the checked address of the URL's host."""
-        parsed = httpx2.URL(url)
-        host = parsed.host
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        address = self.policy.resolve(host, port)
-        pinned = str(parsed.copy_with(host=str(address)))
-        netloc = parsed.netloc.decode("ascii")
-        extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
-        return pinned, {**headers, "Host": netloc}, extensions
+        return pinned_request(self.policy, url, headers)
 
     def close(self) -> None:
         self._client.close()
+
+
+def pinned_request(
+    policy: DestinationPolicy, url: str, headers: dict[str, str]
+) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The request sent to the checked address of the URL's host: URL, headers and httpx
+    extensions; DestinationRefused when the policy refuses the host."""
+    parsed = httpx2.URL(url)
+    host = parsed.host
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    address = policy.resolve(host, port)
+    pinned = str(parsed.copy_with(host=str(address)))
+    netloc = parsed.netloc.decode("ascii")
+    extensions = {"sni_hostname": host} if parsed.scheme == "https" else {}
+    return pinned, {**headers, "Host": netloc}, extensions
 
 
 def _elapsed_ms(started: float) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fleetsim.db.tables.core import (
     Account,
+    ApiClient,
     ApiKey,
     Base,
     ClockState,
@@ -26,6 +27,7 @@ from fleetsim.db.tables.core import (
     SimStatusEvent,
     Webhook,
     WebhookAttempt,
+    WebhookSecret,
 )
 from fleetsim.db.tables.network import (
     BillingPeriod,
@@ -50,6 +52,7 @@ from fleetsim.db.tables.provisioning import (
 
 __all__ = [
     "Account",
+    "ApiClient",
     "ApiKey",
     "Base",
     "BillingPeriod",
@@ -82,4 +85,5 @@ __all__ = [
     "UsageHour",
     "Webhook",
     "WebhookAttempt",
+    "WebhookSecret",
 ]

@@ -22,6 +22,7 @@ from fleetsim.db.types import UTCDateTime
 
 __all__ = [
     "Account",
+    "ApiClient",
     "ApiKey",
     "Base",
     "ClockState",
@@ -38,6 +39,7 @@ __all__ = [
     "SimStatusEvent",
     "Webhook",
     "WebhookAttempt",
+    "WebhookSecret",
 ]
 
 NAMING = {
@@ -78,6 +80,38 @@ class ApiKey(Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     date_updated: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ApiClient(Base):
+    """An OAuth 2.0 client (KORE's API client) acting for its account; its tokens live
+    `lifetime_seconds`. Only a salted hash of the secret is kept; deleting revokes it."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(40), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    lifetime_seconds: Mapped[int] = mapped_column(Integer)
+    secret_salt: Mapped[str] = mapped_column(String(32))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class WebhookSecret(Base):
+    """A secret that signs the account's callbacks (`kore-signature`); at most one is
+    `active`. Sealed like auth tokens, since signing needs it in the clear."""
+
+    __tablename__ = "webhook_secrets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sid: Mapped[str] = mapped_column(String(30), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64))
+    sealed_secret: Mapped[str] = mapped_column(String(160))
+    status: Mapped[str] = mapped_column(String(16))
+    date_created: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_modified: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
 class Network(Base):

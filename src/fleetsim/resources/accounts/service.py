@@ -38,7 +38,9 @@ from fleetsim.network.devices import detach_all
 
 __all__ = [
     "ACCOUNTS_PATH",
+    "ACCOUNT_COLUMNS",
     "STATUSES",
+    "account_of_row",
     "active_accounts",
     "auth_token_of",
     "authenticate",
@@ -127,14 +129,15 @@ def fetch_account(session: Session, sid: str) -> Account:
     return account
 
 
-# The columns of an `Account`, by name in the database, and of the API key that acts for one.
-_ACCOUNT_COLUMNS = (
+# The columns of an `Account` (`a`), by name in the database (see `account_of_row`), and
+# of the API key that acts for one.
+ACCOUNT_COLUMNS = (
     "a.id, a.sid, a.friendly_name, a.auth_token, a.parent_id, a.status, a.date_created, "
     "a.date_updated"
 )
-_ACCOUNT_BY_SID_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM accounts a WHERE a.sid = ?"  # noqa: S608
+_ACCOUNT_BY_SID_SQL = f"SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.sid = ?"  # noqa: S608
 _ACCOUNT_BY_KEY_SQL = (
-    f"SELECT k.secret_salt, k.secret_hash, {_ACCOUNT_COLUMNS} "  # noqa: S608
+    f"SELECT k.secret_salt, k.secret_hash, {ACCOUNT_COLUMNS} "  # noqa: S608
     "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.sid = ?"
 )
 
@@ -175,9 +178,15 @@ def _authenticate_key(tx: Tx, username: str, password: str) -> Account:
 
 
 def _active_account(row: Row) -> Account:
-    account_id, sid, friendly_name, sealed, parent_id, status, created, updated = row
-    if status != "active":
+    account = account_of_row(row)
+    if account.status != "active":
         raise AuthenticationFailed()
+    return account
+
+
+def account_of_row(row: Row) -> Account:
+    """The `detached` account of a row of `ACCOUNT_COLUMNS`."""
+    account_id, sid, friendly_name, sealed, parent_id, status, created, updated = row
     return detached(
         Account,
         {

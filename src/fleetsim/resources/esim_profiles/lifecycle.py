@@ -30,7 +30,7 @@ from fleetsim.core.clock import Clock
 from fleetsim.core.dates import iso
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.store import Tx
-from fleetsim.db.tables import Account, ESimProfile
+from fleetsim.db.tables import Account, ESimProfile, Sim
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.policies import due_at
 from fleetsim.engine.worker import JobContext, JobHandler, transactional
@@ -156,7 +156,7 @@ def _make_available(session: Session, context: JobContext, payload: dict[str, ob
         clock=context.clock,
         sids=context.sids,
     )
-    profile.sim_id = sim.id
+    profile.sim = session.get(Sim, sim.id)
     profile.iccid = sim.iccid
     profile.smdp_plus_address = SMDP_PLUS_ADDRESS
     if profile.generate_matching_id:

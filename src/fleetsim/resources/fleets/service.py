@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.billing.periods import fleet_limit_changed
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import Conflict, InvalidParameter, NotFound
 from fleetsim.core.paging import PageRequest
@@ -24,7 +25,6 @@ from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
 from fleetsim.db.store import Tx, detached
 from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile, Sim, SimStatusEvent, UsageHour
-from fleetsim.network.billing import fleet_limit_changed
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.network_access_profiles.service import find_network_access_profile
 
@@ -167,7 +167,7 @@ def update_fleet(
     tx: Tx, account: Account, ref: str, *, changes: FleetChanges, clock: Clock
 ) -> Fleet:
     """Change a Fleet; a new data limit is applied to each of its Sims once it has
-    propagated (the `data_limit` policy; see fleetsim.network.billing)."""
+    propagated (the `data_limit` policy; see fleetsim.billing.periods)."""
     fleet = tx.load_by_ref(Fleet, account.id, ref, Prefix.FLEET, lock=True)
     if fleet is None:
         raise NotFound(f"/Fleets/{ref}")

@@ -29,8 +29,8 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete
 from fleetsim.engine.worker import JobContext, JobHandler
 from fleetsim.network.devices import receive_message
-from fleetsim.network.udp import Datagram, send_datagram
 from fleetsim.resources.ip_commands.service import DELIVER, callback_params, datagram_of
+from fleetsim.resources.ip_commands.udp import Datagram, send_datagram
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = ["DELIVER", "JOB_HANDLERS", "deliver_ip_command", "send_ip_command"]

@@ -4,8 +4,8 @@ Mobile-terminated (`to_sim`): `create_ip_command` stores the command `queued` an
 its delivery (see `delivery`), due by the `ip_command` progression policy. Mobile-originated
 (`from_sim`): a device sends a datagram to the network's address (`COMMANDS_ADDRESS`),
 through the device API or, for a device bound to a real UDP endpoint, through the UDP
-bridge (`fleetsim.network.udp`); both reach `receive_ip_command`, which stores the command
-`received` and calls the Fleet's `ip_commands_url`.
+bridge (`udp`); both reach `receive_ip_command`, which stores the command `received` and
+calls the Fleet's `ip_commands_url`.
 
 Deviations (Twilio's answers are unconfirmed):
 - a Sim that is not `ready` or `active`, or whose Fleet has data disabled, is refused at

@@ -21,8 +21,8 @@ from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Network, NetworkAccessProfile, NetworkAccessProfileNetwork
+from fleetsim.network.networks import find_network, with_identifiers
 from fleetsim.resources.naming import clean_unique_name
-from fleetsim.resources.networks.service import find_network, with_identifiers
 
 __all__ = [
     "add_network",

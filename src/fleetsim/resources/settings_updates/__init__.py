@@ -1,2 +1,3 @@
 """Settings Updates: the settings packages on each Super SIM, from manufacture and over the
-air (`routes`, `service`, `wire`; the packages in `packages`; progress in `lifecycle`)."""
+air (`service`; the packages in `packages`; progress in `lifecycle`; the HTTP side in
+`fleetsim.api.settings_updates`)."""

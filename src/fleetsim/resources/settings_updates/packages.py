@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from fleetsim.core.sids import Prefix, SidFactory
@@ -53,19 +54,23 @@ def with_package(packages: list[dict[str, Any]], added: Package) -> list[Package
 
 
 def record_factory_settings(
-    tx: Tx, sim_id: int, iccid: str, *, made: dt.datetime, sids: SidFactory
-) -> SettingsUpdate:
-    """The base settings package, applied when the card was made: a `successful` update
-    dated at the card's manufacture (`made`, its entry in the warehouse)."""
-    values = {
-        "sid": sids.new(Prefix.SETTINGS_UPDATE),
-        "sim_id": sim_id,
-        "iccid": iccid,
-        "status": "successful",
-        "packages": dump_packages([BASE_PACKAGE]),
-        "outcome": "successful",
-        "date_completed": made,
-        "date_created": made,
-        "date_updated": made,
-    }
-    return tx.insert(SettingsUpdate, values)
+    tx: Tx, sims: Sequence[tuple[int, str, dt.datetime]], *, sids: SidFactory
+) -> None:
+    """The base settings package each card was made with, for each Sim (id, ICCID, the
+    card's manufacture: its entry in the warehouse): a `successful` update dated then."""
+    packages = dump_packages([BASE_PACKAGE])
+    rows = [
+        {
+            "sid": sids.new(Prefix.SETTINGS_UPDATE),
+            "sim_id": sim_id,
+            "iccid": iccid,
+            "status": "successful",
+            "packages": packages,
+            "outcome": "successful",
+            "date_completed": made,
+            "date_created": made,
+            "date_updated": made,
+        }
+        for sim_id, iccid, made in sims
+    ]
+    tx.insert_many(SettingsUpdate, rows)

@@ -23,6 +23,7 @@ from fleetsim.core.errors import BadRequest, InvalidParameter, MissingParameter,
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
 from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.scoping import find_by_ref
 from fleetsim.db.tables import Account, Fleet, SettingsUpdate, Sim
 from fleetsim.resources.settings_updates.lifecycle import schedule_start
 from fleetsim.resources.settings_updates.packages import (
@@ -32,7 +33,6 @@ from fleetsim.resources.settings_updates.packages import (
     package,
     with_package,
 )
-from fleetsim.resources.sims.service import find_sim
 
 __all__ = ["OUTCOMES", "list_settings_updates", "schedule_settings_update"]
 
@@ -58,7 +58,9 @@ def list_settings_updates(
         .options(joinedload(SettingsUpdate.sim))
     )
     if sim is not None:
-        found = find_sim(session, account, sim)
+        # Sims record their factory settings through this package, which therefore sits below
+        # the Sims service and finds a Sim through the shared account-scoped look-up.
+        found = find_by_ref(session, Sim, account.id, sim, Prefix.SIM)
         query = query.where(SettingsUpdate.sim_id == (found.id if found else -1))
     if status is not None:
         query = query.where(SettingsUpdate.status == status)

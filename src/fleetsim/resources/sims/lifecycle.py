@@ -15,12 +15,14 @@ The callback's parameters (`AccountSid`, `SimSid`, `SimUniqueName`, `SimIccid`, 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.billing.periods import statuses_took_effect
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import (
     SimActivationNeedsFleet,
@@ -28,10 +30,10 @@ from fleetsim.core.errors import (
     SimFleetRequired,
     SimStatusChangeRefused,
 )
+from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
 from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
-from fleetsim.network.billing import status_took_effect
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = [
@@ -39,9 +41,11 @@ __all__ = [
     "TRANSITIONS",
     "Plan",
     "complete_update",
+    "complete_updates",
     "completion_job_values",
     "plan_update",
     "scheduled_values",
+    "update_now",
 ]
 
 COMPLETE_UPDATE = "sim.complete_update"
@@ -135,23 +139,42 @@ def _complete_update(session: Session, context: JobContext, payload: dict[str, o
     ).scalar_one_or_none()
     if sim is None or sim.status != "scheduled" or sim.target_status is None:
         return  # nothing pending any more: an earlier run completed it
-    now = context.clock.now()
-    if sim.fleet_change_pending:
-        sim.fleet = session.get(Fleet, sim.target_fleet_id) if sim.target_fleet_id else None
-    previous = sim.settled_status
-    sim.status = sim.target_status
-    callback_url, callback_method = sim.callback_url, sim.callback_method
-    sim.settled_status = sim.target_status = sim.target_fleet_id = None
-    sim.callback_url = sim.callback_method = None
-    sim.fleet_change_pending = False
-    sim.date_updated = now
-    session.add(
-        SimStatusEvent(sim_id=sim.id, status=sim.status, fleet_id=sim.fleet_id, occurred_at=now)
-    )
+    complete_updates(session, [sim], now=context.clock.now(), sids=context.sids)
+
+
+def complete_updates(
+    session: Session, sims: Sequence[Sim], *, now: dt.datetime, sids: SidFactory
+) -> None:
+    """Carry out the scheduled updates of `sims` (each `scheduled`, with its target), as
+    their jobs do: the Fleet, the status and its event, billing, the callback."""
+    changed: list[tuple[Sim, str | None]] = []
+    events: list[dict[str, Any]] = []
+    callbacks: list[tuple[Sim, str, str]] = []
+    for sim in sims:
+        target = sim.target_status
+        if target is None:
+            continue  # nothing pending
+        if sim.fleet_change_pending:
+            sim.fleet = session.get(Fleet, sim.target_fleet_id) if sim.target_fleet_id else None
+        changed.append((sim, sim.settled_status))
+        sim.status = target
+        if sim.callback_url:
+            callbacks.append((sim, sim.callback_url, sim.callback_method or "POST"))
+        sim.settled_status = sim.target_status = sim.target_fleet_id = None
+        sim.callback_url = sim.callback_method = None
+        sim.fleet_change_pending = False
+        sim.date_updated = now
+        # From the relationship: `fleet_id` follows a Fleet just set only at the next flush.
+        fleet_id = sim.fleet.id if sim.fleet is not None else None
+        events.append(
+            {"sim_id": sim.id, "status": target, "fleet_id": fleet_id, "occurred_at": now}
+        )
+    if events:
+        session.connection().execute(insert(SimStatusEvent), events)
     # Billing periods open, switch or roll on; the ready thresholds and the data limit
     # are judged again (the Fleet may have changed).
-    status_took_effect(session, sim, previous=previous, now=now, sids=context.sids)
-    if callback_url:
+    statuses_took_effect(session, changed, now=now, sids=sids)
+    for sim, url, method in callbacks:
         account_sid = session.execute(
             select(Account.sid).where(Account.id == sim.account_id)
         ).scalar_one()
@@ -159,12 +182,40 @@ def _complete_update(session: Session, context: JobContext, payload: dict[str, o
             session,
             sim.account_id,
             kind="sim.update_completed",
-            url=callback_url,
-            method=callback_method or "POST",
+            url=url,
+            method=method,
             params=callback_params(sim, account_sid),
             subject=sim.sid,
             now=now,
         )
+
+
+def update_now(
+    session: Session,
+    sims: Sequence[Sim],
+    *,
+    status: str,
+    fleet: Fleet,
+    now: dt.datetime,
+    sids: SidFactory,
+) -> None:
+    """`Status` and `Fleet` of many Sims at once, checked by the rules of `update_sim`
+    and carried out at once as its job carries them out (`complete_updates`): for Sims
+    that `fleetsim simulate` and the benchmark loader make, with no request to answer.
+
+    Deviation: no `scheduled` step, so no completion job and no callback."""
+    for sim in sims:
+        plan = plan_update(
+            sim.status, sim.fleet_id, status=status, fleet_given=True, fleet_id=fleet.id
+        )
+        if plan.fleet_now:
+            sim.fleet = fleet
+        values = scheduled_values(
+            sim.status, plan, fleet.id, callback_url=None, callback_method=None
+        )
+        for column, value in values.items():
+            setattr(sim, column, value)
+    complete_updates(session, sims, now=now, sids=sids)
 
 
 complete_update = transactional(_complete_update)

@@ -10,6 +10,7 @@ in the same request names one of the target account.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +57,7 @@ __all__ = [
     "list_sims",
     "load_sim",
     "register_sim",
+    "register_sims",
     "update_sim",
 ]
 
@@ -99,8 +101,9 @@ def fetch_sim(tx: Tx, account: Account, ref: str) -> SimView:
     return sim
 
 
-_CARD_SQL = "SELECT registration_code, date_created FROM sim_cards WHERE iccid = ?"
-_HOLDER_SQL = "SELECT account_id, sid FROM sims WHERE iccid = ?"
+# Names from the code; `marks` is one placeholder per card.
+_CARDS_SQL = "SELECT iccid, registration_code, date_created FROM sim_cards WHERE iccid IN ({marks})"
+_HOLDERS_SQL = "SELECT iccid, account_id, sid FROM sims WHERE iccid IN ({marks})"
 
 
 def register_sim(
@@ -114,43 +117,74 @@ def register_sim(
 ) -> SimView:
     """Claim a physical card for `account`; the Sim starts `new`, in no Fleet, with the
     base settings package the card was made with."""
-    for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
-        if not value.strip():
-            raise SimRegistrationParameterMissing(name)
-    card = tx.one(_CARD_SQL, (iccid,))
-    if card is None or not _same_code(registration_code, card[0]):
-        raise SimNotRegistrable()
-    holder = tx.one(_HOLDER_SQL, (iccid,))
-    if holder is not None:
-        if holder[0] == account.id:
-            raise SimAlreadyRegistered(holder[1])
-        raise SimNotRegistrable()
+    (sim,) = register_sims(tx, account, cards=[(iccid, registration_code)], clock=clock, sids=sids)
+    return sim
+
+
+def register_sims(
+    tx: Tx,
+    account: Account,
+    *,
+    cards: Sequence[tuple[str, str]],
+    clock: Clock,
+    sids: SidFactory,
+) -> list[SimView]:
+    """`register_sim` for many cards (ICCID, registration code) at once, the cards and
+    their holders read in one statement each; the first card refused refuses them all."""
+    for iccid, registration_code in cards:
+        for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
+            if not value.strip():
+                raise SimRegistrationParameterMissing(name)
+    iccids = tuple(iccid for iccid, _ in cards)
+    marks = ", ".join("?" * len(iccids))
+    made = {row[0]: row for row in tx.all(_CARDS_SQL.format(marks=marks), iccids)}
+    holders = {row[0]: row for row in tx.all(_HOLDERS_SQL.format(marks=marks), iccids)}
+    # Read once: a write through the Tx of a session expires the rows the session holds.
+    account_id = account.id
+    for iccid, registration_code in cards:
+        card = made.get(iccid)
+        if card is None or not _same_code(registration_code, card[1]):
+            raise SimNotRegistrable()
+        holder = holders.get(iccid)
+        if holder is not None:
+            if holder[1] == account_id:
+                raise SimAlreadyRegistered(holder[2])
+            raise SimNotRegistrable()
     now = clock.now()
-    values = {
-        "sid": sids.new(Prefix.SIM),
-        "account_id": account.id,
-        "iccid": iccid,
-        "unique_name": None,
-        "status": "new",
-        "fleet_id": None,
-        "date_created": now,
-        "date_updated": now,
-    }
-    # Two accounts racing for one card: the database lets one win.
-    sim = tx.insert(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
-    event = {"sim_id": sim.id, "status": "new", "fleet_id": None, "occurred_at": now}
-    tx.insert(SimStatusEvent, event)
-    device = {
-        "sim_id": sim.id,
-        "imei": imei_for(sim.id),
-        "state": "detached",
-        "session_upload": 0,
-        "session_download": 0,
-        "data_blocked": False,
-    }
-    tx.insert(Device, device)
-    record_factory_settings(tx, sim.id, iccid, made=stored_datetime(card[1]), sids=sids)
-    return SimView(sim.id, sim.sid, None, iccid, "new", None, now, now)
+    views = []
+    for iccid in iccids:
+        values = {
+            "sid": sids.new(Prefix.SIM),
+            "account_id": account_id,
+            "iccid": iccid,
+            "unique_name": None,
+            "status": "new",
+            "fleet_id": None,
+            "date_created": now,
+            "date_updated": now,
+        }
+        # Two accounts racing for one card: the database lets one win.
+        sim = tx.insert(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
+        views.append(SimView(sim.id, sim.sid, None, iccid, "new", None, now, now))
+    events = [
+        {"sim_id": v.id, "status": "new", "fleet_id": None, "occurred_at": now} for v in views
+    ]
+    tx.insert_many(SimStatusEvent, events)
+    devices = [
+        {
+            "sim_id": view.id,
+            "imei": imei_for(view.id),
+            "state": "detached",
+            "session_upload": 0,
+            "session_download": 0,
+            "data_blocked": False,
+        }
+        for view in views
+    ]
+    tx.insert_many(Device, devices)
+    factory = [(view.id, view.iccid, stored_datetime(made[view.iccid][2])) for view in views]
+    record_factory_settings(tx, factory, sids=sids)
+    return views
 
 
 def _same_code(given: str, expected: str) -> bool:

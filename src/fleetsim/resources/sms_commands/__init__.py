@@ -1,2 +1,3 @@
 """SMS Commands: text messages between a Super SIM's device and the account's application
-(`routes`, `service`, `wire`; delivery in `lifecycle`; the device side in `device_routes`)."""
+(`service`, `wire`; delivery in `lifecycle`; the HTTP side, the device's included, in
+`fleetsim.api.sms_commands`)."""

@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.billing.periods import lock_device
 from fleetsim.core.dates import iso
 from fleetsim.db.tables import Account, Job, SmsCommand
 from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
-from fleetsim.network.billing import lock_device
 from fleetsim.network.devices import awaiting_attach, effective_status, receive_message
 from fleetsim.network.usage import record_sms
 from fleetsim.resources.sims.lifecycle import CONNECTED

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from fleetsim.billing.periods import add_months
 from fleetsim.billing.rates import rate_card
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import (
@@ -51,8 +52,7 @@ from fleetsim.core.sids import Prefix
 from fleetsim.db.paging import Page
 from fleetsim.db.scoping import find_by_ref
 from fleetsim.db.tables import Account, Fleet, Sim
-from fleetsim.network.billing import add_months
-from fleetsim.resources.networks.service import find_network
+from fleetsim.network.networks import find_network
 from fleetsim.resources.usage_records.query import DAY, HOUR, UsageQuery, UsageRecord, fetch_records
 
 __all__ = ["GRANULARITIES", "GROUPS", "UsageFilters", "UsageRecord", "list_usage_records"]

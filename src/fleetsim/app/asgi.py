@@ -1,0 +1,140 @@
+"""The application, composed in one place from the resources' route lists."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from fleetsim.api.accounts.routes import ACCOUNT_ROUTES
+from fleetsim.api.api_clients.routes import API_CLIENT_ROUTES
+from fleetsim.api.devices.data_routes import DATA_ROUTES
+from fleetsim.api.devices.routes import DEVICE_ROUTES
+from fleetsim.api.esim_profiles.routes import ROUTES as ESIM_PROFILE_ROUTES
+from fleetsim.api.esim_profiles.smdp_routes import SMDP_ROUTES
+from fleetsim.api.fleets.routes import ROUTES as FLEET_ROUTES
+from fleetsim.api.ip_commands.device_routes import IP_COMMAND_DEVICE_ROUTES
+from fleetsim.api.ip_commands.routes import ROUTES as IP_COMMAND_ROUTES
+from fleetsim.api.network_access_profiles.routes import ROUTES as PROFILE_ROUTES
+from fleetsim.api.networks.routes import ROUTES as NETWORK_ROUTES
+from fleetsim.api.settings_updates.routes import ROUTES as SETTINGS_UPDATE_ROUTES
+from fleetsim.api.sims.routes import ROUTES as SIM_ROUTES
+from fleetsim.api.sms_commands.device_routes import DEVICE_SMS_ROUTES
+from fleetsim.api.sms_commands.routes import ROUTES as SMS_COMMAND_ROUTES
+from fleetsim.api.usage_records.routes import ROUTES as USAGE_RECORD_ROUTES
+from fleetsim.api.webhook_secrets.routes import WEBHOOK_SECRET_ROUTES
+from fleetsim.app.coverage import coverage_page
+from fleetsim.app.openapi import openapi_json
+from fleetsim.console.routes import CONSOLE_ROUTES
+from fleetsim.control.provisioning import PROVISIONING_ROUTES
+from fleetsim.control.routes import CONTROL_ROUTES
+from fleetsim.core.dialect import dialect_of
+from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
+from fleetsim.engine.worker import Worker
+from fleetsim.http.endpoint import error_headers
+from fleetsim.http.home import HOME_ROUTES
+from fleetsim.http.observability import (
+    INTERNAL_ERROR_MESSAGE,
+    RequestObservability,
+    health,
+    metrics,
+)
+from fleetsim.http.runtime import Runtime
+
+__all__ = ["API_ROUTES", "create_app"]
+
+log = logging.getLogger("fleetsim.http")
+
+# Starlette tries routes in order until one matches: the busiest come first, since
+# matching the routes before it is part of every request's time.
+API_ROUTES: list[Route] = [
+    *SIM_ROUTES,
+    *SMS_COMMAND_ROUTES,
+    *IP_COMMAND_ROUTES,
+    *FLEET_ROUTES,
+    *PROFILE_ROUTES,
+    *NETWORK_ROUTES,
+    *USAGE_RECORD_ROUTES,
+    *ESIM_PROFILE_ROUTES,
+    *SETTINGS_UPDATE_ROUTES,
+]
+
+
+def twilio_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TwilioError)
+    dialect = dialect_of(request.headers.get("authorization"))
+    return JSONResponse(
+        exc.body(dialect), status_code=exc.status, headers=error_headers(exc, dialect)
+    )
+
+
+def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return twilio_error(request, NotFound(request.url.path))
+    if exc.status_code == 405:
+        return twilio_error(request, MethodNotAllowed(request.method, request.url.path))
+    error = TwilioError(str(exc.detail), status=exc.status_code, code=20000 + exc.status_code)
+    return twilio_error(request, error)
+
+
+def unexpected_error(request: Request, exc: Exception) -> Response:
+    # The last resort, for a failure of the request observability itself: that middleware
+    # answers every other unexpected error, with the request's id.
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return twilio_error(request, InternalError(INTERNAL_ERROR_MESSAGE))
+
+
+def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> Starlette:
+    """The app; `background_worker` (if any) runs while the app does."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if background_worker is not None:
+            background_worker.start()
+        try:
+            yield
+        finally:
+            if background_worker is not None:
+                background_worker.stop()
+
+    routes = [
+        *API_ROUTES,
+        *ACCOUNT_ROUTES,
+        *API_CLIENT_ROUTES,
+        *WEBHOOK_SECRET_ROUTES,
+        *CONTROL_ROUTES,
+        *PROVISIONING_ROUTES,
+        *DEVICE_ROUTES,
+        *DATA_ROUTES,
+        *DEVICE_SMS_ROUTES,
+        *IP_COMMAND_DEVICE_ROUTES,
+        *SMDP_ROUTES,
+        Route("/health", health, methods=["GET"], name="health"),
+        *HOME_ROUTES,
+        *CONSOLE_ROUTES,
+        Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
+        Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
+        Route("/metrics", metrics, methods=["GET"], name="metrics"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(RequestObservability)],
+        lifespan=lifespan,
+        exception_handlers={
+            TwilioError: twilio_error,
+            HTTPException: http_error,
+            Exception: unexpected_error,
+        },
+    )
+    # Twilio's paths have no trailing slash; answer 404, not a redirect built from Host.
+    app.router.redirect_slashes = False
+    app.state.runtime = runtime
+    return app
