@@ -12,7 +12,7 @@ from fleetsim.api.devices.routes import device_operation
 from fleetsim.app.coverage import deviations
 from fleetsim.app.openapi import openapi_document
 from fleetsim.contract import Param, document, operations
-from fleetsim.control.answers import CONTROL_ANSWERS
+from fleetsim.control.answers import control_answer
 from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.http.endpoint import Call, Reply, endpoint
@@ -271,7 +271,13 @@ def test_the_device_apis_answers_are_described_field_by_field(api: Api) -> None:
 
 def test_every_control_route_has_its_answer_described() -> None:
     routes = [*CONTROL_ROUTES, *PROVISIONING_ROUTES]
-    assert {r.path for r in routes} == set(CONTROL_ANSWERS)
+    missing = [
+        f"{method} {r.path}"
+        for r in routes
+        for method in sorted(r.methods or ())
+        if method != "HEAD" and control_answer(method, r.path) is None
+    ]
+    assert missing == []
 
 
 def test_the_control_apis_answers_are_described_field_by_field(api: Api) -> None:

@@ -36,7 +36,7 @@ from fleetsim.api.devices.wire import ANSWER_SCHEMAS
 from fleetsim.contract import Location, Operation, Param, document, operations
 from fleetsim.control import provisioning as control_provisioning
 from fleetsim.control import routes as control_routes
-from fleetsim.control.answers import CONTROL_ANSWERS, CONTROL_SCHEMAS
+from fleetsim.control.answers import CONTROL_SCHEMAS, control_answer
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
@@ -196,7 +196,7 @@ def _describe(contract: dict[str, Any], entry: RouteOperation) -> dict[str, Any]
     if entry.tag == SERVICE_TAG:
         described.pop("security")
         described["responses"].pop("4XX")
-    answer = CONTROL_ANSWERS.get(entry.path) if entry.tag == CONTROL_TAG else None
+    answer = control_answer(entry.method, entry.path) if entry.tag == CONTROL_TAG else None
     if answer is not None:
         content = described["responses"]["2XX"]["content"]["application/json"]
         content["schema"] = copy.deepcopy(answer)

@@ -1,12 +1,13 @@
 """What the control API answers, described for the OpenAPI document (and so the API
-reference): one schema per route path, and the named schemas they share.
+reference): one schema per route path (or per `METHOD path`, where the methods of a path
+answer differently), and the named schemas they share.
 tests/api/test_openapi.py checks real answers against them."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CONTROL_ANSWERS", "CONTROL_SCHEMAS"]
+__all__ = ["CONTROL_ANSWERS", "CONTROL_SCHEMAS", "control_answer"]
 
 
 def _field(kind: str, *, nullable: bool = False, **more: Any) -> dict[str, Any]:
@@ -86,5 +87,32 @@ CONTROL_ANSWERS: dict[str, dict[str, Any]] = {
         next_error_code=_field("string"),
         next_error_message=_field("string"),
     ),
+    "POST /control/accounts/{AccountSid}/api-clients": _object(
+        client_id=_field("string"),
+        name=_field("string", nullable=True),
+        account_sid=_field("string"),
+        lifetime_seconds=_field("integer"),
+        client_secret=_field("string"),
+    ),
+    "GET /control/accounts/{AccountSid}/api-clients": _object(
+        api_clients=_field(
+            "array",
+            items=_object(
+                client_id=_field("string"),
+                name=_field("string", nullable=True),
+                account_sid=_field("string"),
+                lifetime_seconds=_field("integer"),
+            ),
+        ),
+        count=_field("integer"),
+    ),
+    "/control/accounts/{AccountSid}/api-clients/{ClientId}": _object(
+        client_id=_field("string"), revoked=_field("boolean")
+    ),
     "/control/settings-updates": _all("settings_updates", _ref("supersim.v1.settings_update")),
 }
+
+
+def control_answer(method: str, path: str) -> dict[str, Any] | None:
+    """The schema of what `method path` of the control API answers."""
+    return CONTROL_ANSWERS.get(f"{method} {path}") or CONTROL_ANSWERS.get(path)

@@ -38,6 +38,7 @@ _TIME: dict[str, Any] = {"format": "date-time"}
 ANSWER_SCHEMAS: dict[str, dict[str, Any]] = {
     "fleetsim.device": _object(
         sim_sid=_field("string"),
+        sim_status=_field("string"),
         iccid=_field("string"),
         imei=_field("string"),
         state=_field("string", enum=["attached", "detached"]),
