@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -119,17 +120,26 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the figures tests record as `conformance` properties (fuzz cases, hostile
-    inputs), from every worker's reports."""
-    lines = [
-        str(value)
-        for reports in terminalreporter.stats.values()
-        for report in reports
-        if getattr(report, "when", None) == "call"
-        for name, value in getattr(report, "user_properties", ())
-        if name == "conformance"
-    ]
-    if lines:
-        terminalreporter.section("conformance figures")
-        for line in dict.fromkeys(lines):
-            terminalreporter.write_line(line)
+    """Print the figures tests record as properties, from every worker's reports:
+    `conformance` (fuzz cases, hostile inputs) and `documentation` (examples run)."""
+    for prop, title in (
+        ("conformance", "conformance figures"),
+        ("documentation", "documentation examples"),
+    ):
+        lines = [
+            str(value)
+            for reports in terminalreporter.stats.values()
+            for report in reports
+            if getattr(report, "when", None) == "call"
+            for name, value in getattr(report, "user_properties", ())
+            if name == prop
+        ]
+        if lines:
+            terminalreporter.section(title)
+            for line in dict.fromkeys(lines):
+                terminalreporter.write_line(line)
+            if prop == "documentation":
+                counts = [re.search(r"(\d+) examples run, (\d+) not run", line) for line in lines]
+                ran = sum(int(m.group(1)) for m in counts if m)
+                skipped = sum(int(m.group(2)) for m in counts if m)
+                terminalreporter.write_line(f"in all: {ran} examples run, {skipped} not run")

@@ -23,7 +23,7 @@ API refuses API keys (403) as the Accounts API does; KORE's token endpoint reads
 credentials from the body (here none: 400, whoever calls).
 
 The control API answers 401 to every one of them (it takes the operator's credential
-only); /health, /metrics, /v1/ping and the OpenAPI document 200. Console routes (under
+only); /, /health, /metrics, /v1/ping and the OpenAPI document 200. Console routes (under
 /console) need
 no entry: they take a session cookie, never Basic credentials, so each must answer every
 caller here with the sign-in form or a redirect to it (`CONSOLE_PUBLIC` lists the exceptions).
@@ -233,6 +233,7 @@ ROUTES: dict[str, Spec] = {
     "control:api-client": Spec("/control/accounts/{a}/api-clients/{client}", 401, area="control"),
     # Public: what the server is and how it is doing, nothing of any account.
     "health": Spec("/health", 200, owned=False, area="public"),
+    "home": Spec("/", 200, owned=False, area="public"),
     "metrics": Spec("/metrics", 200, owned=False, area="public"),
     "openapi": Spec("/openapi.json", 200, owned=False, area="public"),
     "coverage": Spec("/openapi/coverage", 200, owned=False, area="public"),

@@ -12,9 +12,13 @@ from fleetsim.api.devices.routes import device_operation
 from fleetsim.app.coverage import deviations
 from fleetsim.app.openapi import openapi_document
 from fleetsim.contract import Param, document, operations
+from fleetsim.control.answers import control_answer
+from fleetsim.control.provisioning import PROVISIONING_ROUTES
+from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.http.endpoint import Call, Reply, endpoint
 from fleetsim.http.runtime import Runtime
 from tests.api.conftest import Api
+from tests.api.network_fixtures import advance, attach, connectable_sim
 
 METHODS = ("GET", "POST", "PATCH", "DELETE")
 
@@ -186,3 +190,129 @@ def test_the_coverage_page_lists_operations_and_deviations_from_code(api: Api) -
     for deviation in found:
         assert deviation.text.startswith("Deviation"), deviation
         assert deviation.text in page
+
+
+def _check_answer(doc: dict[str, Any], method: str, path: str, body: Any) -> None:
+    """`body` has exactly the fields the document says `method path` answers (recursively
+    through references), each of the documented type or null where documented nullable."""
+    operation = doc["paths"][path][method.lower()]
+    schema = operation["responses"]["2XX"]["content"]["application/json"]["schema"]
+    _conforms(doc, schema, body, f"{method} {path}")
+
+
+def _resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return _resolve(doc, doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+    if "allOf" in schema:
+        merged: dict[str, Any] = {"type": "object", "properties": {}}
+        for part in schema["allOf"]:
+            merged["properties"].update(_resolve(doc, part).get("properties", {}))
+        return merged
+    return schema
+
+
+def _conforms(doc: dict[str, Any], schema: dict[str, Any], value: Any, where: str) -> None:
+    resolved = _resolve(doc, schema)
+    if value is None:
+        nullable = schema.get("nullable") or resolved.get("nullable")
+        assert nullable, f"{where}: null where the document says not nullable"
+        return
+    python = {
+        "string": str,
+        "integer": int,
+        "number": (int, float),
+        "boolean": bool,
+        "object": dict,
+        "array": list,
+    }
+    if "type" in resolved:
+        assert isinstance(value, python[resolved["type"]]), f"{where}: {value!r} no {resolved}"
+    if "enum" in resolved:
+        assert value in resolved["enum"], f"{where}: {value!r} not in {resolved['enum']}"
+    properties = resolved.get("properties")
+    if properties:
+        assert set(value) == set(properties), f"{where}: {sorted(value)} != {sorted(properties)}"
+        for name, inner in properties.items():
+            _conforms(doc, inner, value[name], f"{where}.{name}")
+    if resolved.get("type") == "array":
+        for item in value:
+            _conforms(doc, resolved["items"], item, f"{where}[]")
+
+
+def test_the_device_apis_answers_are_described_field_by_field(api: Api) -> None:
+    doc = spec(api)
+    sim = connectable_sim(api)
+    path = "/devices/{Sim}"
+
+    rejected = api.post(f"/devices/{sim.sid}/attach", data={"Network": sim.other_network_sid})
+    _check_answer(doc, "POST", f"{path}/attach", rejected.json())
+    assert rejected.json()["rejection"]["code"] == 83702
+    _check_answer(doc, "POST", f"{path}/attach", attach(api, sim.sid, sim.network_sids[0]))
+    _check_answer(doc, "GET", path, api.get(f"/devices/{sim.sid}").json())
+    used = api.post(f"/devices/{sim.sid}/data", data={"Upload": "10", "Download": "20"})
+    _check_answer(doc, "POST", f"{path}/data", used.json())
+    sms = api.post(f"/devices/{sim.sid}/sms", data={"To": "000", "Body": "hi"})
+    _check_answer(doc, "POST", f"{path}/sms", sms.json())
+    udp = api.post(f"/devices/{sim.sid}/udp", data={"SourcePort": "4000", "Text": "hi"})
+    _check_answer(doc, "POST", f"{path}/udp", udp.json())
+    bound = api.post(f"/devices/{sim.sid}/udp-binding", data={"Port": "9999"})
+    _check_answer(doc, "POST", f"{path}/udp-binding", bound.json())
+    _check_answer(
+        doc, "DELETE", f"{path}/udp-binding", api.delete(f"/devices/{sim.sid}/udp-binding").json()
+    )
+    assert api.post("/v1/SmsCommands", data={"Sim": sim.sid, "Payload": "x"}).status_code == 201
+    advance(api, 5)
+    inbox = api.get(f"/devices/{sim.sid}/inbox").json()
+    assert inbox["messages"]
+    _check_answer(doc, "GET", f"{path}/inbox", inbox)
+    _check_answer(doc, "GET", f"{path}/events", api.get(f"/devices/{sim.sid}/events").json())
+    _check_answer(doc, "POST", f"{path}/detach", api.post(f"/devices/{sim.sid}/detach").json())
+
+
+def test_every_control_route_has_its_answer_described() -> None:
+    routes = [*CONTROL_ROUTES, *PROVISIONING_ROUTES]
+    missing = [
+        f"{method} {r.path}"
+        for r in routes
+        for method in sorted(r.methods or ())
+        if method != "HEAD" and control_answer(method, r.path) is None
+    ]
+    assert missing == []
+
+
+def test_the_control_apis_answers_are_described_field_by_field(api: Api) -> None:
+    doc = spec(api)
+    sim = connectable_sim(api)
+
+    def check(method: str, path: str, data: dict[str, str] | None = None, **values: str) -> Any:
+        response = api.control(method, path.format(**values), data)
+        assert response.status_code == 200, response.text
+        _check_answer(doc, method, path, response.json())
+        return response.json()
+
+    check("GET", "/control/clock")
+    check("POST", "/control/sids/seed", {"Seed": "7"})
+    check("GET", "/control/policies")
+    check("POST", "/control/policies/{Lifecycle}", {"Policy": "manual"}, Lifecycle="sim")
+    changed = api.post(
+        f"/v1/Sims/{sim.sid}", data={"Status": "inactive", "CallbackUrl": "http://x.test/cb"}
+    )
+    assert changed.status_code == 202, changed.text
+    path = "/control/lifecycles/{Lifecycle}/{Sid}/progress"
+    check("POST", path, Lifecycle="sim", Sid=sim.sid)
+    check("POST", "/control/clock/advance", {"Seconds": "1"})
+    check("GET", "/control/jobs")
+    (delivery,) = check("GET", "/control/webhooks")["webhooks"]
+    check("GET", "/control/webhooks/{Id}", Id=str(delivery["id"]))
+    check("POST", "/control/webhooks/{Id}/redeliver", Id=str(delivery["id"]))
+    sink = "/control/accounts/{AccountSid}/event-sink"
+    check("POST", sink, {"Url": "http://x.test/events"}, AccountSid=api.creds.account_sid)
+    check("GET", "/control/esim/stock")
+    check("POST", "/control/esim/stock", {"Remaining": "9"})
+    profile = api.post("/v1/ESimProfiles", data={"Eid": "8" * 32})
+    assert profile.status_code == 201, profile.text
+    failure = "/control/esim/profiles/{Sid}/failure"
+    check("POST", failure, {"ErrorCode": "x"}, Sid=profile.json()["sid"])
+    update = {"Sim": sim.sid, "Package": "apn", "Version": "2.0.0"}
+    check("POST", "/control/settings-updates", update)
+    check("POST", "/control/reset")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -11,11 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from fleetsim.cli.main import main
+from fleetsim.core.clock import SystemClock
 from fleetsim.core.iccid import is_valid_iccid
 from fleetsim.db.dialect import create_database_engine
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, ApiKey, SimCard
 from fleetsim.db.uow import unit_of_work
+from fleetsim.engine.clock import configure_clock
 from fleetsim.resources.accounts.service import authenticate
 
 
@@ -139,3 +142,19 @@ def test_inventory_import_refuses_a_bad_file_and_names_the_line(
     with unit_of_work(engine, write=False) as session:
         assert session.execute(select(SimCard)).first() is None
     engine.dispose()
+
+
+def test_inventory_cards_are_dated_by_the_server_clock(database_url: str) -> None:
+    """With a manual clock, a card's manufacture (and so a Sim's base Settings Update) is
+    the server's time, not the wall clock's."""
+    start = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    engine = create_database_engine(database_url)
+    configure_clock(engine, "manual", start=start, system=SystemClock())
+    engine.dispose()
+    code, _, _ = run(database_url, "inventory", "generate", "--count", "2", "--seed", "5")
+    assert code == 0
+    engine = create_database_engine(database_url)
+    with unit_of_work(engine, write=False) as session:
+        dates = set(session.execute(select(SimCard.date_created)).scalars())
+    engine.dispose()
+    assert dates == {start}

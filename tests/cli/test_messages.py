@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
+import click
+import pytest
 from click.testing import CliRunner
 
+from fleetsim.cli.demo import print_next_steps
 from fleetsim.cli.main import main
+from tests.support.server import free_port
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -45,3 +54,74 @@ def test_serve_on_a_taken_port_says_to_choose_another(tmp_path: Path) -> None:
     assert f"Cannot listen on 127.0.0.1:{port}" in output
     assert "Choose another with --port" in output
     assert not (tmp_path / "fleetsim.db").exists()  # nothing was touched
+
+
+def _unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
+    """`fleetsim ARGS` as a user to whom a mode-555 folder is read-only: as root, with its
+    capabilities dropped (root's override of file permissions is one of them)."""
+    command = [sys.executable, "-m", "fleetsim", *args]
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running as root without setpriv (util-linux) to drop privileges")
+        command = [setpriv, "--bounding-set=-all", "--inh-caps=-all", *command]
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
+def test_a_database_in_a_read_only_folder_names_the_folder(tmp_path: Path, existing: bool) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'fleetsim.db'}"
+    if existing:
+        assert run("migrate", "--database-url", url)[0] == 0
+    folder.chmod(0o555)
+    try:
+        result = _unprivileged("serve", "--port", str(free_port()), "--database-url", url)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert (
+            f"Cannot write in {folder}, the folder of the database {url}: SQLite keeps "
+            "its journal (-wal, -shm) and fleetsim its secret key (.key) beside the "
+            "database. Make the folder writable, or choose another path with "
+            "--database-url (or FLEETSIM_DATABASE_URL)."
+        ) in " ".join(result.stderr.split())
+    finally:
+        folder.chmod(0o755)
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found.extend(_commands(command, (*prefix, name)))
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(main), ids=lambda p: " ".join(p) or "fleetsim")
+def test_help_shows_each_commands_description_whole(path: tuple[str, ...]) -> None:
+    code, output = run(*path, "--help")
+
+    assert code == 0
+    group = main
+    for name in path:
+        group = group.commands[name]  # type: ignore[assignment]
+    # Compared without white space: click wraps long lines, also after a hyphen.
+    listing = "".join(output.split("Commands:", 1)[1].split())
+    for name, command in group.commands.items():
+        first = "".join((command.help or "").split("\n\n", 1)[0].split())
+        assert f"{name}{first}" in listing
+    assert "..." not in listing
+
+
+def test_the_demos_python_line_runs_in_fleetsims_own_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`python` on the PATH may not have fleetsim (or Twilio's SDK); the interpreter that
+    runs the server has both."""
+    print_next_steps("http://127.0.0.1:8080")
+
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "fleetsim_client" in line]
+    command = shlex.split(line)
+    assert command[:2] == [sys.executable, "-c"]
+    assert 'fleetsim_client("http://127.0.0.1:8080",' in command[2]

@@ -90,3 +90,34 @@ def test_errors_say_what_to_do(live: Live) -> None:
     )
     assert result.exit_code == 1
     assert "Is `fleetsim serve` running" in result.stderr
+
+
+def test_attach_without_a_network_picks_one_of_the_profiles_as_the_fixture_does(
+    live: Live, control: httpx.Client
+) -> None:
+    v1 = live.client.supersim.v1
+    (mx,) = v1.networks.list(iso_country="MX", limit=1)
+    profile = v1.network_access_profiles.create(networks=[mx.sid])
+    fleet = v1.fleets.create(network_access_profile=profile.sid, unique_name="cli-fleet-mx")
+    card = live.cards[1]
+    sim = v1.sims.create(iccid=card.iccid, registration_code=card.registration_code)
+    v1.sims(sim.sid).update(unique_name="cli-tracker-mx", fleet=fleet.sid, status="active")
+    assert control.post("/control/clock/advance", data={"Seconds": "10"}).status_code == 200
+
+    code, out, err = device(live, "attach", "cli-tracker-mx")
+
+    assert code == 0, err
+    assert (out["attached"], out["device"]["network_sid"]) == (True, mx.sid)
+
+
+def test_attach_without_a_network_for_a_sim_without_a_fleet_says_what_is_missing(
+    live: Live,
+) -> None:
+    v1 = live.client.supersim.v1
+    card = live.cards[2]
+    sim = v1.sims.create(iccid=card.iccid, registration_code=card.registration_code)
+
+    code, _, err = device(live, "attach", sim.sid)
+
+    assert code == 1
+    assert "Missing required parameter Network (or Mcc and Mnc)" in err

@@ -9,8 +9,6 @@ skipped, unless FLEETSIM_REQUIRE_NODE is set (CI sets it: .ci/run installs Node.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +19,7 @@ from typing import Any
 import pytest
 
 from fleetsim.testing import Server
+from tests.node.packages import node_packages
 
 pytestmark = [pytest.mark.live]
 
@@ -29,34 +28,10 @@ SCRIPTS = ("redirect.js", "scenario.js", "cli-redirect.js")
 MISSING_FLEET = "HF" + "0" * 32
 
 
-def _cache_root() -> Path:
-    configured = os.environ.get("FLEETSIM_NODE_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "fleetsim-tests"
-
-
 @pytest.fixture(scope="module")
 def node_project() -> Path:
     """A folder with the pinned packages installed and the scenario scripts beside them."""
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        if os.environ.get("FLEETSIM_REQUIRE_NODE"):
-            pytest.fail("Node.js and npm are required (apt-get install nodejs npm)")
-        pytest.skip("Node.js and npm are not installed (apt-get install nodejs npm)")
-    lock = (HERE / "package-lock.json").read_bytes()
-    folder = _cache_root() / f"node-{hashlib.sha256(lock).hexdigest()[:16]}"
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".lock").open("w") as guard:
-        fcntl.flock(guard, fcntl.LOCK_EX)  # one install at a time (xdist workers, runs)
-        if not (folder / ".installed").exists():
-            for name in ("package.json", "package-lock.json"):
-                shutil.copy(HERE / name, folder / name)
-            subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
-                cwd=folder,
-                check=True,
-                capture_output=True,
-                timeout=600,
-            )
-            (folder / ".installed").touch()
+    folder = node_packages()
     for name in SCRIPTS:
         shutil.copy(HERE / name, folder / name)
     return folder

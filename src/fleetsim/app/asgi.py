@@ -39,6 +39,7 @@ from fleetsim.core.dialect import dialect_of
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
 from fleetsim.engine.worker import Worker
 from fleetsim.http.endpoint import error_headers
+from fleetsim.http.home import HOME_ROUTES
 from fleetsim.http.observability import (
     INTERNAL_ERROR_MESSAGE,
     RequestObservability,
@@ -117,6 +118,7 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
         *IP_COMMAND_DEVICE_ROUTES,
         *SMDP_ROUTES,
         Route("/health", health, methods=["GET"], name="health"),
+        *HOME_ROUTES,
         *CONSOLE_ROUTES,
         Route("/openapi.json", openapi_json, methods=["GET"], name="openapi"),
         Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),

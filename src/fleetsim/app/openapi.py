@@ -32,9 +32,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from fleetsim.api.devices.wire import ANSWER_SCHEMAS
 from fleetsim.contract import Location, Operation, Param, document, operations
 from fleetsim.control import provisioning as control_provisioning
 from fleetsim.control import routes as control_routes
+from fleetsim.control.answers import CONTROL_SCHEMAS, control_answer
 from fleetsim.http.endpoint import operation_of
 from fleetsim.http.runtime import Runtime
 from fleetsim.http.urls import Urls
@@ -131,6 +133,8 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
     for entry in route_operations(routes):
         paths.setdefault(entry.path, {})[entry.method.lower()] = _describe(contract, entry)
     components = copy.deepcopy(contract["components"])
+    components["schemas"].update(copy.deepcopy(ANSWER_SCHEMAS))
+    components["schemas"].update(copy.deepcopy(CONTROL_SCHEMAS))
     components["schemas"][ERROR_SCHEMA] = {
         "type": "object",
         "required": ["code", "message", "more_info", "status"],
@@ -192,6 +196,10 @@ def _describe(contract: dict[str, Any], entry: RouteOperation) -> dict[str, Any]
     if entry.tag == SERVICE_TAG:
         described.pop("security")
         described["responses"].pop("4XX")
+    answer = control_answer(entry.method, entry.path) if entry.tag == CONTROL_TAG else None
+    if answer is not None:
+        content = described["responses"]["2XX"]["content"]["application/json"]
+        content["schema"] = copy.deepcopy(answer)
     if entry.tag == KORE_TAG:
         public = entry.id in _PUBLIC_KORE_ROUTES
         described["security"] = [] if public else [*_KORE_SECURITY, *_ACCOUNT_SECURITY]
@@ -226,11 +234,17 @@ def _own_operation(op: Operation, entry: RouteOperation) -> dict[str, Any]:
         described["requestBody"] = {
             "content": {"application/x-www-form-urlencoded": {"schema": body}}
         }
-    result: dict[str, Any] = {"type": "object"}
+    item: dict[str, Any] = (
+        {"$ref": f"#/components/schemas/{op.item_schema}"} if op.item_schema else {"type": "object"}
+    )
+    result: dict[str, Any] = item
     if op.list_key:
-        result["properties"] = {
-            op.list_key: {"type": "array", "items": {"type": "object"}},
-            "meta": {"type": "object"},
+        result = {
+            "type": "object",
+            "properties": {
+                op.list_key: {"type": "array", "items": item},
+                "meta": {"type": "object"},
+            },
         }
     described["responses"] = {
         "2XX": {"description": "OK", "content": {"application/json": {"schema": result}}},

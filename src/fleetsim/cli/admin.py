@@ -11,7 +11,14 @@ from typing import Any
 import click
 from rich.progress import Progress
 
-from fleetsim.cli.common import database, database_option, err, print_json, user_errors
+from fleetsim.cli.common import (
+    database,
+    database_option,
+    err,
+    print_json,
+    server_clock,
+    user_errors,
+)
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.iccid import ICCID_PREFIXES
 from fleetsim.core.sids import SidFactory
@@ -213,12 +220,14 @@ def inventory_import(file: Path, database_url: str) -> None:
 
 
 def _import_with_progress(engine: Any, cards: list[Any], label: str) -> Any:
+    # Dated as the server dates things: a manual clock's time, not the wall clock's.
+    clock = server_clock(engine)
     with Progress(console=err, transient=False) as progress:
         task = progress.add_task(label, total=len(cards))
         with unit_of_work(engine, write=True) as session:
             return import_cards(
                 session,
                 cards,
-                clock=SystemClock(),
+                clock=clock,
                 progress=lambda n: progress.advance(task, n),
             )

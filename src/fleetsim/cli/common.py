@@ -1,5 +1,5 @@
 """What the `fleetsim` commands share: the database option, a database for one command,
-JSON output, and errors shown as one line that says what to do next."""
+the server clock, JSON output, and errors shown as one line that says what to do next."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from fleetsim.cli.errors import next_step, open_database
+from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.sealing import SecretKeyError
 from fleetsim.db.dialect import DEFAULT_DATABASE_URL
+from fleetsim.engine.clock import clock_for, configure_clock
 
-__all__ = ["database", "database_option", "err", "print_json", "user_errors"]
+__all__ = ["database", "database_option", "err", "print_json", "server_clock", "user_errors"]
 
 err = Console(stderr=True)
 
@@ -38,6 +40,12 @@ def database(url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def server_clock(engine: Engine) -> Clock:
+    """The clock the servers on this database use (manual in tests), so that what a
+    command writes is dated as the server would date it."""
+    return clock_for(engine, configure_clock(engine, None, start=None, system=SystemClock()))
 
 
 def print_json(value: dict[str, Any]) -> None:

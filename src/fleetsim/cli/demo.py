@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
 import time
 
 import click
@@ -36,8 +38,10 @@ def print_next_steps(base: str) -> None:
     click.echo("Try:")
     click.echo(f"  curl -u {sid}:{token} '{base}/v1/Sims?Status=active&PageSize=5'")
     click.echo(f"  curl -u {sid}:{token} '{base}/v1/UsageRecords?Granularity=day'")
+    # The interpreter running this server has fleetsim (and the SDK, if installed); the
+    # `python` on the user's PATH may not.
     click.echo(
-        "  python -c 'from fleetsim.testing import fleetsim_client; "
+        f"  {shlex.quote(sys.executable)} -c 'from fleetsim.testing import fleetsim_client; "
         f'c = fleetsim_client("{base}", "{sid}", "{token}"); '
         "print([f.unique_name for f in c.supersim.v1.fleets.list()])'"
     )

@@ -11,6 +11,7 @@ import click
 
 from fleetsim.cli.errors import next_step
 from fleetsim.modem.device import DeviceApi, DeviceApiError, DeviceApiUnreachable
+from fleetsim.network.default_network import fleet_network
 
 __all__ = ["DeviceClient", "device", "device_api_options"]
 
@@ -83,16 +84,23 @@ def show(ctx: click.Context, sim: str) -> None:
 
 @device.command()
 @click.argument("sim")
-@click.option("--network", default=None, help="Network SID (HW…).")
+@click.option(
+    "--network",
+    default=None,
+    help="Network SID (HW…); default: the first network of the Sim's Fleet's profile.",
+)
 @click.option("--mcc", default=None)
 @click.option("--mnc", default=None)
 @click.pass_context
 def attach(
     ctx: click.Context, sim: str, network: str | None, mcc: str | None, mnc: str | None
 ) -> None:
-    """Attach to a network (by SID, or by MCC and MNC)."""
+    """Attach to a network (by SID, or by MCC and MNC; by default one of its profile's)."""
+    client = _client(ctx)
+    if network is None and mcc is None:
+        network = fleet_network(lambda path: client.call("GET", path), sim)
     data = {k: v for k, v in {"Network": network, "Mcc": mcc, "Mnc": mnc}.items() if v}
-    result = _client(ctx).call("POST", f"/devices/{sim}/attach", data)
+    result = client.call("POST", f"/devices/{sim}/attach", data)
     _show(result)
     if not result.get("attached"):
         rejection = result.get("rejection") or {}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 
 import click
 from sqlalchemy import Engine
@@ -11,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from fleetsim.app.setup import prepare_database
 
-__all__ = ["check_port_free", "next_step", "open_database"]
+__all__ = ["check_database_folder", "check_port_free", "next_step", "open_database"]
 
 _NEXT_STEP = {
     20003: "Check the credentials (--account and --token, or FLEETSIM_ACCOUNT_SID and "
@@ -32,6 +34,7 @@ def next_step(code: int | None) -> str:
 
 def open_database(url: str) -> Engine:
     """`prepare_database`, with a message that says how to fix a database that won't open."""
+    check_database_folder(url)
     try:
         return prepare_database(url)
     except (OperationalError, ArgumentError, NoSuchModuleError) as exc:
@@ -45,6 +48,25 @@ def open_database(url: str) -> Engine:
             "FLEETSIM_DATABASE_URL): sqlite:///path.db, or postgresql://user@host/db of a "
             "PostgreSQL server that runs and has that database."
         ) from None
+
+
+def check_database_folder(url: str) -> None:
+    """Fail early, naming the folder, when a SQLite database's folder cannot be written:
+    SQLite's own message ("unable to open database file") does not say why."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # open_database names the malformed URL
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    folder = Path(parsed.database).absolute().parent
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        raise click.ClickException(
+            f"Cannot write in {folder}, the folder of the database {url}: SQLite keeps its "
+            "journal (-wal, -shm) and fleetsim its secret key (.key) beside the database. "
+            "Make the folder writable, or choose another path with --database-url (or "
+            "FLEETSIM_DATABASE_URL)."
+        )
 
 
 def check_port_free(host: str, port: int) -> None:

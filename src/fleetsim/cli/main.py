@@ -17,7 +17,7 @@ from fleetsim.app.setup import (
 from fleetsim.cli.admin import accounts, api_clients, events, inventory, keys
 from fleetsim.cli.common import database, database_option, err, user_errors
 from fleetsim.cli.device import device
-from fleetsim.cli.errors import check_port_free, open_database
+from fleetsim.cli.errors import check_database_folder, check_port_free, open_database
 from fleetsim.cli.modem import modem
 from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
@@ -355,9 +355,23 @@ main.add_command(esim)
 main.add_command(settings_updates)
 
 
+def _whole_descriptions(group: click.Group) -> None:
+    """List each command with its description's whole first paragraph: click otherwise
+    cuts it at 45 characters, often mid-sentence."""
+    for command in group.commands.values():
+        if command.short_help is None and command.help:
+            command.short_help = " ".join(command.help.split("\n\n", 1)[0].split())
+        if isinstance(command, click.Group):
+            _whole_descriptions(command)
+
+
+_whole_descriptions(main)
+
+
 def _prepare_node(database_url: str) -> Engine:
     """The database of a server or worker node, once its secret key is known to be set
     (a node that cannot open the auth tokens must not start)."""
+    check_database_folder(database_url)
     with user_errors():
         probe = create_database_engine(database_url)
         try:

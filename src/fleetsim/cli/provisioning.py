@@ -4,23 +4,21 @@ Profiles and Settings Updates, on the database (as the control API does over HTT
 from __future__ import annotations
 
 import click
-from sqlalchemy import Engine
 
 from fleetsim.api.settings_updates.wire import render_settings_update
-from fleetsim.cli.common import database, database_option, print_json, user_errors
-from fleetsim.core.clock import Clock, SystemClock
+from fleetsim.cli.common import (
+    database,
+    database_option,
+    print_json,
+    server_clock,
+    user_errors,
+)
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.uow import unit_of_work
-from fleetsim.engine.clock import clock_for, configure_clock
 from fleetsim.resources.esim_profiles.stock import MAX_STOCK, get_stock, set_stock
 from fleetsim.resources.settings_updates.service import OUTCOMES, schedule_settings_update
 
 __all__ = ["esim", "settings_updates"]
-
-
-def _server_clock(engine: Engine) -> Clock:
-    """The clock the servers on this database use (manual in tests)."""
-    return clock_for(engine, configure_clock(engine, None, start=None, system=SystemClock()))
 
 
 @click.group()
@@ -70,7 +68,7 @@ def settings_updates_schedule(
 ) -> None:
     """Schedule an update; each waits until its Sim's device attaches."""
     with user_errors(), database(database_url) as engine:
-        clock = _server_clock(engine)
+        clock = server_clock(engine)
         with unit_of_work(engine, write=True) as session:
             updates = schedule_settings_update(
                 session,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx2 as httpx
 
+from fleetsim.network.default_network import fleet_network
 from fleetsim.testing.client import async_fleetsim_client, fleetsim_client
 from fleetsim.testing.kore import KoreClient
 
@@ -121,18 +122,8 @@ class Device:
         """Attach to a network (a Network SID, or MCC/MNC; default: the first network of
         the Sim's Fleet's Network Access Profile)."""
         if network is None and mcc is None:
-            network = self._fleet_network()
+            network = fleet_network(lambda path: self.server.request("GET", path), self.sim)
         return dict(self._call("POST", "/attach", Network=network, Mcc=mcc, Mnc=mnc))
-
-    def _fleet_network(self) -> str | None:
-        sim = self.server.request("GET", f"/v1/Sims/{self.sim}")
-        if not sim.get("fleet_sid"):
-            return None  # the server says what is missing
-        fleet = self.server.request("GET", f"/v1/Fleets/{sim['fleet_sid']}")
-        profile = fleet["network_access_profile_sid"]
-        listed = self.server.request("GET", f"/v1/NetworkAccessProfiles/{profile}/Networks")
-        networks = listed["networks"]
-        return str(networks[0]["sid"]) if networks else None
 
     def detach(self) -> dict[str, Any]:
         return dict(self._call("POST", "/detach"))

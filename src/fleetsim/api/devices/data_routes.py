@@ -29,6 +29,7 @@ USE_DATA = device_operation(
     Param("Upload", "form", False, "integer", minimum=0, maximum=MAX_BYTES),
     Param("Download", "form", False, "integer", minimum=0, maximum=MAX_BYTES),
     Param("Over", "form", False, "integer", minimum=0, maximum=MAX_OVER_SECONDS),
+    answer="fleetsim.device_data",
 )
 
 

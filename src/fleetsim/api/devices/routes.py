@@ -42,16 +42,22 @@ def paging_params() -> dict[str, Param]:
 
 
 def device_operation(
-    name: str, method: str, path: str, *params: Param, list_key: str | None = None
+    name: str,
+    method: str,
+    path: str,
+    *params: Param,
+    list_key: str | None = None,
+    answer: str | None = None,
 ) -> Operation:
-    """One of fleetsim's own device operations, described like the contract's."""
+    """One of fleetsim's own device operations, described like the contract's; `answer`
+    names the schema of what it answers (of one item, for a list)."""
     all_params = {"Sim": SIM, **{p.name: p for p in params}}
     if list_key:
         all_params.update(paging_params())
-    return Operation(name, method, path, all_params, (200,), None, list_key)
+    return Operation(name, method, path, all_params, (200,), answer, list_key)
 
 
-FETCH = device_operation("FetchDevice", "GET", "/devices/{Sim}")
+FETCH = device_operation("FetchDevice", "GET", "/devices/{Sim}", answer="fleetsim.device")
 ATTACH = device_operation(
     "AttachDevice",
     "POST",
@@ -59,14 +65,16 @@ ATTACH = device_operation(
     Param("Network", "form", False, "string"),
     Param("Mcc", "form", False, "string"),
     Param("Mnc", "form", False, "string"),
+    answer="fleetsim.device_attach",
 )
-DETACH = device_operation("DetachDevice", "POST", "/devices/{Sim}/detach")
+DETACH = device_operation("DetachDevice", "POST", "/devices/{Sim}/detach", answer="fleetsim.device")
 INBOX = device_operation(
     "ListDeviceMessages",
     "GET",
     "/devices/{Sim}/inbox",
     Param("After", "query", False, "integer", minimum=0),
     list_key="messages",
+    answer="fleetsim.device_message",
 )
 DELETE_MESSAGE = device_operation(
     "DeleteDeviceMessage",
@@ -76,7 +84,11 @@ DELETE_MESSAGE = device_operation(
 )
 NETWORKS = device_operation("ListDeviceNetworks", "GET", "/devices/{Sim}/networks")
 EVENTS = device_operation(
-    "ListConnectionEvents", "GET", "/devices/{Sim}/events", list_key="connection_events"
+    "ListConnectionEvents",
+    "GET",
+    "/devices/{Sim}/events",
+    list_key="connection_events",
+    answer="fleetsim.connection_event",
 )
 
 

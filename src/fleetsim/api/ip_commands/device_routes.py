@@ -36,6 +36,7 @@ SEND = device_operation(
     Param("SourcePort", "form", True, "integer", minimum=1, maximum=65535),
     Param("Payload", "form", False, "string"),
     Param("Text", "form", False, "string"),
+    answer="supersim.v1.ip_command",
 )
 BIND = device_operation(
     "BindDeviceUdp",
@@ -43,8 +44,11 @@ BIND = device_operation(
     "/devices/{Sim}/udp-binding",
     Param("Port", "form", True, "integer", minimum=1, maximum=65535),
     Param("Host", "form", False, "string"),
+    answer="fleetsim.device_binding",
 )
-UNBIND = device_operation("UnbindDeviceUdp", "DELETE", "/devices/{Sim}/udp-binding")
+UNBIND = device_operation(
+    "UnbindDeviceUdp", "DELETE", "/devices/{Sim}/udp-binding", answer="fleetsim.device_binding"
+)
 
 
 @endpoint(SEND)

@@ -24,6 +24,7 @@ SEND = device_operation(
     "/devices/{Sim}/sms",
     Param("To", "form", True, "string"),
     Param("Body", "form", True, "string"),
+    answer="supersim.v1.sms_command",
 )
 
 
