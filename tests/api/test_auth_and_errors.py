@@ -159,7 +159,8 @@ def test_health_needs_no_authentication(api: Api) -> None:
 
 
 def test_unknown_path_is_404(api: Api) -> None:
-    paths = ["/v1/Nope", "/v2/Sims", "/v1/sims", f"/v1/Sims/HS{'0' * 32}/Nope", "/", "/v1"]
+    # `/` is the home page (tests/api/test_home.py).
+    paths = ["/v1/Nope", "/v2/Sims", "/v1/sims", f"/v1/Sims/HS{'0' * 32}/Nope", "/v1"]
     for path in paths:
         assert_error(api.get(path), 404, 20404, "not found", path)
 
