@@ -29,8 +29,10 @@ import argparse
 import base64
 import contextlib
 import itertools
+import os
 import random
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -61,6 +63,7 @@ from sqlalchemy import Engine, select
 from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.paging import Cursor
+from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.tables import Sim
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
@@ -426,6 +429,9 @@ def on_postgres(bench: Bench, bare: Server) -> None:
     from tests.support.postgres import PostgresCluster
 
     args = bench.args
+    # Every node of one PostgreSQL shares the key that seals auth tokens (this process and
+    # the server it starts inherit it).
+    os.environ.setdefault(SECRET_KEY_ENV, secrets.token_hex(32))
     cluster = PostgresCluster.start(ensure_postgres())
     try:
         engine = prepare(cluster.url, args.sims, bench.folder / "pg-cards.txt")

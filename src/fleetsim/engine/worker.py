@@ -85,7 +85,6 @@ class Worker:
         handlers: Mapping[str, JobHandler],
         *,
         concurrency: int = 4,
-        batch: int = 32,
         poll_seconds: float = 0.2,
         lease: dt.timedelta = dt.timedelta(seconds=30),
         system_clock: Clock | None = None,
@@ -93,10 +92,11 @@ class Worker:
         self.context = context
         self.handlers = handlers
         self.concurrency = concurrency
-        # SQLite has one writer: jobs claimed together run in one transaction, so a claim
-        # takes a batch; elsewhere each claimed job runs in a thread of its own.
+        # SQLite has one writer: the jobs claimed together run in one transaction; elsewhere
+        # each runs in a thread of its own. A claim takes `concurrency` jobs either way: a
+        # larger batch holds SQLite's writer longer, and the API's writes wait behind it
+        # (see `bench/api.py --cases sms`, creating SMS Commands while they are delivered).
         self.sqlite = is_sqlite(context.engine)
-        self.claim_limit = batch if self.sqlite else concurrency
         self.poll_seconds = poll_seconds
         self.lease = lease
         # Leases are about processes staying alive, so they run on real time even when
@@ -115,7 +115,7 @@ class Worker:
             real_now=self.system_clock.now(),
             worker=self.name,
             lease=self.lease,
-            limit=self.claim_limit,
+            limit=self.concurrency,
             job_id=job_id,
         )
         if self.sqlite and len(jobs) > 1:
