@@ -450,9 +450,10 @@ def on_postgres(bench: Bench, bare: Server) -> None:
                 f"\nPostgreSQL (local cluster, one API process and its worker), {args.sims:,} Sims"
             )
             fetched = f"/v1/Sims/{sids[len(sids) // 2]}"
+            tags = (f"pg{n}" for n in itertools.count())  # a new name for every run's Fleets
             cases = [
                 ("fetch a Sim", fetched, lambda: request_script(auth=AUTH)),
-                ("create a Fleet", "/v1/Fleets", lambda: create_fleet_script(profile, "pg")),
+                ("create a Fleet", "/v1/Fleets", lambda: create_fleet_script(profile, next(tags))),
             ]
             for name, path, script in cases:
                 result = bench.compare(f"{name} (PostgreSQL)", server, bare, path, script, None)
