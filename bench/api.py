@@ -26,7 +26,6 @@ with the worker carrying the jobs out, printed without a target, for the whole p
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import itertools
 import os
@@ -50,15 +49,26 @@ from harness import (
     describe_machine,
     ensure_wrk,
     free_port,
-    lua_string,
     recorded_in_readme,
     request_script,
     run_wrk,
     servers,
     start_server,
+    summarize_profile,
 )
 from load_sims import load_sims
 from sqlalchemy import Engine, select
+from wrk_scripts import (
+    ACCOUNT,
+    AUTH,
+    TOKEN,
+    create_fleet_script,
+    ip_script,
+    numbered_script,
+    register_script,
+    sms_script,
+    update_script,
+)
 
 from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
@@ -69,10 +79,7 @@ from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
 from fleetsim.resources.accounts.service import ensure_account
 
-ACCOUNT = "AC" + "be" * 16
-TOKEN = "ca" * 16
 OPERATOR_TOKEN = "benchoperatortoken0001"  # noqa: S105 - the bench's own throwaway server
-AUTH = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
 FLEETSIM = [sys.executable, "-m", "fleetsim"]
 ACTIVE_SIMS = 20  # Sims made active for SMS Commands
 PAGE = 1000
@@ -187,117 +194,6 @@ class Bench:
         )
         self.results[name] = result
         return result
-
-
-_FRAME = re.compile(r"^(.*?) \((?:.*/(?:site-packages|src)/)?([^:]*)(?::\d+)?\)$")
-
-
-def summarize_profile(folded: str, top: int = 25) -> str:
-    """Where the time goes, from py-spy's folded stacks: per function, the share of samples
-    in which it runs its own code (self) and in which it is on the stack (total)."""
-    own: dict[str, int] = {}
-    total: dict[str, int] = {}
-    samples = 0
-    for line in folded.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count = int(count_text)
-        samples += count
-        # "function (path/to/file.py:line)" -> "function (to/file.py)": one entry per function
-        frames = [_FRAME.sub(r"\1 (\2)", frame) for frame in stack.split(";")]
-        own[frames[-1]] = own.get(frames[-1], 0) + count
-        for frame in set(frames):
-            total[frame] = total.get(frame, 0) + count
-    if not samples:
-        return "no samples\n"
-    lines = [f"{samples} samples; self% total% function", ""]
-    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
-        lines.append(f"{100 * count / samples:5.1f} {100 * total[frame] / samples:6.1f}  {frame}")
-    lines += ["", "on the stack most often (total%):", ""]
-    for frame, count in sorted(total.items(), key=lambda item: -item[1])[: top * 2]:
-        lines.append(f"{100 * count / samples:6.1f}  {frame}")
-    return "\n".join(lines) + "\n"
-
-
-def create_fleet_script(profile: str, tag: str) -> str:
-    """Each request a Fleet with a new unique name (per wrk thread and request)."""
-    return numbered_script(f"NetworkAccessProfile={profile}&UniqueName={tag}-")
-
-
-def numbered_script(body: str) -> str:
-    """Each request POSTs `body` followed by a number new to the run (per wrk thread and
-    request): for unique names and changing values."""
-    extra = f"""
-counter = 0
-function request()
-  counter = counter + 1
-  return wrk.format(nil, nil, nil, {lua_string(body)} .. (tid or 0) .. "-" .. counter)
-end
-"""
-    return request_script(method="POST", auth=AUTH, extra=extra) + _THREAD_IDS
-
-
-def sms_script(sims: list[str]) -> str:
-    """Each request an SMS Command to the next of the active Sims."""
-    return cycling_script([f"Sim={sid}&Payload=bench" for sid in sims])
-
-
-def ip_script(sims: list[str]) -> str:
-    """Each request an IP Command to the next of the active Sims."""
-    return cycling_script([f"Sim={sid}&Payload=bench&DevicePort=9000" for sid in sims])
-
-
-def cycling_script(bodies: list[str]) -> str:
-    """Each request POSTs the next of `bodies`, round and round."""
-    table = ", ".join(lua_string(body) for body in bodies)
-    extra = f"""
-bodies = {{{table}}}
-counter = 0
-function request()
-  counter = counter + 1
-  return wrk.format(nil, nil, nil, bodies[counter % #bodies + 1])
-end
-"""
-    return request_script(method="POST", auth=AUTH, extra=extra)
-
-
-def register_script(cards_file: Path, start: int) -> str:
-    """Each request registers the next card of the file (a new one each time)."""
-    extra = f"""
-bodies = {{}}
-for line in io.lines({lua_string(str(cards_file))}) do bodies[#bodies + 1] = line end
-counter = {start}
-function request()
-  counter = counter + 1
-  return wrk.format(nil, nil, nil, bodies[counter % #bodies + 1])
-end
-"""
-    return request_script(method="POST", auth=AUTH, extra=extra)
-
-
-def update_script(sids_file: Path, start: int) -> str:
-    """Each request puts the next Sim of the file (a `new` one each time) in the Fleet and
-    makes it ready: a write, and a job for the scheduled status change."""
-    extra = f"""
-sids = {{}}
-for line in io.lines({lua_string(str(sids_file))}) do sids[#sids + 1] = line end
-counter = {start}
-function request()
-  counter = counter + 1
-  return wrk.format(nil, "/v1/Sims/" .. sids[counter % #sids + 1], nil, "Fleet=bench&Status=ready")
-end
-"""
-    return request_script(method="POST", auth=AUTH, extra=extra)
-
-
-_THREAD_IDS = """
-threads_started = 0
-function setup(thread)
-  threads_started = threads_started + 1
-  thread:set("tid", threads_started)
-end
-"""
 
 
 def prepare(url: str, sims: int, cards_file: Path) -> Engine:

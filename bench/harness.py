@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import re
 import shutil
 import signal
 import socket
@@ -271,3 +272,34 @@ def recorded_in_readme(section: str, command: str) -> Iterator[None]:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     readme.write_text(text)
+
+
+_FRAME = re.compile(r"^(.*?) \((?:.*/(?:site-packages|src)/)?([^:]*)(?::\d+)?\)$")
+
+
+def summarize_profile(folded: str, top: int = 25) -> str:
+    """Where the time goes, from py-spy's folded stacks: per function, the share of samples
+    in which it runs its own code (self) and in which it is on the stack (total)."""
+    own: dict[str, int] = {}
+    total: dict[str, int] = {}
+    samples = 0
+    for line in folded.splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        samples += count
+        # "function (path/to/file.py:line)" -> "function (to/file.py)": one entry per function
+        frames = [_FRAME.sub(r"\1 (\2)", frame) for frame in stack.split(";")]
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames):
+            total[frame] = total.get(frame, 0) + count
+    if not samples:
+        return "no samples\n"
+    lines = [f"{samples} samples; self% total% function", ""]
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"{100 * count / samples:5.1f} {100 * total[frame] / samples:6.1f}  {frame}")
+    lines += ["", "on the stack most often (total%):", ""]
+    for frame, count in sorted(total.items(), key=lambda item: -item[1])[: top * 2]:
+        lines.append(f"{100 * count / samples:6.1f}  {frame}")
+    return "\n".join(lines) + "\n"
