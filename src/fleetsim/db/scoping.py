@@ -9,6 +9,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.base import ExecutableOption
 
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
+from fleetsim.db.store import ref_key
 
 __all__ = ["AccountOwned", "find_by_ref", "find_by_sid", "owned"]
 
@@ -40,12 +41,8 @@ def find_by_ref(
     """The row of this account addressed by SID or, failing the SID shape, unique name.
 
     `options` are module-level constants: they key the cache of built statements."""
-    if is_sid(ref, prefix):
-        query = _lookup(model, "sid", options)
-        value = canonical_sid(ref, prefix)
-    else:
-        query = _lookup(model, "unique_name", options)
-        value = ref
+    column, value = ref_key(ref, prefix)
+    query = _lookup(model, column, options)
     return session.execute(query, {"account_id": account_id, "value": value}).scalar_one_or_none()
 
 

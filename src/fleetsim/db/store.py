@@ -48,6 +48,7 @@ __all__ = [
     "UniqueRule",
     "WriterBusy",
     "detached",
+    "ref_key",
     "run_together",
     "stored_datetime",
     "transaction",

@@ -46,6 +46,7 @@ from fleetsim.engine.policies import due_at
 from fleetsim.network.devices import device_of, status_in_force
 from fleetsim.resources.sims.lifecycle import CONNECTED
 from fleetsim.resources.sims.service import find_sim
+from fleetsim.resources.sims.store import SIM_AND_FLEET
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = [
@@ -97,13 +98,12 @@ def _check_port(name: str, port: int) -> None:
 
 
 # The columns a command's checks read of its Sim (`s`) and the Sim's Fleet (`f`).
-_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
 _SIM_COLUMNS = "s.id, s.sid, s.iccid, s.status, s.settled_status, f.id, f.data_enabled"
 
 
 def _ready_sim(tx: Tx, account: Account, ref: str) -> Sim:
     """The account's Sim (its id, SID and ICCID), able to receive IP Commands now."""
-    found = tx.by_ref(_SIM_AND_FLEET, _SIM_COLUMNS, account.id, ref, Prefix.SIM, alias="s")
+    found = tx.by_ref(SIM_AND_FLEET, _SIM_COLUMNS, account.id, ref, Prefix.SIM, alias="s")
     if found is None:
         raise SimNotFound(ref)
     sim_id, sid, iccid, status, settled_status, fleet_id, data_enabled = found

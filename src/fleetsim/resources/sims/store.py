@@ -10,10 +10,11 @@ from fleetsim.core.sids import Prefix
 from fleetsim.db.paging import Page, page_of_rows
 from fleetsim.db.store import Row, Tx, stored_datetime
 
-__all__ = ["LockedSim", "SimView", "find_locked", "find_view", "page_of_views"]
+__all__ = ["SIM_AND_FLEET", "LockedSim", "SimView", "find_locked", "find_view", "page_of_views"]
 
-# A Sim (`s`) and its Fleet (`f`).
-_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
+# A Sim (`s`) and its Fleet (`f`), for `Tx.by_ref(..., alias="s")` here and in the rules of
+# the commands sent to a Sim.
+SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
 _VIEW_COLUMNS = (
     "s.id, s.sid, s.unique_name, s.iccid, s.status, f.sid, s.date_created, s.date_updated"
 )
@@ -48,7 +49,7 @@ def _view(row: Row) -> SimView:
 
 def find_view(tx: Tx, account_id: int, ref: str) -> SimView | None:
     """The account's Sim addressed by SID or unique name."""
-    row = tx.by_ref(_SIM_AND_FLEET, _VIEW_COLUMNS, account_id, ref, Prefix.SIM, alias="s")
+    row = tx.by_ref(SIM_AND_FLEET, _VIEW_COLUMNS, account_id, ref, Prefix.SIM, alias="s")
     return None if row is None else _view(row)
 
 
@@ -65,7 +66,7 @@ def page_of_views(
     rows = page_of_rows(
         tx,
         columns=_VIEW_COLUMNS,
-        source=_SIM_AND_FLEET,
+        source=SIM_AND_FLEET,
         where=where,
         params=(account_id, *(filters[name] for name in names)),
         key="s.id",
@@ -85,5 +86,5 @@ def find_locked(tx: Tx, account_id: int, ref: str) -> LockedSim | None:
     """The account's Sim addressed by SID or unique name, locked against other changes
     (PostgreSQL; SQLite's writer already has the whole database)."""
     columns = f"{_VIEW_COLUMNS}, s.fleet_id"
-    row = tx.by_ref(_SIM_AND_FLEET, columns, account_id, ref, Prefix.SIM, alias="s", lock=True)
+    row = tx.by_ref(SIM_AND_FLEET, columns, account_id, ref, Prefix.SIM, alias="s", lock=True)
     return None if row is None else LockedSim(_view(row[:8]), row[8])

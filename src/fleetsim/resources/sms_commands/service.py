@@ -33,6 +33,7 @@ from fleetsim.network.devices import device_of, effective_status, status_in_forc
 from fleetsim.network.usage import record_sms
 from fleetsim.resources.sims.lifecycle import CONNECTED
 from fleetsim.resources.sims.service import find_sim
+from fleetsim.resources.sims.store import SIM_AND_FLEET
 from fleetsim.resources.sms_commands.gsm import MAX_SEPTETS, outside_alphabet, septet_count
 from fleetsim.resources.sms_commands.lifecycle import (
     DELIVERY_WINDOW,
@@ -121,7 +122,6 @@ def require_commands(
 
 
 # The columns a command's checks read of its Sim (`s`) and the Sim's Fleet (`f`).
-_SIM_AND_FLEET = "sims s LEFT JOIN fleets f ON f.id = s.fleet_id"
 _SIM_COLUMNS = "s.id, s.sid, s.status, s.settled_status, f.sid, f.sms_commands_enabled"
 
 
@@ -135,7 +135,7 @@ def create_sms_command(
 ) -> SmsCommand:
     """Queue an SMS Command to the Sim's device; delivery follows (see `lifecycle`)."""
     check_payload("Payload", command.payload)
-    found = tx.by_ref(_SIM_AND_FLEET, _SIM_COLUMNS, account.id, command.sim, Prefix.SIM, alias="s")
+    found = tx.by_ref(SIM_AND_FLEET, _SIM_COLUMNS, account.id, command.sim, Prefix.SIM, alias="s")
     if found is None:
         raise SimNotFound(command.sim)
     sim_id, sim_sid, status, settled_status, fleet_sid, sms_commands_enabled = found
