@@ -16,7 +16,9 @@ import argparse
 import asyncio
 import cProfile
 import itertools
+import json
 import pstats
+import random
 import sys
 import tempfile
 import time
@@ -120,19 +122,24 @@ async def prepare_app(folder: Path, sims: int) -> tuple[Any, list[str], list[str
     engine = prepare_database(url)
     with unit_of_work(engine, write=True) as session:
         ensure_account(session, sid=ACCOUNT, auth_token=TOKEN, clock=SystemClock())
-        cards = list(generate_cards(40_000, __import__("random").Random(7)))
+        cards = list(generate_cards(40_000, random.Random(7)))
         import_cards(session, cards, clock=SystemClock())
     load_sims(engine, ACCOUNT, sims)
     with unit_of_work(engine, write=False) as session:
         sids = list(session.scalars(select(Sim.sid).order_by(Sim.id)))
     app = create_app(build_runtime(engine))
     network = await call(app, "GET", "/v1/Networks?IsoCountry=US&PageSize=1")
-    network_sid = __import__("json").loads(network[1])["networks"][0]["sid"]
-    status, body = await call(
-        app, "POST", "/v1/NetworkAccessProfiles", f"UniqueName=bench&Networks={network_sid}".encode()
+    network_sid = json.loads(network[1])["networks"][0]["sid"]
+    _, body = await call(
+        app,
+        "POST",
+        "/v1/NetworkAccessProfiles",
+        f"UniqueName=bench&Networks={network_sid}".encode(),
     )
-    profile = __import__("json").loads(body)["sid"]
-    await call(app, "POST", "/v1/Fleets", f"UniqueName=bench&NetworkAccessProfile={profile}".encode())
+    profile = json.loads(body)["sid"]
+    await call(
+        app, "POST", "/v1/Fleets", f"UniqueName=bench&NetworkAccessProfile={profile}".encode()
+    )
     for sid in sids[:20]:
         await call(app, "POST", f"/v1/Sims/{sid}", b"Fleet=bench&Status=active")
     deadline = time.monotonic() + 60
@@ -142,9 +149,7 @@ async def prepare_app(folder: Path, sims: int) -> tuple[Any, list[str], list[str
         if all(b'"status":"active"' in body for _, body in statuses):
             break
         await asyncio.sleep(0.5)
-    registration = [
-        f"Iccid={c.iccid}&RegistrationCode={c.registration_code}" for c in cards
-    ]
+    registration = [f"Iccid={c.iccid}&RegistrationCode={c.registration_code}" for c in cards]
     return app, sids, registration, profile
 
 
@@ -157,19 +162,21 @@ async def measure(args: argparse.Namespace) -> None:
             make = made[name]
             for _ in range(50):  # warm-up
                 await call(app, *make(next(counter)))
-            requests = [make(next(counter)) for _ in range(args.requests)]
-            profiler = cProfile.Profile() if args.profile else None
-            began = time.perf_counter()
-            if profiler:
-                profiler.enable()
+            best = float("inf")
             statuses: dict[int, int] = {}
-            for request in requests:
-                status, _ = await call(app, *request)
-                statuses[status] = statuses.get(status, 0) + 1
-            if profiler:
-                profiler.disable()
-            elapsed = time.perf_counter() - began
-            print(f"{name:14s} {elapsed / len(requests) * 1e6:8.1f} µs  {statuses}", flush=True)
+            profiler = cProfile.Profile() if args.profile else None
+            for _ in range(args.repeat):  # the best of a few runs: the machine is shared
+                requests = [make(next(counter)) for _ in range(args.requests)]
+                began = time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                for request in requests:
+                    status, _ = await call(app, *request)
+                    statuses[status] = statuses.get(status, 0) + 1
+                if profiler:
+                    profiler.disable()
+                best = min(best, (time.perf_counter() - began) / len(requests))
+            print(f"{name:14s} {best * 1e6:8.1f} µs  {statuses}", flush=True)
             if profiler:
                 stats = pstats.Stats(profiler, stream=sys.stdout)
                 stats.sort_stats(args.sort).print_stats(args.profile)
@@ -178,7 +185,8 @@ async def measure(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=5_000)
-    parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument("--requests", type=int, default=1_000)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--cases", default="fetch,list,404,400,fleet,register,fleet_update,sms,ip,update"
     )

@@ -301,11 +301,11 @@ def released_when_the_writes_wait(
     seen: list[str] = []
     together = commit.run_together
 
-    def waiting(engine: Engine, works: Any, *, wait: bool) -> Any:
+    def waiting(engine: Engine, works: Any, *, wait: bool, **options: Any) -> Any:
         if wait:
             seen.append("waited")
             release()
-        return together(engine, works, wait=wait)
+        return together(engine, works, wait=wait, **options)
 
     monkeypatch.setattr(commit, "run_together", waiting)
     yield seen

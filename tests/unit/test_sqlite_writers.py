@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from fleetsim.db.dialect import create_database_engine
+from fleetsim.db.store import transaction
 from fleetsim.db.tables import Job
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import schedule
@@ -66,4 +67,46 @@ def test_a_failed_writer_hands_the_turn_on(url: str) -> None:
     with unit_of_work(engine, write=False) as session:
         kinds = session.execute(select(Job.kind)).scalars().all()
         assert kinds == ["test.noop"]
+    engine.dispose()
+
+
+def test_a_thread_keeps_its_own_connection_out_of_the_pool(url: str) -> None:
+    engine = create_database_engine(url)
+    with transaction(engine, write=False, thread_connection=True) as tx:
+        first = tx._connection
+        assert engine.pool.checkedout() == 0
+        # A unit of work that opens another meanwhile gets a pooled connection.
+        with transaction(engine, write=False, thread_connection=True) as inner:
+            assert inner._connection is not first
+            assert engine.pool.checkedout() == 1
+    with transaction(engine, write=True, thread_connection=True) as tx:
+        assert tx._connection is first
+        job = {"kind": "test.noop", "payload": "{}", "state": "pending", "max_attempts": 5}
+        tx.insert(Job, {**job, "created_at": NOW})
+    assert engine.pool.checkedout() == 0
+    engine.dispose()
+    assert first.dbapi_connection is None  # closed with the engine
+
+
+def test_a_failed_write_on_a_thread_connection_hands_the_turn_on(url: str) -> None:
+    engine = create_database_engine(url)
+
+    def fail() -> None:
+        with transaction(engine, write=True, thread_connection=True) as tx:
+            tx.execute("DELETE FROM jobs")
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        fail()
+    # The writer lock was released: a write that must not wait still begins.
+    with transaction(engine, write=True, wait=False, thread_connection=True) as tx:
+        assert tx.one("SELECT count(*) FROM jobs") == (0,)
+    # And another thread's writer gets its turn at once.
+
+    def write_at_once() -> None:
+        with transaction(engine, write=True, wait=False) as tx:
+            tx.execute("DELETE FROM jobs")
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(write_at_once).result()
     engine.dispose()

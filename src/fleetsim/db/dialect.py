@@ -23,6 +23,7 @@ __all__ = [
     "add_or_insert",
     "begin_write",
     "create_database_engine",
+    "end_write",
     "for_update",
     "is_sqlite",
     "normalize_url",
@@ -161,6 +162,14 @@ def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
     finally:
         cursor.close()
     return True
+
+
+def end_write(engine: Engine, connection: Any) -> None:
+    """Let this process's next writer begin, once `connection`'s write transaction has
+    ended (committed or rolled back). A pooled connection that is handed back without it
+    does the same on check-in."""
+    if connection.info.pop(_HOLDS_WRITER, False):
+        _WRITERS[engine].release()
 
 
 _CHECKPOINT_INTERVAL = 0.25  # seconds

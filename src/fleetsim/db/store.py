@@ -19,13 +19,15 @@ several units of work share one transaction (the group commit of `fleetsim.http.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -34,6 +36,7 @@ from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.dialect import (
     IN_TRANSACTION,
     begin_write,
+    end_write,
     for_update,
     is_sqlite,
     unique_violation,
@@ -300,11 +303,14 @@ def _by_ref_sql(source: str, columns: str, alias: str, key: str, lock_clause: st
 
 
 @contextmanager
-def transaction(engine: Engine, *, write: bool, wait: bool = True) -> Iterator[Tx]:
+def transaction(
+    engine: Engine, *, write: bool, wait: bool = True, thread_connection: bool = False
+) -> Iterator[Tx]:
     """A transaction on a pooled connection, committed when the block ends and rolled
     back when it raises. A write on SQLite begins holding the database's write lock, at
-    once or (`wait` False) not at all: `WriterBusy`."""
-    connection = engine.pool.connect()
+    once or (`wait` False) not at all: `WriterBusy`. With `thread_connection` (SQLite),
+    on the calling thread's own connection (`_thread_connection`) rather than the pool's."""
+    connection = _checkout(engine, thread_connection)
     try:
         if write:
             if not begin_write(engine, connection, wait=wait):
@@ -323,7 +329,65 @@ def transaction(engine: Engine, *, write: bool, wait: bool = True) -> Iterator[T
             tx.close()
     finally:
         connection.info.pop(IN_TRANSACTION, None)
-        connection.close()  # back to the pool, which rolls back what was not committed
+        _checkin(engine, connection)
+
+
+# The connections threads keep for themselves, by engine and thread (see `_checkout`).
+_THREAD_CONNECTIONS: weakref.WeakKeyDictionary[Engine, dict[int, Any]] = weakref.WeakKeyDictionary()
+_THREAD_CONNECTIONS_LOCK = threading.Lock()
+
+
+def _checkout(engine: Engine, thread_connection: bool) -> Any:
+    """A pooled connection, or the calling thread's own.
+
+    The event loop runs every SQLite read and the grouped writes of its requests, one after
+    another: a connection of its own, kept out of the pool, spares each of them the pool's
+    check-out, check-in and reset. A thread already in a transaction on its connection
+    (a unit of work that opens another) gets a pooled one."""
+    if not (thread_connection and is_sqlite(engine)):
+        return engine.pool.connect()
+    thread = threading.get_ident()
+    with _THREAD_CONNECTIONS_LOCK:
+        held = _THREAD_CONNECTIONS.get(engine)
+        if held is None:
+            held = _THREAD_CONNECTIONS[engine] = {}
+            event.listen(engine, "engine_disposed", _close_thread_connections)
+        connection = held.get(thread)
+        if connection is None:
+            connection = engine.pool.connect()
+            connection.detach()  # out of the pool's count: it is this thread's
+            held[thread] = connection
+    if connection.info.get(IN_TRANSACTION):
+        return engine.pool.connect()
+    return connection
+
+
+def _checkin(engine: Engine, connection: Any) -> None:
+    """Hand `connection` back after its transaction: to the pool (which rolls back what
+    was not committed), or to its thread."""
+    end_write(engine, connection)
+    if connection.is_detached:
+        if connection.dbapi_connection.in_transaction:  # the rollback itself failed
+            _forget_thread_connection(engine, connection)
+        return
+    connection.close()
+
+
+def _forget_thread_connection(engine: Engine, connection: Any) -> None:
+    with _THREAD_CONNECTIONS_LOCK:
+        held = _THREAD_CONNECTIONS.get(engine, {})
+        for thread, kept in list(held.items()):
+            if kept is connection:
+                del held[thread]
+    connection.invalidate()
+
+
+def _close_thread_connections(engine: Engine) -> None:
+    """`engine.dispose()` closes the threads' own connections too."""
+    with _THREAD_CONNECTIONS_LOCK:
+        held = _THREAD_CONNECTIONS.pop(engine, {})
+    for connection in held.values():
+        connection.close()
 
 
 @dataclass(frozen=True)
@@ -335,13 +399,17 @@ class Outcome:
 
 
 def run_together(
-    engine: Engine, works: Sequence[Callable[[Tx], Any]], *, wait: bool
+    engine: Engine,
+    works: Sequence[Callable[[Tx], Any]],
+    *,
+    wait: bool,
+    thread_connection: bool = False,
 ) -> list[Outcome]:
     """Run `works` in one write transaction, each in its savepoint: a unit that raises
     leaves nothing and costs the others nothing. Without `wait`, `WriterBusy` when the
-    database cannot be written at once."""
+    database cannot be written at once. `thread_connection` as for `transaction`."""
     outcomes: list[Outcome] = []
-    with transaction(engine, write=True, wait=wait) as tx:
+    with transaction(engine, write=True, wait=wait, thread_connection=thread_connection) as tx:
         for work in works:
             try:
                 with tx.savepoint():

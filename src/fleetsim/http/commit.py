@@ -38,13 +38,13 @@ async def run_unit(engine: Engine, work: Work[T], *, write: bool) -> T:
     if not is_sqlite(engine):
         return await run_in_threadpool(_alone, engine, work, write)
     if not write:
-        return _alone(engine, work, write=False)
+        return _alone(engine, work, write=False, on_loop=True)
     result: T = await _group(engine).run(work)
     return result
 
 
-def _alone(engine: Engine, work: Work[T], write: bool) -> T:
-    with transaction(engine, write=write) as tx:
+def _alone(engine: Engine, work: Work[T], write: bool, on_loop: bool = False) -> T:
+    with transaction(engine, write=write, thread_connection=on_loop) as tx:
         return work(tx)
 
 
@@ -73,7 +73,9 @@ class _Group:
     def _commit(self) -> None:
         waiting, self._waiting = self._waiting, []
         try:
-            outcomes = run_together(self._engine, [w.work for w in waiting], wait=False)
+            outcomes = run_together(
+                self._engine, [w.work for w in waiting], wait=False, thread_connection=True
+            )
         except WriterBusy:
             task = asyncio.get_running_loop().create_task(self._commit_after_the_writer(waiting))
             self._behind_a_writer.add(task)  # held until done: the loop keeps only weak refs
