@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from fleetsim.api.accounts.routes import ACCOUNT_ROUTES
 from fleetsim.api.api_clients.routes import API_CLIENT_ROUTES
@@ -46,14 +46,15 @@ from fleetsim.http.observability import (
     health,
     metrics,
 )
+from fleetsim.http.routing import RouteIndex
 from fleetsim.http.runtime import Runtime
 
-__all__ = ["API_ROUTES", "create_app"]
+__all__ = ["API_ROUTES", "app_routes", "create_app"]
 
 log = logging.getLogger("fleetsim.http")
 
-# Starlette tries routes in order until one matches: the busiest come first, since
-# matching the routes before it is part of every request's time.
+# Starlette tries routes in order until one matches; `RouteIndex` finds an operation's
+# route among its resource's few, and the router sees what is left.
 API_ROUTES: list[Route] = [
     *SIM_ROUTES,
     *SMS_COMMAND_ROUTES,
@@ -92,20 +93,9 @@ def unexpected_error(request: Request, exc: Exception) -> Response:
     return twilio_error(request, InternalError(INTERNAL_ERROR_MESSAGE))
 
 
-def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> Starlette:
-    """The app; `background_worker` (if any) runs while the app does."""
-
-    @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if background_worker is not None:
-            background_worker.start()
-        try:
-            yield
-        finally:
-            if background_worker is not None:
-                background_worker.stop()
-
-    routes = [
+def app_routes() -> list[BaseRoute]:
+    """Every route of the app, in the order the router tries them."""
+    return [
         *API_ROUTES,
         *ACCOUNT_ROUTES,
         *API_CLIENT_ROUTES,
@@ -124,9 +114,25 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
         Route("/openapi/coverage", coverage_page, methods=["GET"], name="coverage"),
         Route("/metrics", metrics, methods=["GET"], name="metrics"),
     ]
+
+
+def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> Starlette:
+    """The app; `background_worker` (if any) runs while the app does."""
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if background_worker is not None:
+            background_worker.start()
+        try:
+            yield
+        finally:
+            if background_worker is not None:
+                background_worker.stop()
+
+    routes = app_routes()
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestObservability)],
+        middleware=[Middleware(RequestObservability), Middleware(RouteIndex, routes=routes)],
         lifespan=lifespan,
         exception_handlers={
             TwilioError: twilio_error,
