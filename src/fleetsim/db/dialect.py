@@ -21,12 +21,15 @@ __all__ = [
     "IN_TRANSACTION",
     "WRITE",
     "add_or_insert",
+    "begin_read",
     "begin_write",
     "create_database_engine",
+    "end_read",
     "end_write",
     "for_update",
     "is_sqlite",
     "normalize_url",
+    "read_in_a_block",
     "skip_locked",
     "unique_violation",
     "wait_for_checkpoint",
@@ -166,6 +169,31 @@ def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
     finally:
         cursor.close()
     return True
+
+
+def begin_read(engine: Engine, connection: Any) -> None:
+    """Begin a transaction that only reads, on `connection`, a pooled DBAPI connection.
+
+    On SQLite, one snapshot for all its statements. On PostgreSQL, none at all: under READ
+    COMMITTED every statement takes its own snapshot even inside a transaction, so BEGIN
+    and COMMIT would add two round trips to the server and change nothing."""
+    if is_sqlite(engine):
+        connection.cursor().execute("BEGIN")
+    else:
+        connection.dbapi_connection.autocommit = True
+
+
+def read_in_a_block(engine: Engine, connection: Any) -> None:
+    """Let a read begun by `begin_read` run in a transaction block from here on: an ORM
+    session works in a savepoint, which needs one."""
+    if not is_sqlite(engine):
+        connection.dbapi_connection.autocommit = False
+
+
+def end_read(engine: Engine, connection: Any) -> None:
+    """What `begin_read` changed on `connection`, undone."""
+    if not is_sqlite(engine):
+        connection.dbapi_connection.autocommit = False
 
 
 def end_write(engine: Engine, connection: Any) -> None:

@@ -18,8 +18,10 @@ several units of work share one transaction (the group commit of `fleetsim.http.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -35,10 +37,13 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.dialect import (
     IN_TRANSACTION,
+    begin_read,
     begin_write,
+    end_read,
     end_write,
     for_update,
     is_sqlite,
+    read_in_a_block,
     unique_violation,
 )
 from fleetsim.db.integrity import UniqueRule
@@ -74,9 +79,11 @@ class Tx:
         connection: Any,
         *,
         session: Session | None = None,
+        read_only: bool = False,
     ) -> None:
         self.engine = engine
         self._connection = connection
+        self._read_only = read_only
         self._dialect: Dialect = engine.dialect
         self._sqlite = is_sqlite(engine)
         self._cursor = connection.cursor()
@@ -206,6 +213,8 @@ class Tx:
         savepoint of its own: a failed flush rolls back to it, not the transaction."""
         if self._session is None:
             if self._orm_connection is None:
+                if self._read_only:
+                    read_in_a_block(self.engine, self._connection)
                 orm = Connection(self.engine, connection=self._connection)
                 orm.begin()  # already begun on the DBAPI connection: see `IN_TRANSACTION`
                 self._orm_connection = orm
@@ -272,6 +281,8 @@ class Tx:
         """Run a write; the session's loaded rows of `changed` (a model, or `Base` for
         any) are expired, since the write may have changed them. An insert changes no
         loaded row."""
+        if self._read_only:  # on PostgreSQL it would commit alone, at once
+            raise RuntimeError("a unit of work begun to read tried to write")
         try:
             cursor = self._execute(sql, params)
         except self._dialect.loaded_dbapi.IntegrityError as exc:
@@ -315,10 +326,10 @@ def transaction(
         if write:
             if not begin_write(engine, connection, wait=wait):
                 raise WriterBusy()
-        elif is_sqlite(engine):
-            connection.cursor().execute("BEGIN")
+        else:
+            begin_read(engine, connection)
         connection.info[IN_TRANSACTION] = True
-        tx = Tx(engine, connection)
+        tx = Tx(engine, connection, read_only=not write)
         try:
             yield tx
             tx.commit()
@@ -328,6 +339,8 @@ def transaction(
         finally:
             tx.close()
     finally:
+        if not write:
+            end_read(engine, connection)
         connection.info.pop(IN_TRANSACTION, None)
         _checkin(engine, connection)
 
@@ -341,10 +354,12 @@ def _checkout(engine: Engine, thread_connection: bool) -> Any:
     """A pooled connection, or the calling thread's own.
 
     The event loop runs every SQLite read and the grouped writes of its requests, one after
-    another: a connection of its own, kept out of the pool, spares each of them the pool's
-    check-out, check-in and reset. A thread already in a transaction on its connection
-    (a unit of work that opens another) gets a pooled one."""
-    if not (thread_connection and is_sqlite(engine)):
+    another, and a few threads run PostgreSQL's (`fleetsim.http.commit`): a connection of
+    their own, kept out of the pool, spares each unit of work the pool's check-out,
+    check-in and reset (and on PostgreSQL its ping, a round trip, unless the connection was
+    idle for a while). A thread already in a transaction on its connection (a unit of work
+    that opens another) gets a pooled one."""
+    if not thread_connection:
         return engine.pool.connect()
     thread = threading.get_ident()
     with _THREAD_CONNECTIONS_LOCK:
@@ -353,24 +368,58 @@ def _checkout(engine: Engine, thread_connection: bool) -> Any:
             held = _THREAD_CONNECTIONS[engine] = {}
             event.listen(engine, "engine_disposed", _close_thread_connections)
         connection = held.get(thread)
-        if connection is None:
-            connection = engine.pool.connect()
-            connection.detach()  # out of the pool's count: it is this thread's
-            held[thread] = connection
-    if connection.info.get(IN_TRANSACTION):
+    if connection is not None and connection.info.get(IN_TRANSACTION):
         return engine.pool.connect()
+    if connection is not None and not _still_alive(engine, connection):
+        _forget_thread_connection(engine, connection)
+        connection = None
+    if connection is None:
+        connection = engine.pool.connect()  # pinged, on PostgreSQL
+        connection.detach()  # out of the pool's count: it is this thread's
+        with _THREAD_CONNECTIONS_LOCK:
+            held[thread] = connection
     return connection
+
+
+_IDLE_BEFORE_PING = 10.0  # seconds
+_LAST_USED = "fleetsim_last_used"
+
+
+def _still_alive(engine: Engine, connection: Any) -> bool:
+    """Whether a thread's PostgreSQL connection still answers, asked only when it was idle
+    long enough for the server to have gone away (a restart, a failover)."""
+    idle = time.monotonic() - connection.info.get(_LAST_USED, 0.0)
+    if is_sqlite(engine) or idle < _IDLE_BEFORE_PING:
+        return True
+    try:
+        cursor = connection.dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        connection.dbapi_connection.rollback()
+    except engine.dialect.loaded_dbapi.Error:
+        return False
+    return True
 
 
 def _checkin(engine: Engine, connection: Any) -> None:
     """Hand `connection` back after its transaction: to the pool (which rolls back what
     was not committed), or to its thread."""
     end_write(engine, connection)
-    if connection.is_detached:
-        if connection.dbapi_connection.in_transaction:  # the rollback itself failed
-            _forget_thread_connection(engine, connection)
+    if not connection.is_detached:
+        connection.close()
         return
-    connection.close()
+    connection.info[_LAST_USED] = time.monotonic()
+    if _in_transaction(engine, connection):  # the rollback itself failed
+        _forget_thread_connection(engine, connection)
+
+
+def _in_transaction(engine: Engine, connection: Any) -> bool:
+    dbapi = connection.dbapi_connection
+    if dbapi is None:
+        return True
+    if is_sqlite(engine):
+        return bool(dbapi.in_transaction)
+    return bool(dbapi.info.transaction_status != 0)  # psycopg: 0 is idle
 
 
 def _forget_thread_connection(engine: Engine, connection: Any) -> None:
@@ -379,7 +428,8 @@ def _forget_thread_connection(engine: Engine, connection: Any) -> None:
         for thread, kept in list(held.items()):
             if kept is connection:
                 del held[thread]
-    connection.invalidate()
+    with contextlib.suppress(Exception):  # it may be gone already
+        connection.invalidate()
 
 
 def _close_thread_connections(engine: Engine) -> None:

@@ -8,19 +8,24 @@ nothing. The transaction begins on the loop when the database's writer is free, 
 thread, waiting for it, when another writer of the process (the job worker) holds it; the
 units keep arriving together meanwhile.
 
-On PostgreSQL every unit of work runs in a thread of its own, in its own transaction: a
-round trip to the server never holds the loop.
+On PostgreSQL every unit of work runs in its own transaction on one of a few threads
+(`DATABASE_THREADS`), each with a connection of its own: a round trip to the server never
+holds the loop, and the GIL is free while a thread waits for the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
+import threading
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from starlette.concurrency import run_in_threadpool
 
 from fleetsim.db.dialect import is_sqlite
@@ -36,16 +41,38 @@ async def run_unit(engine: Engine, work: Work[T], *, write: bool) -> T:
     """The result of `work` in a transaction of its own, or shared with the writes ready
     together (SQLite)."""
     if not is_sqlite(engine):
-        return await run_in_threadpool(_alone, engine, work, write)
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()  # the request's id, for what it logs
+        run = functools.partial(context.run, _alone, engine, work, write, True)
+        return await loop.run_in_executor(_database_threads(engine), run)
     if not write:
-        return _alone(engine, work, write=False, on_loop=True)
+        return _alone(engine, work, write=False, own_connection=True)
     result: T = await _group(engine).run(work)
     return result
 
 
-def _alone(engine: Engine, work: Work[T], write: bool, on_loop: bool = False) -> T:
-    with transaction(engine, write=write, thread_connection=on_loop) as tx:
+def _alone(engine: Engine, work: Work[T], write: bool, own_connection: bool = False) -> T:
+    with transaction(engine, write=write, thread_connection=own_connection) as tx:
         return work(tx)
+
+
+# How many units of work of one process run on PostgreSQL at once (see `bench/api.py`): each
+# thread keeps one connection, so a node holds this many besides its pool's.
+DATABASE_THREADS = 8
+_THREADS: weakref.WeakKeyDictionary[Engine, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
+_THREADS_LOCK = threading.Lock()
+
+
+def _database_threads(engine: Engine) -> ThreadPoolExecutor:
+    with _THREADS_LOCK:
+        threads = _THREADS.get(engine)
+        if threads is None:
+            threads = _THREADS[engine] = ThreadPoolExecutor(
+                DATABASE_THREADS, thread_name_prefix="fleetsim-db"
+            )
+            event.listen(engine, "engine_disposed", lambda _: threads.shutdown(wait=False))
+            weakref.finalize(engine, threads.shutdown, wait=False)
+    return threads
 
 
 @dataclass(frozen=True)
