@@ -128,11 +128,16 @@ async def prepare_app(folder: Path, sims: int) -> tuple[Any, list[str], list[str
     app = create_app(build_runtime(engine))
     network = await call(app, "GET", "/v1/Networks?IsoCountry=US&PageSize=1")
     network_sid = __import__("json").loads(network[1])["networks"][0]["sid"]
-    status, body = await call(
-        app, "POST", "/v1/NetworkAccessProfiles", f"UniqueName=bench&Networks={network_sid}".encode()
+    _status, body = await call(
+        app,
+        "POST",
+        "/v1/NetworkAccessProfiles",
+        f"UniqueName=bench&Networks={network_sid}".encode(),
     )
     profile = __import__("json").loads(body)["sid"]
-    await call(app, "POST", "/v1/Fleets", f"UniqueName=bench&NetworkAccessProfile={profile}".encode())
+    await call(
+        app, "POST", "/v1/Fleets", f"UniqueName=bench&NetworkAccessProfile={profile}".encode()
+    )
     for sid in sids[:20]:
         await call(app, "POST", f"/v1/Sims/{sid}", b"Fleet=bench&Status=active")
     deadline = time.monotonic() + 60
@@ -142,9 +147,7 @@ async def prepare_app(folder: Path, sims: int) -> tuple[Any, list[str], list[str
         if all(b'"status":"active"' in body for _, body in statuses):
             break
         await asyncio.sleep(0.5)
-    registration = [
-        f"Iccid={c.iccid}&RegistrationCode={c.registration_code}" for c in cards
-    ]
+    registration = [f"Iccid={c.iccid}&RegistrationCode={c.registration_code}" for c in cards]
     return app, sids, registration, profile
 
 
