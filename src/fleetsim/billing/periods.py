@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 
 from fleetsim.billing.rates import BYTES_PER_MB
 from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import BillingPeriod, Device, Fleet, Job, Sim, SimStatusEvent
 from fleetsim.engine.jobs import job_values, pending_for, schedule
 from fleetsim.engine.policies import due_at
@@ -279,7 +280,8 @@ def roll_forward(
     return period
 
 
-def _rollover(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _rollover(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     sim = session.get(Sim, payload["sim_id"])
     if sim is not None:
         lock_device(session, sim.id)
@@ -480,9 +482,10 @@ def _same_payload(text: str, payload: dict[str, object]) -> bool:
     return loaded == payload
 
 
-def _apply_limit(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _apply_limit(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
     """A block or unblock that has propagated: applied if it is still what the use and the
     limit call for (a later change has its own job)."""
+    session = tx.session
     sim = session.get(Sim, payload["sim_id"])
     device = lock_device(session, sim.id) if sim is not None else None
     if sim is None or device is None:
@@ -511,7 +514,8 @@ def _judge_fleet(session: Session, fleet: Fleet, now: dt.datetime) -> None:
     session.flush()
 
 
-def _apply_fleet_limit(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _apply_fleet_limit(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     fleet = session.get(Fleet, payload["fleet_id"])
     # A later change of the limit has its own job; this one has nothing left to do.
     if fleet is not None and fleet.data_limit == payload["data_limit"]:

@@ -147,6 +147,12 @@ class Tx:
         key, value = ref_key(ref, prefix)
         return self.load(model, f"account_id = ? AND {key} = ?", (account_id, value), lock=lock)
 
+    def bound(self, model: type[Base], key: str, value: Any) -> Any:
+        """`value` of `model`'s attribute `key` as a statement's parameter, as a flush
+        would write it: for conditions on a column, such as a time it must be before."""
+        process = _attribute_bind(model, key, self._dialect)
+        return value if process is None else process(value)
+
     # --- writing ---------------------------------------------------------------------
 
     def insert(self, model: type[M], values: Mapping[str, Any], *rules: UniqueRule) -> M:
@@ -438,6 +444,11 @@ def _update_plan(
     table = model.__tablename__
     sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608 (mapped names)
     return sql, tuple(_bind(column, dialect) for column in columns)
+
+
+@lru_cache(maxsize=64)
+def _attribute_bind(model: type[Base], key: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    return _bind(inspect(model).get_property(key).columns[0], dialect)
 
 
 def _bind(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -31,6 +31,7 @@ from fleetsim.billing.usage_store import UsageSample, record_usage
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import BadRequest, InvalidParameter
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Device, Fleet, Network, Sim
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.worker import JobContext, JobHandler, transactional
@@ -187,7 +188,8 @@ def _schedule_window(
     schedule(session, USAGE_WINDOW, payload, due_at=due, now=at, subject=f"use:{sim.sid}")
 
 
-def _usage_window(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _usage_window(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     sim = session.get(Sim, payload["sim_id"])
     if sim is None:
         return

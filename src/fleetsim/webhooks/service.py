@@ -32,6 +32,7 @@ from fleetsim.core.errors import NotFound
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.secret_key import token_box
+from fleetsim.db.store import transaction
 from fleetsim.db.tables import Account, Webhook, WebhookAttempt
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete, reschedule, schedule
@@ -207,10 +208,11 @@ def deliver_webhook(context: JobContext, job: ClaimedJob, transport: WebhookTran
         if request is not None
         else None
     )
-    with unit_of_work(context.engine, write=True) as session:
+    with transaction(context.engine, write=True) as tx:
+        session = tx.session
         webhook = session.get(Webhook, webhook_id)
         if webhook is None or result is None or webhook.state != "pending":
-            complete(session, job, now=attempted_at)
+            complete(tx, job, now=attempted_at)
             return
         webhook.attempts += 1
         session.add(
@@ -235,11 +237,9 @@ def deliver_webhook(context: JobContext, job: ClaimedJob, transport: WebhookTran
         else:
             retry_at = attempted_at + retry_delay(webhook.id, webhook.attempts)
             webhook.next_attempt_at = retry_at
-            reschedule(
-                session, job, due_at=retry_at, error=result.error or f"HTTP {result.status_code}"
-            )
+            reschedule(tx, job, due_at=retry_at, error=result.error or f"HTTP {result.status_code}")
             return
-        complete(session, job, now=attempted_at)
+        complete(tx, job, now=attempted_at)
 
 
 def fetch_webhook(session: Session, webhook_id: int) -> Webhook:

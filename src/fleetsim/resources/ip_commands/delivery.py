@@ -24,8 +24,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.db.store import transaction
 from fleetsim.db.tables import Account, Device, IpCommand
-from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete
 from fleetsim.engine.worker import JobContext, JobHandler
 from fleetsim.network.devices import receive_message
@@ -92,10 +92,10 @@ def send_ip_command(session: Session, command_id: int, *, now: dt.datetime) -> D
 
 def deliver_ip_command(context: JobContext, job: ClaimedJob) -> None:
     """The job: settle the command in one unit of work, then send its datagram."""
-    with unit_of_work(context.engine, write=True) as session:
+    with transaction(context.engine, write=True) as tx:
         now = context.clock.now()
-        datagram = send_ip_command(session, int(str(job.payload["ip_command_id"])), now=now)
-        complete(session, job, now=now)
+        datagram = send_ip_command(tx.session, int(str(job.payload["ip_command_id"])), now=now)
+        complete(tx, job, now=now)
     if datagram is not None:
         send_datagram(datagram)
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from fleetsim.billing.periods import lock_device
 from fleetsim.core.dates import iso
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Job, SmsCommand
 from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
@@ -133,7 +134,8 @@ def _move(session: Session, command: SmsCommand, status: str, *, now: dt.datetim
     session.flush()
 
 
-def _deliver(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _deliver(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     command = session.execute(
         select(SmsCommand)
         .where(SmsCommand.id == payload["sms_command_id"])
