@@ -167,7 +167,7 @@ def _make_available(tx: Tx, context: JobContext, payload: dict[str, object]) -> 
     move(profile, "available", now=now)
     if profile.callback_url:
         enqueue_webhook(
-            session,
+            Tx.of(session),
             account,
             kind="esim_profile.status",
             url=profile.callback_url,

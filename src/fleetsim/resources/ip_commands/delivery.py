@@ -24,7 +24,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from fleetsim.db.store import transaction
+from fleetsim.db.store import Tx, transaction
 from fleetsim.db.tables import Account, Device, IpCommand
 from fleetsim.engine.jobs import ClaimedJob, complete
 from fleetsim.engine.worker import JobContext, JobHandler
@@ -57,8 +57,8 @@ def send_ip_command(session: Session, command_id: int, *, now: dt.datetime) -> D
         command.status = "sent"
         command.device_ip = device.ip_address
         receive_message(
-            session,
-            device,
+            Tx.of(session),
+            device.id,
             kind="ip",
             command_sid=command.sid,
             payload=command.payload,
@@ -77,7 +77,7 @@ def send_ip_command(session: Session, command_id: int, *, now: dt.datetime) -> D
             select(Account.sid).where(Account.id == command.account_id)
         ).scalar_one()
         enqueue_webhook(
-            session,
+            Tx.of(session),
             command.account_id,
             kind=f"ip_command.{command.status}",
             url=command.callback_url,

@@ -181,7 +181,7 @@ def complete_updates(
             select(Account.sid).where(Account.id == sim.account_id)
         ).scalar_one()
         enqueue_webhook(
-            session,
+            Tx.of(session),
             sim.account_id,
             kind="sim.update_completed",
             url=url,
