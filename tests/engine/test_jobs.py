@@ -16,6 +16,7 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.store import Tx, transaction
 from fleetsim.db.tables import Job, ProgressionPolicy
 from fleetsim.db.uow import unit_of_work
+from fleetsim.engine import worker as worker_module
 from fleetsim.engine.advance import advance_clock
 from fleetsim.engine.jobs import (
     ClaimedJob,
@@ -355,6 +356,73 @@ def test_a_failing_transactional_handler_commits_none_of_its_effects(
     make_worker({"half": transactional(half_done)}).run_once()
     assert policy_rows(engine) == 0
     assert job_row(engine, job_id).last_error == "ValueError: half way"
+
+
+def test_a_batch_keeps_the_work_of_its_good_jobs_and_the_retry_of_a_failed_one(
+    engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    def half_done(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+        set_policy_row(tx, context, payload)
+        raise ValueError("half way")
+
+    good = add_job(engine, "effect", {"name": "good"})
+    bad = add_job(engine, "half", {"name": "bad"})
+    worker = make_worker(
+        {"effect": transactional(set_policy_row), "half": transactional(half_done)}
+    )
+    assert worker.run_once() == 2
+    assert policy_rows(engine) == 1  # the good job's, not the failed one's
+    assert job_row(engine, good).state == "done"
+    row = job_row(engine, bad)
+    assert (row.state, row.due_at, row.last_error) == (
+        "pending",
+        START + seconds(5),
+        "ValueError: half way",
+    )
+
+
+def test_a_batch_takes_the_writer_once_on_sqlite(
+    engine: Engine,
+    make_worker: Callable[[dict[str, JobHandler]], Worker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writes: list[bool] = []
+
+    def counted(engine: Engine, *, write: bool, wait: bool = True) -> Any:
+        writes.append(write)
+        return transaction(engine, write=write, wait=wait)
+
+    monkeypatch.setattr(worker_module, "transaction", counted)
+    for name in ("one", "two"):
+        add_job(engine, "effect", {"name": name})
+    assert make_worker({"effect": transactional(set_policy_row)}).run_once() == 2
+    assert policy_rows(engine) == 2
+    # SQLite: one transaction claims the batch and runs it; PostgreSQL: one claims it and
+    # each job runs in its own, concurrently.
+    assert writes.count(True) == (1 if engine.dialect.name == "sqlite" else 3)
+
+
+def test_a_handler_that_does_io_runs_after_its_claim_commits(
+    engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def send(context: JobContext, job: ClaimedJob) -> None:
+        # The writer is free (a webhook's HTTP request must not hold SQLite's), and the
+        # claim is committed: another connection sees it.
+        with transaction(context.engine, write=True, wait=False) as tx:
+            row = tx.one("SELECT state, claimed_by FROM jobs WHERE id = ?", (job.id,))
+            assert row is not None
+            seen.append((row[0], row[1]))
+            complete(tx, job, now=START)
+
+    job_id = add_job(engine, "send")
+    effect = add_job(engine, "effect", {"name": "beside"})
+    worker = make_worker({"send": send, "effect": transactional(set_policy_row)})
+    assert worker.run_once() == 2
+    assert seen == [("running", worker.name)]
+    assert job_row(engine, job_id).state == "done"
+    assert job_row(engine, effect).state == "done"
 
 
 # --- advancing the clock ----------------------------------------------------------------

@@ -98,10 +98,11 @@ class Worker:
         self.context = context
         self.handlers = handlers
         self.concurrency = concurrency
-        # SQLite has one writer: the jobs claimed together run in one transaction; elsewhere
-        # each runs in a thread of its own. A claim takes `concurrency` jobs either way: a
-        # larger batch holds SQLite's writer longer, and the API's writes wait behind it
-        # (see `bench/api.py --cases sms`, creating SMS Commands while they are delivered).
+        # SQLite has one writer: the jobs claimed together run in the transaction that
+        # claims them (`_claim_and_run`); elsewhere each runs in a thread of its own. A
+        # claim takes `concurrency` jobs either way: a larger batch holds SQLite's writer
+        # longer, and the API's writes wait behind it (see `bench/api.py --cases sms`,
+        # creating SMS Commands while they are delivered).
         self.sqlite = is_sqlite(context.engine)
         self.poll_seconds = poll_seconds
         self.lease = lease
