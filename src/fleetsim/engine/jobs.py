@@ -162,7 +162,7 @@ def claim(
     )
     return [
         ClaimedJob(
-            id=job_id,
+            id=row_id,
             kind=kind,
             payload=json.loads(payload),
             subject=subject,
@@ -171,7 +171,7 @@ def claim(
             due_at=None if due_at is None else stored_datetime(due_at),
             worker=worker,
         )
-        for job_id, kind, payload, subject, attempts, max_attempts, due_at in rows
+        for row_id, kind, payload, subject, attempts, max_attempts, due_at in rows
     ]
 
 
