@@ -313,6 +313,7 @@ def statuses_took_effect(
         return
     sims = [sim for sim, _ in changes]
     lock_devices(Tx.of(session), [sim.id for sim in sims])
+    _forget_devices(session)
     latest = latest_periods(session, [sim.id for sim in sims])
     opened: list[tuple[Sim, str]] = []
     for sim, previous in changes:
@@ -472,6 +473,14 @@ def locked_device(session: Session, sim_id: int) -> Device | None:
     return session.execute(
         select(Device).where(Device.sim_id == sim_id).execution_options(populate_existing=True)
     ).scalar_one()
+
+
+def _forget_devices(session: Session) -> None:
+    """Expire the devices the session has loaded, so that the rules that follow a lock
+    read them as locked (the lock flushed what the session held: nothing is lost)."""
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Device):
+            session.expire(instance)
 
 
 def evaluate_limit(
