@@ -313,7 +313,6 @@ def statuses_took_effect(
         return
     sims = [sim for sim, _ in changes]
     lock_devices(Tx.of(session), [sim.id for sim in sims])
-    _forget_devices(session)
     latest = latest_periods(session, [sim.id for sim in sims])
     opened: list[tuple[Sim, str]] = []
     for sim, previous in changes:
@@ -462,25 +461,18 @@ def lock_devices(tx: Tx, sim_ids: Sequence[int]) -> dict[int, LockedDevice]:
         f" ORDER BY sim_id{for_update(tx.engine, 'devices')}",
         tuple(sim_ids),
     )
+    # The ORM session's rows of devices are read again: the rules still on the ORM must
+    # see them as locked (the lock's statement flushed what the session held).
+    tx.forget(Device)
     return {row[1]: LockedDevice(row[0], row[1], row[2], bool(row[3])) for row in rows}
 
 
 def locked_device(session: Session, sim_id: int) -> Device | None:
     """`lock_device`, for the rules still on the ORM: the session's row of the device,
-    read afresh once it is locked."""
+    read again once it is locked."""
     if lock_device(Tx.of(session), sim_id) is None:
         return None
-    return session.execute(
-        select(Device).where(Device.sim_id == sim_id).execution_options(populate_existing=True)
-    ).scalar_one()
-
-
-def _forget_devices(session: Session) -> None:
-    """Expire the devices the session has loaded, so that the rules that follow a lock
-    read them as locked (the lock flushed what the session held: nothing is lost)."""
-    for instance in list(session.identity_map.values()):
-        if isinstance(instance, Device):
-            session.expire(instance)
+    return session.execute(select(Device).where(Device.sim_id == sim_id)).scalar_one()
 
 
 def evaluate_limit(

@@ -184,6 +184,14 @@ class Tx:
         """Run a statement that changes rows; the number changed."""
         return int(self._write(sql, params, (), changed=Base).rowcount)
 
+    def forget(self, model: type[Base]) -> None:
+        """Expire the session's loaded rows of `model` (a model, or `Base` for any): rows
+        a statement changed or locked, which the ORM must read again."""
+        if self._session is not None:
+            for instance in list(self._session.identity_map.values()):
+                if isinstance(instance, model):
+                    self._session.expire(instance)
+
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """What the block writes stays only if it ends without raising."""
@@ -282,10 +290,8 @@ class Tx:
                 if unique_violation(exc, table, columns):
                     raise error() from None
             raise
-        if changed is not None and self._session is not None:
-            for instance in list(self._session.identity_map.values()):
-                if isinstance(instance, changed):
-                    self._session.expire(instance)
+        if changed is not None:
+            self.forget(changed)
         return cursor
 
 
