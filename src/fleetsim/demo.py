@@ -265,8 +265,9 @@ def _ensure_traffic(session: Session, account_id: int, *, now: dt.datetime) -> N
         schedule(session, TRAFFIC, {"account_id": account_id}, due_at=now, now=now)
 
 
-def _traffic(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _traffic(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
     """A few attached devices use data, one may send an SMS Command; then the next tick."""
+    session = tx.session
     account = session.get(Account, int(str(payload["account_id"])))
     if account is None:
         return  # the database was reset: the demo ends

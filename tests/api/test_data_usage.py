@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from fleetsim.billing.periods import add_months
 from fleetsim.core.dates import iso
+from fleetsim.db.store import transaction
 from fleetsim.db.tables import (
     BillingPeriod,
     Fleet,
@@ -406,9 +407,10 @@ def test_one_use_of_250000_bytes_activates(api: Api) -> None:
 def test_ready_becomes_active_at_the_fifth_sms(api: Api) -> None:
     sim = online(api, status="ready")
     for count in range(1, 6):
-        with unit_of_work(api.engine, write=True) as session:
-            row = session.execute(select(Sim).where(Sim.sid == sim.sid)).scalar_one()
-            record_sms(session, row, now=api.clock.now(), sids=api.sids)
+        with transaction(api.engine, write=True) as tx:
+            row = tx.one("SELECT id FROM sims WHERE sid = ?", (sim.sid,))
+            assert row is not None
+            record_sms(tx, row[0], now=api.clock.now(), sids=api.sids)
         assert status_of(api, sim.sid) == ("ready" if count < 5 else "active"), count
         advance(api, 10)
     assert period_use(api, sim.sid) == [("ready", 0, 5), ("active", 0, 0)]

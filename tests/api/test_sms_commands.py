@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from fleetsim.core.dates import iso
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Job
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.policies import LIFECYCLES
@@ -265,8 +266,10 @@ def test_delivered_and_received_commands_count_as_sms(
 ) -> None:
     counted: list[str] = []
 
-    def record(session: Any, sim: Any, **_: Any) -> None:
-        counted.append(sim.sid)
+    def record(tx: Tx, sim_id: int, **_: Any) -> None:
+        row = tx.one("SELECT sid FROM sims WHERE id = ?", (sim_id,))
+        assert row is not None
+        counted.append(row[0])
 
     monkeypatch.setattr(lifecycle, "record_sms", record)
     monkeypatch.setattr(service, "record_sms", record)

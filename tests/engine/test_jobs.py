@@ -9,13 +9,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, func, select
 
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx, transaction
 from fleetsim.db.tables import Job, ProgressionPolicy
 from fleetsim.db.uow import unit_of_work
+from fleetsim.engine import worker as worker_module
 from fleetsim.engine.advance import advance_clock
 from fleetsim.engine.jobs import (
     ClaimedJob,
@@ -85,6 +86,12 @@ def claim(
     )
 
 
+def fail_job(engine: Engine, job: ClaimedJob, **record: Any) -> None:
+    """`fail` in a transaction of its own, as a worker records a failed run."""
+    with transaction(engine, write=True) as tx:
+        fail(tx, job, **record)
+
+
 def job_row(engine: Engine, job_id: int) -> Job:
     with unit_of_work(engine, write=False) as session:
         row = session.get(Job, job_id)
@@ -96,8 +103,9 @@ def seconds(n: float) -> dt.timedelta:
     return dt.timedelta(seconds=n)
 
 
-def set_policy_row(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def set_policy_row(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
     """A visible transactional effect: a row that exists only if the job's unit commits."""
+    session = tx.session
     session.add(ProgressionPolicy(lifecycle=str(payload["name"]), policy="manual", delay_seconds=0))
     session.flush()
 
@@ -178,8 +186,8 @@ def test_next_due_at_is_the_earliest_pending(engine: Engine) -> None:
 def test_complete_marks_the_job_done(engine: Engine) -> None:
     job_id = add_job(engine)
     (job,) = claim(engine)
-    with unit_of_work(engine, write=True) as session:
-        complete(session, job, now=START + seconds(1))
+    with transaction(engine, write=True) as tx:
+        complete(tx, job, now=START + seconds(1))
     row = job_row(engine, job_id)
     assert (row.state, row.finished_at, row.lease_until) == ("done", START + seconds(1), None)
     assert (
@@ -217,16 +225,13 @@ def test_a_claim_stays_held_from_its_check_to_its_commit(
     (stale,) = claim(engine, worker="w1", lease=seconds(1), real_now=REAL - dt.timedelta(hours=1))
     taken: list[ClaimedJob] = []
 
-    def meanwhile(session: Session, flush_context: object, instances: object) -> None:
-        # Worker 1 has checked its claim and is about to write; worker 2 tries now.
+    with transaction(engine, write=True) as tx:
+        set_policy_row(tx, context, {"name": "first"})
+        complete(tx, stale, now=START)
+        # Worker 1 has checked its claim and is about to commit; worker 2 tries now.
         for job in claim(engine, worker="w2"):
             taken.append(job)
             transactional(set_policy_row)(context, replace(job, payload={"name": "second"}))
-
-    with unit_of_work(engine, write=True) as session:
-        set_policy_row(session, context, {"name": "first"})
-        event.listen(session, "before_flush", meanwhile, once=True)
-        complete(session, stale, now=START)
     assert policy_rows(engine) == 1  # else both workers committed the job's effects
     assert taken == []
     row = job_row(engine, job_id)
@@ -237,11 +242,11 @@ def test_a_lost_claim_cannot_fail_the_job_either(engine: Engine) -> None:
     job_id = add_job(engine)
     (stale,) = claim(engine, worker="w1", lease=seconds(1), real_now=REAL - dt.timedelta(hours=1))
     (fresh,) = claim(engine, worker="w2")
-    fail(engine, stale, error="late", now=START, retry_at=START + seconds(5))
+    fail_job(engine, stale, error="late", now=START, retry_at=START + seconds(5))
     row = job_row(engine, job_id)
     assert (row.state, row.claimed_by, row.last_error) == ("running", "w2", None)
-    with unit_of_work(engine, write=True) as session:
-        complete(session, fresh, now=START)
+    with transaction(engine, write=True) as tx:
+        complete(tx, fresh, now=START)
     assert job_row(engine, job_id).state == "done"
 
 
@@ -264,7 +269,7 @@ def test_a_worker_survives_a_lost_claim(
 def test_fail_reschedules_and_gives_up_after_max_attempts(engine: Engine) -> None:
     job_id = add_job(engine, max_attempts=2)
     (job,) = claim(engine)
-    fail(engine, job, error="E" * 5000, now=START, retry_at=START + seconds(5))
+    fail_job(engine, job, error="E" * 5000, now=START, retry_at=START + seconds(5))
     row = job_row(engine, job_id)
     assert (row.state, row.due_at, row.attempts, row.claimed_by) == (
         "pending",
@@ -277,7 +282,9 @@ def test_fail_reschedules_and_gives_up_after_max_attempts(engine: Engine) -> Non
 
     (again,) = claim(engine, now=START + seconds(5))
     assert again.attempts == 2
-    fail(engine, again, error="still broken", now=START + seconds(5), retry_at=START + seconds(15))
+    fail_job(
+        engine, again, error="still broken", now=START + seconds(5), retry_at=START + seconds(15)
+    )
     row = job_row(engine, job_id)
     assert (row.state, row.finished_at, row.last_error) == (
         "dead",
@@ -341,8 +348,8 @@ def test_a_worker_records_an_unknown_job_kind(
 def test_a_failing_transactional_handler_commits_none_of_its_effects(
     engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
 ) -> None:
-    def half_done(session: Session, context: JobContext, payload: dict[str, object]) -> None:
-        set_policy_row(session, context, payload)
+    def half_done(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+        set_policy_row(tx, context, payload)
         raise ValueError("half way")
 
     job_id = add_job(engine, "half", {"name": "half"})
@@ -351,11 +358,78 @@ def test_a_failing_transactional_handler_commits_none_of_its_effects(
     assert job_row(engine, job_id).last_error == "ValueError: half way"
 
 
+def test_a_batch_keeps_the_work_of_its_good_jobs_and_the_retry_of_a_failed_one(
+    engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    def half_done(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+        set_policy_row(tx, context, payload)
+        raise ValueError("half way")
+
+    good = add_job(engine, "effect", {"name": "good"})
+    bad = add_job(engine, "half", {"name": "bad"})
+    worker = make_worker(
+        {"effect": transactional(set_policy_row), "half": transactional(half_done)}
+    )
+    assert worker.run_once() == 2
+    assert policy_rows(engine) == 1  # the good job's, not the failed one's
+    assert job_row(engine, good).state == "done"
+    row = job_row(engine, bad)
+    assert (row.state, row.due_at, row.last_error) == (
+        "pending",
+        START + seconds(5),
+        "ValueError: half way",
+    )
+
+
+def test_a_batch_takes_the_writer_once_on_sqlite(
+    engine: Engine,
+    make_worker: Callable[[dict[str, JobHandler]], Worker],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writes: list[bool] = []
+
+    def counted(engine: Engine, *, write: bool, wait: bool = True) -> Any:
+        writes.append(write)
+        return transaction(engine, write=write, wait=wait)
+
+    monkeypatch.setattr(worker_module, "transaction", counted)
+    for name in ("one", "two"):
+        add_job(engine, "effect", {"name": name})
+    assert make_worker({"effect": transactional(set_policy_row)}).run_once() == 2
+    assert policy_rows(engine) == 2
+    # SQLite: one transaction claims the batch and runs it; PostgreSQL: one claims it and
+    # each job runs in its own, concurrently.
+    assert writes.count(True) == (1 if engine.dialect.name == "sqlite" else 3)
+
+
+def test_a_handler_that_does_io_runs_after_its_claim_commits(
+    engine: Engine, make_worker: Callable[[dict[str, JobHandler]], Worker]
+) -> None:
+    seen: list[tuple[str, str]] = []
+
+    def send(context: JobContext, job: ClaimedJob) -> None:
+        # The writer is free (a webhook's HTTP request must not hold SQLite's), and the
+        # claim is committed: another connection sees it.
+        with transaction(context.engine, write=True, wait=False) as tx:
+            row = tx.one("SELECT state, claimed_by FROM jobs WHERE id = ?", (job.id,))
+            assert row is not None
+            seen.append((row[0], row[1]))
+            complete(tx, job, now=START)
+
+    job_id = add_job(engine, "send")
+    effect = add_job(engine, "effect", {"name": "beside"})
+    worker = make_worker({"send": send, "effect": transactional(set_policy_row)})
+    assert worker.run_once() == 2
+    assert seen == [("running", worker.name)]
+    assert job_row(engine, job_id).state == "done"
+    assert job_row(engine, effect).state == "done"
+
+
 # --- advancing the clock ----------------------------------------------------------------
 
 
 def recorder(log: list[tuple[str, dt.datetime]]) -> JobHandler:
-    def record(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+    def record(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
         log.append((str(payload["name"]), context.clock.now()))
 
     return transactional(record)
@@ -403,7 +477,8 @@ def test_advance_runs_jobs_that_jobs_schedule_within_the_window(
 ) -> None:
     log: list[tuple[str, dt.datetime]] = []
 
-    def chain(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+    def chain(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+        session = tx.session
         n = int(str(payload["n"]))
         now = context.clock.now()
         log.append((f"chain{n}", now))

@@ -36,13 +36,15 @@ import calendar
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from fleetsim.billing.rates import BYTES_PER_MB
 from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.db.dialect import for_update
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import BillingPeriod, Device, Fleet, Job, Sim, SimStatusEvent
 from fleetsim.engine.jobs import job_values, pending_for, schedule
 from fleetsim.engine.policies import due_at
@@ -56,6 +58,7 @@ __all__ = [
     "READY_MONTHS",
     "READY_SMS",
     "ROLLOVER",
+    "LockedDevice",
     "add_months",
     "check_ready_thresholds",
     "current_period",
@@ -67,6 +70,8 @@ __all__ = [
     "limit_bytes",
     "lock_device",
     "lock_devices",
+    "locked_device",
+    "over_limit",
     "period_at",
     "roll_forward",
     "status_took_effect",
@@ -279,10 +284,11 @@ def roll_forward(
     return period
 
 
-def _rollover(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _rollover(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     sim = session.get(Sim, payload["sim_id"])
     if sim is not None:
-        lock_device(session, sim.id)
+        lock_device(tx, sim.id)
         roll_forward(session, sim, at=context.clock.now(), sids=context.sids)
 
 
@@ -306,7 +312,7 @@ def statuses_took_effect(
     if not changes:
         return
     sims = [sim for sim, _ in changes]
-    lock_devices(session, [sim.id for sim in sims])
+    lock_devices(Tx.of(session), [sim.id for sim in sims])
     latest = latest_periods(session, [sim.id for sim in sims])
     opened: list[tuple[Sim, str]] = []
     for sim, previous in changes:
@@ -409,33 +415,64 @@ def _over_limit(session: Session, sim: Sim, at: dt.datetime) -> bool:
 
 def _over(fleet: Fleet | None, period: BillingPeriod | None) -> bool:
     """Whether `period`'s use is over `fleet`'s limit (no Fleet or period: never)."""
-    return fleet is not None and period is not None and period.data_bytes > limit_bytes(fleet)
+    return over_limit(
+        None if fleet is None else fleet.data_limit, None if period is None else period.data_bytes
+    )
+
+
+def over_limit(data_limit: int | None, data_bytes: int | None) -> bool:
+    """Whether `data_bytes` used in a period is over a Fleet's DataLimit of `data_limit`
+    megabytes (no Fleet or no period: never)."""
+    return (
+        data_limit is not None and data_bytes is not None and data_bytes > data_limit * BYTES_PER_MB
+    )
 
 
 def _device(session: Session, sim_id: int) -> Device | None:
     return session.execute(select(Device).where(Device.sim_id == sim_id)).scalar_one_or_none()
 
 
-def lock_device(session: Session, sim_id: int) -> Device | None:
-    """The Sim's device, locked (and read afresh) until the unit of work ends.
+class LockedDevice(NamedTuple):
+    """A Sim's device as `lock_device` reads it, locked until the transaction ends."""
+
+    id: int
+    sim_id: int
+    state: str
+    data_blocked: bool
+
+
+def lock_device(tx: Tx, sim_id: int) -> LockedDevice | None:
+    """The Sim's device, locked (and read afresh) until the transaction ends.
 
     Everything that counts use or moves billing periods takes this lock first, so that
     concurrent use never loses an increment and a period never opens twice (PostgreSQL;
-    SQLite has one writer). Pending changes are flushed first, so none is lost."""
-    return lock_devices(session, [sim_id]).get(sim_id)
+    SQLite has one writer). Pending changes of the ORM session are flushed first (as
+    before every statement of a Tx), so none is lost."""
+    return lock_devices(tx, [sim_id]).get(sim_id)
 
 
-def lock_devices(session: Session, sim_ids: Sequence[int]) -> dict[int, Device]:
+def lock_devices(tx: Tx, sim_ids: Sequence[int]) -> dict[int, LockedDevice]:
     """`lock_device` for many Sims, by Sim id, locked in Sim order."""
-    session.flush()
-    devices = session.execute(
-        select(Device)
-        .where(Device.sim_id.in_(sim_ids))
-        .order_by(Device.sim_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalars()
-    return {device.sim_id: device for device in devices}
+    if not sim_ids:
+        return {}
+    marks = ", ".join("?" for _ in sim_ids)
+    rows = tx.all(
+        f"SELECT id, sim_id, state, data_blocked FROM devices WHERE sim_id IN ({marks})"  # noqa: S608
+        f" ORDER BY sim_id{for_update(tx.engine, 'devices')}",
+        tuple(sim_ids),
+    )
+    # The ORM session's rows of devices are read again: the rules still on the ORM must
+    # see them as locked (the lock's statement flushed what the session held).
+    tx.forget(Device)
+    return {row[1]: LockedDevice(row[0], row[1], row[2], bool(row[3])) for row in rows}
+
+
+def locked_device(session: Session, sim_id: int) -> Device | None:
+    """`lock_device`, for the rules still on the ORM: the session's row of the device,
+    read again once it is locked."""
+    if lock_device(Tx.of(session), sim_id) is None:
+        return None
+    return session.execute(select(Device).where(Device.sim_id == sim_id)).scalar_one()
 
 
 def evaluate_limit(
@@ -480,11 +517,12 @@ def _same_payload(text: str, payload: dict[str, object]) -> bool:
     return loaded == payload
 
 
-def _apply_limit(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _apply_limit(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
     """A block or unblock that has propagated: applied if it is still what the use and the
     limit call for (a later change has its own job)."""
+    session = tx.session
     sim = session.get(Sim, payload["sim_id"])
-    device = lock_device(session, sim.id) if sim is not None else None
+    device = locked_device(session, sim.id) if sim is not None else None
     if sim is None or device is None:
         return
     blocked = _over_limit(session, sim, context.clock.now())
@@ -505,13 +543,14 @@ def fleet_limit_changed(session: Session, fleet: Fleet, *, now: dt.datetime) -> 
 def _judge_fleet(session: Session, fleet: Fleet, now: dt.datetime) -> None:
     sims = session.execute(select(Sim).where(Sim.fleet_id == fleet.id).order_by(Sim.id)).scalars()
     for sim in sims:
-        device = lock_device(session, sim.id)
+        device = locked_device(session, sim.id)
         if device is not None:
             device.data_blocked = _over_limit(session, sim, now)
     session.flush()
 
 
-def _apply_fleet_limit(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _apply_fleet_limit(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     fleet = session.get(Fleet, payload["fleet_id"])
     # A later change of the limit has its own job; this one has nothing left to do.
     if fleet is not None and fleet.data_limit == payload["data_limit"]:

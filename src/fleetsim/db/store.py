@@ -157,6 +157,12 @@ class Tx:
         key, value = ref_key(ref, prefix)
         return self.load(model, f"account_id = ? AND {key} = ?", (account_id, value), lock=lock)
 
+    def bound(self, model: type[Base], key: str, value: Any) -> Any:
+        """`value` of `model`'s attribute `key` as a statement's parameter, as a flush
+        would write it: for conditions on a column, such as a time it must be before."""
+        process = _attribute_bind(model, key, self._dialect)
+        return value if process is None else process(value)
+
     # --- writing ---------------------------------------------------------------------
 
     def insert(self, model: type[M], values: Mapping[str, Any], *rules: UniqueRule) -> M:
@@ -187,6 +193,14 @@ class Tx:
     def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """Run a statement that changes rows; the number changed."""
         return int(self._write(sql, params, (), changed=Base).rowcount)
+
+    def forget(self, model: type[Base]) -> None:
+        """Expire the session's loaded rows of `model` (a model, or `Base` for any): rows
+        a statement changed or locked, which the ORM must read again."""
+        if self._session is not None:
+            for instance in list(self._session.identity_map.values()):
+                if isinstance(instance, model):
+                    self._session.expire(instance)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -290,10 +304,8 @@ class Tx:
                 if unique_violation(exc, table, columns):
                     raise error() from None
             raise
-        if changed is not None and self._session is not None:
-            for instance in list(self._session.identity_map.values()):
-                if isinstance(instance, changed):
-                    self._session.expire(instance)
+        if changed is not None:
+            self.forget(changed)
         return cursor
 
 
@@ -558,6 +570,11 @@ def _update_plan(
     table = model.__tablename__
     sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608 (mapped names)
     return sql, tuple(_bind(column, dialect) for column in columns)
+
+
+@lru_cache(maxsize=64)
+def _attribute_bind(model: type[Base], key: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    return _bind(inspect(model).get_property(key).columns[0], dialect)
 
 
 def _bind(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:

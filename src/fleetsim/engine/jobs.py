@@ -14,16 +14,18 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
-from fleetsim.db.dialect import skip_locked
+from fleetsim.db.dialect import for_update
+from fleetsim.db.store import Tx, stored_datetime, transaction
 from fleetsim.db.tables import Job
-from fleetsim.db.uow import unit_of_work
 
 __all__ = [
     "ClaimedJob",
     "LostClaim",
+    "any_claimable",
+    "claim",
     "claim_due",
     "complete",
     "fail",
@@ -110,97 +112,132 @@ def claim_due(
     job_id: int | None = None,
 ) -> list[ClaimedJob]:
     """Claim up to `limit` jobs due at `now` (or the one `job_id`, due or not), oldest due
-    first, plus running jobs whose lease ran out by `real_now`."""
-    if job_id is not None:
-        claimable = and_(Job.id == job_id, Job.state == "pending")
-    else:
-        claimable = or_(
-            and_(Job.state == "pending", Job.due_at <= now),
-            and_(Job.state == "running", Job.lease_until < real_now),
+    first, plus running jobs whose lease ran out by `real_now`, in a transaction of their
+    own."""
+    if not any_claimable(engine, now=now, real_now=real_now, job_id=job_id):
+        return []
+    with transaction(engine, write=True) as tx:
+        return claim(
+            tx, now=now, real_now=real_now, worker=worker, lease=lease, limit=limit, job_id=job_id
         )
-    # Look before taking the write lock: an idle worker polls often, and on SQLite a
-    # write transaction would block every API writer each time.
-    with unit_of_work(engine, write=False) as session:
-        if session.execute(select(Job.id).where(claimable).limit(1)).first() is None:
-            return []
-    with unit_of_work(engine, write=True) as session:
-        query = select(Job).where(claimable).order_by(Job.due_at, Job.id).limit(limit)
-        jobs = list(session.execute(skip_locked(query)).scalars())
-        claimed = []
-        for job in jobs:
-            job.state = "running"
-            job.claimed_by = worker
-            job.lease_until = real_now + lease
-            job.attempts += 1
-            claimed.append(
-                ClaimedJob(
-                    id=job.id,
-                    kind=job.kind,
-                    payload=json.loads(job.payload),
-                    subject=job.subject,
-                    attempts=job.attempts,
-                    max_attempts=job.max_attempts,
-                    due_at=job.due_at,
-                    worker=worker,
-                )
-            )
-        return claimed
 
 
-def _owned(session: Session, job: ClaimedJob) -> Job:
-    """The job's row, locked until the caller commits, if `job.worker` still holds it.
+def any_claimable(
+    engine: Engine, *, now: dt.datetime, real_now: dt.datetime, job_id: int | None = None
+) -> bool:
+    """Whether `claim` would find a job: a look before taking the write lock. An idle
+    worker polls often, and on SQLite a write transaction would block every API writer
+    each time."""
+    with transaction(engine, write=False) as tx:
+        where, params = _claimable(tx, now, real_now, job_id)
+        return tx.one(f"SELECT id FROM jobs WHERE {where} LIMIT 1", params) is not None  # noqa: S608
+
+
+def claim(
+    tx: Tx,
+    *,
+    now: dt.datetime,
+    real_now: dt.datetime,
+    worker: str,
+    lease: dt.timedelta,
+    limit: int,
+    job_id: int | None = None,
+) -> list[ClaimedJob]:
+    """`claim_due` in the caller's write transaction: the claims commit with it. Rows
+    another claimer holds are skipped (PostgreSQL; SQLite has one writer)."""
+    where, params = _claimable(tx, now, real_now, job_id)
+    locks = for_update(tx.engine, "jobs")
+    rows = tx.all(
+        f"SELECT id, kind, payload, subject, attempts, max_attempts, due_at FROM jobs"  # noqa: S608
+        f" WHERE {where} ORDER BY due_at, id LIMIT ?{locks and f'{locks} SKIP LOCKED'}",
+        (*params, limit),
+    )
+    if not rows:
+        return []
+    marks = ", ".join("?" for _ in rows)
+    tx.execute(
+        "UPDATE jobs SET state = 'running', claimed_by = ?, lease_until = ?,"  # noqa: S608
+        f" attempts = attempts + 1 WHERE id IN ({marks})",
+        (worker, tx.bound(Job, "lease_until", real_now + lease), *(row[0] for row in rows)),
+    )
+    return [
+        ClaimedJob(
+            id=row_id,
+            kind=kind,
+            payload=json.loads(payload),
+            subject=subject,
+            attempts=attempts + 1,
+            max_attempts=max_attempts,
+            due_at=None if due_at is None else stored_datetime(due_at),
+            worker=worker,
+        )
+        for row_id, kind, payload, subject, attempts, max_attempts, due_at in rows
+    ]
+
+
+def _claimable(
+    tx: Tx, now: dt.datetime, real_now: dt.datetime, job_id: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    """The condition on `jobs` a claim takes, and its parameters."""
+    if job_id is not None:
+        return "id = ? AND state = 'pending'", (job_id,)
+    return (
+        "(state = 'pending' AND due_at <= ?) OR (state = 'running' AND lease_until < ?)",
+        (tx.bound(Job, "due_at", now), tx.bound(Job, "lease_until", real_now)),
+    )
+
+
+def _owned(tx: Tx, job: ClaimedJob) -> None:
+    """Lock the job's row until the caller commits, if `job.worker` still holds it.
 
     The lock keeps the claim from being taken over between this check and the commit
     (a claimer skips locked rows); without it, two workers could both commit the job's
     effects on PostgreSQL."""
-    row = session.execute(
-        select(Job)
-        .where(Job.id == job.id, Job.state == "running", Job.claimed_by == job.worker)
-        .with_for_update()
-    ).scalar_one_or_none()
+    row = tx.one(
+        f"SELECT id FROM jobs WHERE id = ? AND state = 'running' AND claimed_by = ?"  # noqa: S608
+        f"{for_update(tx.engine, 'jobs')}",
+        (job.id, job.worker),
+    )
     if row is None:
         raise LostClaim(f"job {job.id} is no longer held by {job.worker}")
-    return row
 
 
-def complete(session: Session, job: ClaimedJob, *, now: dt.datetime) -> None:
-    """Mark the job done in the caller's unit of work (which holds its effects)."""
-    row = _owned(session, job)
-    row.state = "done"
-    row.finished_at = now
-    row.lease_until = None
-    session.flush()
+def complete(tx: Tx, job: ClaimedJob, *, now: dt.datetime) -> None:
+    """Mark the job done in the caller's transaction (which holds its effects)."""
+    _owned(tx, job)
+    tx.update(Job, {"state": "done", "finished_at": now, "lease_until": None}, id=job.id)
 
 
-def reschedule(session: Session, job: ClaimedJob, *, due_at: dt.datetime, error: str) -> None:
+def reschedule(tx: Tx, job: ClaimedJob, *, due_at: dt.datetime, error: str) -> None:
     """Put the job back to run again at `due_at` (a retry), keeping its attempt count."""
-    row = _owned(session, job)
-    row.state = "pending"
-    row.due_at = due_at
-    row.last_error = error[:_MAX_ERROR]
-    row.lease_until = None
-    row.claimed_by = None
-    session.flush()
+    _owned(tx, job)
+    values = {
+        "state": "pending",
+        "due_at": due_at,
+        "last_error": error[:_MAX_ERROR],
+        "lease_until": None,
+        "claimed_by": None,
+    }
+    tx.update(Job, values, id=job.id)
 
 
-def fail(
-    engine: Engine, job: ClaimedJob, *, error: str, now: dt.datetime, retry_at: dt.datetime
-) -> None:
-    """Record a failed run: retry at `retry_at`, or give up after `max_attempts`."""
-    with unit_of_work(engine, write=True) as session:
-        try:
-            row = _owned(session, job)
-        except LostClaim:
-            return
-        row.last_error = error[:_MAX_ERROR]
-        row.lease_until = None
-        row.claimed_by = None
-        if job.attempts >= job.max_attempts:
-            row.state = "dead"
-            row.finished_at = now
-        else:
-            row.state = "pending"
-            row.due_at = retry_at
+def fail(tx: Tx, job: ClaimedJob, *, error: str, now: dt.datetime, retry_at: dt.datetime) -> None:
+    """Record a failed run in the caller's transaction: retry at `retry_at`, or give up
+    after `max_attempts`. A claim another worker took over meanwhile is left to it."""
+    try:
+        _owned(tx, job)
+    except LostClaim:
+        return
+    values: dict[str, Any] = {
+        "last_error": error[:_MAX_ERROR],
+        "lease_until": None,
+        "claimed_by": None,
+    }
+    if job.attempts >= job.max_attempts:
+        values.update(state="dead", finished_at=now)
+    else:
+        values.update(state="pending", due_at=retry_at)
+    tx.update(Job, values, id=job.id)
 
 
 def next_due_at(session: Session) -> dt.datetime | None:
@@ -242,9 +279,9 @@ def wake(session: Session, subject: str, *, now: dt.datetime) -> int:
 
 def release_claims(engine: Engine, worker: str) -> None:
     """Hand back what `worker` holds, when it stops cleanly."""
-    with unit_of_work(engine, write=True) as session:
-        session.execute(
-            update(Job)
-            .where(Job.state == "running", Job.claimed_by == worker)
-            .values(state="pending", claimed_by=None, lease_until=None)
+    with transaction(engine, write=True) as tx:
+        tx.execute(
+            "UPDATE jobs SET state = 'pending', claimed_by = NULL, lease_until = NULL"
+            " WHERE state = 'running' AND claimed_by = ?",
+            (worker,),
         )

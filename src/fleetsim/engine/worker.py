@@ -22,15 +22,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import is_sqlite
-from fleetsim.db.store import Tx, run_together, transaction
-from fleetsim.engine.jobs import ClaimedJob, LostClaim, claim_due, complete, fail, release_claims
+from fleetsim.db.store import Tx, transaction
+from fleetsim.engine.jobs import (
+    ClaimedJob,
+    LostClaim,
+    any_claimable,
+    claim,
+    complete,
+    fail,
+    release_claims,
+)
 
-__all__ = ["JobContext", "JobHandler", "Worker", "transactional"]
+__all__ = ["JobContext", "JobHandler", "Transactional", "Worker", "transactional"]
 
 log = logging.getLogger("fleetsim.worker")
 
@@ -43,12 +50,15 @@ class JobContext:
 
 
 JobHandler = Callable[[JobContext, ClaimedJob], None]
-TransactionalWork = Callable[[Session, JobContext, dict[str, object]], None]
+# The work of a `Transactional` handler, in the transaction it is given; rules still on the
+# ORM use `tx.session`, in that same transaction.
+TransactionalWork = Callable[[Tx, JobContext, dict[str, object]], None]
 
 
 class Transactional:
     """A handler whose effects and the job's completion commit together, or not at all;
-    on SQLite, the worker runs a batch of them in one transaction (`Worker.run_once`)."""
+    on SQLite, the worker runs a batch of them in the transaction that claims it
+    (`Worker.run_once`)."""
 
     def __init__(self, work: TransactionalWork) -> None:
         self.work = work
@@ -56,16 +66,12 @@ class Transactional:
 
     def __call__(self, context: JobContext, job: ClaimedJob) -> None:
         with transaction(context.engine, write=True) as tx:
-            self.unit(context, job)(tx)
+            self.run(tx, context, job)
 
-    def unit(self, context: JobContext, job: ClaimedJob) -> Callable[[Tx], None]:
-        """The job's unit of work, in the transaction it is given."""
-
-        def run(tx: Tx) -> None:
-            self.work(tx.session, context, job.payload)
-            complete(tx.session, job, now=context.clock.now())
-
-        return run
+    def run(self, tx: Tx, context: JobContext, job: ClaimedJob) -> None:
+        """The job's work and its completion, in the transaction `tx`."""
+        self.work(tx, context, job.payload)
+        complete(tx, job, now=context.clock.now())
 
 
 def transactional(work: TransactionalWork) -> JobHandler:
@@ -92,10 +98,11 @@ class Worker:
         self.context = context
         self.handlers = handlers
         self.concurrency = concurrency
-        # SQLite has one writer: the jobs claimed together run in one transaction; elsewhere
-        # each runs in a thread of its own. A claim takes `concurrency` jobs either way: a
-        # larger batch holds SQLite's writer longer, and the API's writes wait behind it
-        # (see `bench/api.py --cases sms`, creating SMS Commands while they are delivered).
+        # SQLite has one writer: the jobs claimed together run in the transaction that
+        # claims them (`_claim_and_run`); elsewhere each runs in a thread of its own. A
+        # claim takes `concurrency` jobs either way: a larger batch holds SQLite's writer
+        # longer, and the API's writes wait behind it (see `bench/api.py --cases sms`,
+        # creating SMS Commands while they are delivered).
         self.sqlite = is_sqlite(context.engine)
         self.poll_seconds = poll_seconds
         self.lease = lease
@@ -109,45 +116,57 @@ class Worker:
 
     def run_once(self, *, job_id: int | None = None) -> int:
         """Claim one batch of due jobs (or the one `job_id`) and run it; return how many."""
-        jobs = claim_due(
-            self.context.engine,
-            now=self.context.clock.now(),
-            real_now=self.system_clock.now(),
-            worker=self.name,
-            lease=self.lease,
-            limit=self.concurrency,
-            job_id=job_id,
-        )
-        if self.sqlite and len(jobs) > 1:
-            grouped = [
-                job for job in jobs if isinstance(self.handlers.get(job.kind), Transactional)
-            ]
-            self._run_together(grouped)
-            for job in jobs:
-                if job not in grouped:
-                    self._run(job)
-        elif len(jobs) == 1:
+        now, real_now = self.context.clock.now(), self.system_clock.now()
+        if not any_claimable(self.context.engine, now=now, real_now=real_now, job_id=job_id):
+            return 0
+        if self.sqlite:
+            jobs, later = self._claim_and_run(now, real_now, job_id)
+            for job in later:
+                self._run(job)
+            return len(jobs)
+        with transaction(self.context.engine, write=True) as tx:
+            jobs = self._claim(tx, now, real_now, job_id)
+        if len(jobs) == 1:
             self._run(jobs[0])
         elif jobs:
             list(self._pool.map(self._run, jobs))
         return len(jobs)
 
-    def _run_together(self, jobs: list[ClaimedJob]) -> None:
-        """Run transactional jobs in one transaction, each in its savepoint."""
-        units = []
-        for job in jobs:
-            handler = self.handlers[job.kind]
-            assert isinstance(handler, Transactional)
-            units.append(handler.unit(self.context, job))
-        try:
-            outcomes = run_together(self.context.engine, units, wait=True)
-        except Exception as exc:  # the transaction itself failed: so did every job
+    def _claim(
+        self, tx: Tx, now: dt.datetime, real_now: dt.datetime, job_id: int | None
+    ) -> list[ClaimedJob]:
+        return claim(
+            tx,
+            now=now,
+            real_now=real_now,
+            worker=self.name,
+            lease=self.lease,
+            limit=self.concurrency,
+            job_id=job_id,
+        )
+
+    def _claim_and_run(
+        self, now: dt.datetime, real_now: dt.datetime, job_id: int | None
+    ) -> tuple[list[ClaimedJob], list[ClaimedJob]]:
+        """SQLite: claim a batch and run its transactional jobs in one write transaction,
+        so the worker takes the single writer once a batch. Each job runs in a savepoint:
+        one that raises leaves none of its effects, and its retry is recorded in the same
+        transaction. The other jobs (a webhook's HTTP request) must not hold the writer:
+        they are claimed here and returned, to run after the commit."""
+        later = []
+        with transaction(self.context.engine, write=True) as tx:
+            jobs = self._claim(tx, now, real_now, job_id)
             for job in jobs:
-                self._failed(job, exc)
-            return
-        for job, outcome in zip(jobs, outcomes, strict=True):
-            if isinstance(outcome.error, Exception):
-                self._failed(job, outcome.error)
+                handler = self.handlers.get(job.kind)
+                if not isinstance(handler, Transactional):
+                    later.append(job)
+                    continue
+                try:
+                    with tx.savepoint():
+                        handler.run(tx, self.context, job)
+                except Exception as exc:  # the job's own failure: the batch goes on
+                    self._failed(tx, job, exc)
+        return jobs, later
 
     def run_until_idle(self, *, limit: int = 100_000) -> int:
         """Run batches until nothing is due; return how many jobs ran."""
@@ -166,18 +185,19 @@ class Worker:
                 raise LookupError(f"no handler for jobs of kind {job.kind!r}")
             handler(self.context, job)
         except Exception as exc:
-            self._failed(job, exc)
+            with transaction(self.context.engine, write=True) as tx:
+                self._failed(tx, job, exc)
 
-    def _failed(self, job: ClaimedJob, exc: Exception) -> None:
-        """Record that `job` raised `exc`: it is retried later, unless another worker
-        took it over meanwhile."""
+    def _failed(self, tx: Tx, job: ClaimedJob, exc: Exception) -> None:
+        """Record in `tx` that `job` raised `exc`: it is retried later, unless another
+        worker took it over meanwhile."""
         if isinstance(exc, LostClaim):
             log.warning("job %s (%s) was taken over by another worker", job.id, job.kind)
             return
         log.error("job %s (%s) failed on attempt %s", job.id, job.kind, job.attempts, exc_info=exc)
         now = self.context.clock.now()
         fail(
-            self.context.engine,
+            tx,
             job,
             error=f"{type(exc).__name__}: {exc}",
             now=now,

@@ -23,6 +23,7 @@ from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import (
     Account,
     Device,
@@ -268,8 +269,8 @@ def _detach(
 
 
 def receive_message(
-    session: Session,
-    device: Device,
+    tx: Tx,
+    device_id: int,
     *,
     kind: str,
     command_sid: str,
@@ -277,20 +278,18 @@ def receive_message(
     now: dt.datetime,
     payload_type: str | None = None,
     port: int | None = None,
-) -> DeviceMessage:
+) -> None:
     """Put an SMS or IP Command the network delivered into the device's inbox."""
-    message = DeviceMessage(
-        device_id=device.id,
-        kind=kind,
-        command_sid=command_sid,
-        payload=payload,
-        payload_type=payload_type,
-        port=port,
-        received_at=now,
-    )
-    session.add(message)
-    session.flush()
-    return message
+    message = {
+        "device_id": device_id,
+        "kind": kind,
+        "command_sid": command_sid,
+        "payload": payload,
+        "payload_type": payload_type,
+        "port": port,
+        "received_at": now,
+    }
+    tx.insert_many(DeviceMessage, [message])
 
 
 def list_messages(

@@ -20,6 +20,7 @@ from fleetsim.core.dates import iso
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.paging import Page, fetch_page
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, ConnectionEvent, Device, EventSink, Fleet, Network, Sim
 from fleetsim.webhooks.service import enqueue_webhook
 
@@ -124,7 +125,7 @@ def record_event(
             "data": data,
         }
         enqueue_webhook(
-            session,
+            Tx.of(session),
             sim.account_id,
             kind="connection_event",
             url=sink.url,

@@ -31,7 +31,8 @@ from fleetsim.billing.usage_store import UsageSample, record_usage
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import BadRequest, InvalidParameter
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.tables import Account, Device, Fleet, Network, Sim
+from fleetsim.db.store import Tx, stored_datetime
+from fleetsim.db.tables import Account, BillingPeriod, Device, Fleet, Network, Sim
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.worker import JobContext, JobHandler, transactional
 from fleetsim.network.devices import device_of, effective_status, network_of
@@ -153,7 +154,7 @@ def use_data(
     if not 0 <= over_seconds <= MAX_OVER_SECONDS:
         raise InvalidParameter("Over", f"must be between 0 and {MAX_OVER_SECONDS} seconds")
     sim, _ = device_of(session, account, sim_ref)
-    device = periods.lock_device(session, sim.id)
+    device = periods.locked_device(session, sim.id)
     assert device is not None
     session.refresh(sim)
     refusal = _refusal(session, sim, device)
@@ -187,11 +188,12 @@ def _schedule_window(
     schedule(session, USAGE_WINDOW, payload, due_at=due, now=at, subject=f"use:{sim.sid}")
 
 
-def _usage_window(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _usage_window(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     sim = session.get(Sim, payload["sim_id"])
     if sim is None:
         return
-    device = periods.lock_device(session, sim.id)
+    device = periods.locked_device(session, sim.id)
     if device is None or device.data_session_sid != payload["data_session_sid"]:
         return  # the device detached (or attached again): the rest of the spread is dropped
     if _refusal(session, sim, device) is not None:
@@ -274,19 +276,50 @@ def _record(
     periods.evaluate_limit(session, sim, now=end)
 
 
-def record_sms(session: Session, sim: Sim, *, now: dt.datetime, sids: SidFactory) -> None:
+# What counting an SMS reads, with the Sim's device locked: its latest billing period
+# (`periods.latest_period`), the Sim's status, its device's block and its Fleet's limit.
+_SMS_FACTS = (
+    "SELECT p.id, p.start_time, p.end_time, p.data_bytes, p.sms_count, s.status, d.data_blocked,"
+    " f.data_limit FROM sims s LEFT JOIN devices d ON d.sim_id = s.id"
+    " LEFT JOIN fleets f ON f.id = s.fleet_id"
+    " LEFT JOIN billing_periods p ON p.id = (SELECT id FROM billing_periods"
+    " WHERE sim_id = s.id ORDER BY start_time DESC, id DESC LIMIT 1)"
+    " WHERE s.id = ?"
+)
+
+
+def record_sms(tx: Tx, sim_id: int, *, now: dt.datetime, sids: SidFactory) -> None:
     """Count one SMS Command (either direction) toward the Sim's current billing period;
     a ready Sim becomes active at its fifth. A Sim with no current period (new, or
     inactive after its last period ended) counts nothing."""
-    periods.lock_device(session, sim.id)
-    period = periods.roll_forward(session, sim, at=now, sids=sids)
-    if period is None:
-        return
-    period.sms_count += 1
-    period.date_updated = now
-    session.flush()
-    periods.check_ready_thresholds(session, sim, now=now, sids=sids)
-    periods.evaluate_limit(session, sim, now=now)
+    periods.lock_device(tx, sim_id)
+    facts = tx.one(_SMS_FACTS, (sim_id,))
+    assert facts is not None, f"no Sim has the id {sim_id}"
+    period_id, start, end, data_bytes, sms_count, status, data_blocked, data_limit = facts
+    current = period_id is not None and stored_datetime(start) <= now < stored_datetime(end)
+    # Mostly the SMS only counts: its period is current, the Sim is not `ready` (only a
+    # ready Sim has thresholds to cross) and its device's block agrees with its use. Else
+    # the rules of `periods` (on the ORM) open the periods due, and judge the ready
+    # thresholds and the data limit again.
+    settled = (
+        current
+        and status != "ready"
+        and periods.over_limit(data_limit, data_bytes) == bool(data_blocked)
+    )
+    sim = None if settled else tx.session.get(Sim, sim_id)
+    if not current:
+        assert sim is not None
+        period = periods.roll_forward(tx.session, sim, at=now, sids=sids)
+        if period is None:
+            return
+        period_id, sms_count = period.id, period.sms_count
+    # The device's lock keeps the count from changing meanwhile. `update` expires only the
+    # session's billing periods: a caller's Sim and command stay loaded with their
+    # relationships, which could not load again.
+    tx.update(BillingPeriod, {"sms_count": sms_count + 1, "date_updated": now}, id=period_id)
+    if sim is not None:
+        periods.check_ready_thresholds(tx.session, sim, now=now, sids=sids)
+        periods.evaluate_limit(tx.session, sim, now=now)
 
 
 JOB_HANDLERS: dict[str, JobHandler] = {

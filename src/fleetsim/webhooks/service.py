@@ -32,9 +32,10 @@ from fleetsim.core.errors import NotFound
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.secret_key import token_box
-from fleetsim.db.tables import Account, Webhook, WebhookAttempt
+from fleetsim.db.store import Tx, transaction
+from fleetsim.db.tables import Account, Job, Webhook, WebhookAttempt
 from fleetsim.db.uow import unit_of_work
-from fleetsim.engine.jobs import ClaimedJob, complete, reschedule, schedule
+from fleetsim.engine.jobs import ClaimedJob, complete, job_values, reschedule
 from fleetsim.engine.worker import JobContext, JobHandler
 from fleetsim.webhooks.secrets import active_secret, uses_kore_dialect
 from fleetsim.webhooks.signing import (
@@ -74,7 +75,7 @@ def retry_delay(webhook_id: int, attempt: int) -> dt.timedelta:
 
 
 def enqueue_webhook(
-    session: Session,
+    tx: Tx,
     account: Account | int,
     *,
     kind: str,
@@ -84,40 +85,40 @@ def enqueue_webhook(
     subject: str | None,
     now: dt.datetime,
     json_body: str | None = None,
-) -> Webhook:
-    """Add a delivery (and the job that makes it) to the caller's unit of work. A
+) -> None:
+    """Add a delivery (and the job that makes it) to the caller's transaction. A
     `json_body` is sent as JSON (POST) instead of the form `params`."""
-    webhook = Webhook(
-        account_id=account if isinstance(account, int) else account.id,
-        kind=kind,
-        subject=subject,
-        url=url,
-        method=method,
-        params=json.dumps([list(p) for p in params]),
-        json_body=json_body,
-        state="pending",
-        attempts=0,
-        created_at=now,
-        next_attempt_at=now,
+    webhook = tx.insert(
+        Webhook,
+        {
+            "account_id": account if isinstance(account, int) else account.id,
+            "kind": kind,
+            "subject": subject,
+            "url": url,
+            "method": method,
+            "params": json.dumps([list(p) for p in params]),
+            "json_body": json_body,
+            "state": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        },
     )
-    session.add(webhook)
-    session.flush()
-    _schedule_delivery(session, webhook, now)
-    return webhook
+    _schedule_delivery(tx, webhook.id, now)
 
 
-def _schedule_delivery(session: Session, webhook: Webhook, now: dt.datetime) -> None:
-    schedule(
-        session,
+def _schedule_delivery(tx: Tx, webhook_id: int, now: dt.datetime) -> None:
+    values = job_values(
         DELIVER,
-        {"webhook_id": webhook.id},
+        {"webhook_id": webhook_id},
         due_at=now,
         now=now,
-        subject=f"webhook:{webhook.id}",
+        subject=f"webhook:{webhook_id}",
         # Retries are the delivery's own business (see `deliver_webhook`); the job's
         # limit only catches a delivery that keeps crashing.
         max_attempts=MAX_ATTEMPTS * 4,
     )
+    tx.insert_many(Job, [values])
 
 
 @dataclass(frozen=True)
@@ -207,10 +208,11 @@ def deliver_webhook(context: JobContext, job: ClaimedJob, transport: WebhookTran
         if request is not None
         else None
     )
-    with unit_of_work(context.engine, write=True) as session:
+    with transaction(context.engine, write=True) as tx:
+        session = tx.session
         webhook = session.get(Webhook, webhook_id)
         if webhook is None or result is None or webhook.state != "pending":
-            complete(session, job, now=attempted_at)
+            complete(tx, job, now=attempted_at)
             return
         webhook.attempts += 1
         session.add(
@@ -235,11 +237,9 @@ def deliver_webhook(context: JobContext, job: ClaimedJob, transport: WebhookTran
         else:
             retry_at = attempted_at + retry_delay(webhook.id, webhook.attempts)
             webhook.next_attempt_at = retry_at
-            reschedule(
-                session, job, due_at=retry_at, error=result.error or f"HTTP {result.status_code}"
-            )
+            reschedule(tx, job, due_at=retry_at, error=result.error or f"HTTP {result.status_code}")
             return
-        complete(session, job, now=attempted_at)
+        complete(tx, job, now=attempted_at)
 
 
 def fetch_webhook(session: Session, webhook_id: int) -> Webhook:
@@ -291,6 +291,5 @@ def redeliver_webhook(session: Session, webhook_id: int, *, now: dt.datetime) ->
     webhook.state = "pending"
     webhook.next_attempt_at = now
     webhook.delivered_at = None
-    session.flush()
-    _schedule_delivery(session, webhook, now)
+    _schedule_delivery(Tx.of(session), webhook.id, now)
     return webhook

@@ -111,7 +111,8 @@ def _changes(operation: BulkOperation) -> SimChanges:
     return SimChanges(status="active" if operation.action == "activate" else "inactive")
 
 
-def _apply(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _apply(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     operation = session.get(BulkOperation, int(str(payload["bulk_id"])))
     if operation is None:
         return

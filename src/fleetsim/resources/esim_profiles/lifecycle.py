@@ -122,7 +122,8 @@ def _load(session: Session, payload: dict[str, object]) -> ESimProfile | None:
     ).scalar_one_or_none()
 
 
-def _reserve(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _reserve(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     profile = _load(session, payload)
     if profile is None or profile.status != "new":
         return
@@ -140,7 +141,8 @@ def _make_card(session: Session, rng: random.Random, clock: Clock) -> tuple[str,
             return cards[0].iccid, cards[0].registration_code
 
 
-def _make_available(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _make_available(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     profile = _load(session, payload)
     if profile is None or profile.status != "reserving":
         return
@@ -165,7 +167,7 @@ def _make_available(session: Session, context: JobContext, payload: dict[str, ob
     move(profile, "available", now=now)
     if profile.callback_url:
         enqueue_webhook(
-            session,
+            Tx.of(session),
             account,
             kind="esim_profile.status",
             url=profile.callback_url,

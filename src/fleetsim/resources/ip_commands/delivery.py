@@ -24,8 +24,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.db.store import Tx, transaction
 from fleetsim.db.tables import Account, Device, IpCommand
-from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete
 from fleetsim.engine.worker import JobContext, JobHandler
 from fleetsim.network.devices import receive_message
@@ -57,8 +57,8 @@ def send_ip_command(session: Session, command_id: int, *, now: dt.datetime) -> D
         command.status = "sent"
         command.device_ip = device.ip_address
         receive_message(
-            session,
-            device,
+            Tx.of(session),
+            device.id,
             kind="ip",
             command_sid=command.sid,
             payload=command.payload,
@@ -77,7 +77,7 @@ def send_ip_command(session: Session, command_id: int, *, now: dt.datetime) -> D
             select(Account.sid).where(Account.id == command.account_id)
         ).scalar_one()
         enqueue_webhook(
-            session,
+            Tx.of(session),
             command.account_id,
             kind=f"ip_command.{command.status}",
             url=command.callback_url,
@@ -92,10 +92,10 @@ def send_ip_command(session: Session, command_id: int, *, now: dt.datetime) -> D
 
 def deliver_ip_command(context: JobContext, job: ClaimedJob) -> None:
     """The job: settle the command in one unit of work, then send its datagram."""
-    with unit_of_work(context.engine, write=True) as session:
+    with transaction(context.engine, write=True) as tx:
         now = context.clock.now()
-        datagram = send_ip_command(session, int(str(job.payload["ip_command_id"])), now=now)
-        complete(session, job, now=now)
+        datagram = send_ip_command(tx.session, int(str(job.payload["ip_command_id"])), now=now)
+        complete(tx, job, now=now)
     if datagram is not None:
         send_datagram(datagram)
 

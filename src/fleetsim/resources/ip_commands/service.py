@@ -260,7 +260,7 @@ def receive_ip_command(
     fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id else None
     if fleet is not None and fleet.ip_commands_url:
         enqueue_webhook(
-            session,
+            Tx.of(session),
             sim.account_id,
             kind="ip_command.received",
             url=fleet.ip_commands_url,

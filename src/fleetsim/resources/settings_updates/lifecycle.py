@@ -18,6 +18,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Device, SettingsUpdate
 from fleetsim.engine.jobs import schedule
 from fleetsim.engine.policies import due_at
@@ -73,7 +74,8 @@ def _load(session: Session, payload: dict[str, object]) -> SettingsUpdate | None
     ).scalar_one_or_none()
 
 
-def _start(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _start(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     update = _load(session, payload)
     if update is None or update.status != "scheduled":
         return  # another attach started it already
@@ -93,7 +95,8 @@ def _start(session: Session, context: JobContext, payload: dict[str, object]) ->
     session.flush()
 
 
-def _finish(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _finish(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     update = _load(session, payload)
     if update is None or update.status != "in-progress":
         return

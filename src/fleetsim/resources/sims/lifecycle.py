@@ -31,6 +31,7 @@ from fleetsim.core.errors import (
     SimStatusChangeRefused,
 )
 from fleetsim.core.sids import SidFactory
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Fleet, Sim, SimStatusEvent
 from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
@@ -133,7 +134,8 @@ def scheduled_values(
     }
 
 
-def _complete_update(session: Session, context: JobContext, payload: dict[str, object]) -> None:
+def _complete_update(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    session = tx.session
     sim = session.execute(
         select(Sim).where(Sim.id == payload["sim_id"]).options(joinedload(Sim.fleet))
     ).scalar_one_or_none()
@@ -179,7 +181,7 @@ def complete_updates(
             select(Account.sid).where(Account.id == sim.account_id)
         ).scalar_one()
         enqueue_webhook(
-            session,
+            Tx.of(session),
             sim.account_id,
             kind="sim.update_completed",
             url=url,

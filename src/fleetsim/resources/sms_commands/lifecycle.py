@@ -26,17 +26,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
-
 from fleetsim.billing.periods import lock_device
 from fleetsim.core.dates import iso
-from fleetsim.db.tables import Account, Job, SmsCommand
+from fleetsim.db.store import Tx
+from fleetsim.db.tables import Job, SmsCommand
 from fleetsim.engine.jobs import job_values
 from fleetsim.engine.worker import JobContext, transactional
-from fleetsim.network.devices import awaiting_attach, effective_status, receive_message
+from fleetsim.network.devices import awaiting_attach, receive_message, status_in_force
 from fleetsim.network.usage import record_sms
 from fleetsim.resources.sims.lifecycle import CONNECTED
+from fleetsim.resources.sms_commands.store import CommandFacts, find_facts
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = [
@@ -69,8 +68,8 @@ def retry_delay(attempt: int) -> dt.timedelta:
 
 
 def schedule_delivery(
-    session: Session,
-    command: SmsCommand,
+    tx: Tx,
+    command_id: int,
     sim_sid: str,
     *,
     attempt: int,
@@ -78,8 +77,8 @@ def schedule_delivery(
     now: dt.datetime,
 ) -> None:
     """The job of delivery attempt `attempt`; an attach of the Sim's device makes it due."""
-    values = delivery_job_values(command.id, sim_sid, attempt=attempt, due_at=due_at, now=now)
-    session.add(Job(**values))
+    values = delivery_job_values(command_id, sim_sid, attempt=attempt, due_at=due_at, now=now)
+    tx.insert_many(Job, [values])
 
 
 def delivery_job_values(
@@ -95,15 +94,14 @@ def delivery_job_values(
     )
 
 
-def callback_params(command: SmsCommand, account_sid: str) -> list[tuple[str, str]]:
+def callback_params(command: CommandFacts) -> list[tuple[str, str]]:
     """What a status callback or a Fleet's `sms_commands_url` webhook carries."""
-    sim = command.sim
     return [
         ("SmsCommandSid", command.sid),
-        ("AccountSid", account_sid),
-        ("SimSid", sim.sid),
-        ("SimUniqueName", sim.unique_name or ""),
-        ("SimIccid", sim.iccid),
+        ("AccountSid", command.account_sid),
+        ("SimSid", command.sim_sid),
+        ("SimUniqueName", command.sim_unique_name or ""),
+        ("SimIccid", command.sim_iccid),
         ("Payload", command.payload),
         ("Status", command.status),
         ("Direction", command.direction),
@@ -111,59 +109,55 @@ def callback_params(command: SmsCommand, account_sid: str) -> list[tuple[str, st
     ]
 
 
-def _move(session: Session, command: SmsCommand, status: str, *, now: dt.datetime) -> None:
+def _move(tx: Tx, command: CommandFacts, status: str, *, now: dt.datetime) -> CommandFacts:
+    """The command moved to `status` (its callback called); the facts it has then."""
     if status not in TRANSITIONS[command.status]:
         raise ValueError(f"an SMS Command cannot go from {command.status} to {status}")
-    command.status = status
-    command.date_updated = now
+    tx.update(SmsCommand, {"status": status, "date_updated": now}, id=command.id)
+    moved = command._replace(status=status)
     if command.callback_url:
-        account_sid = session.execute(
-            select(Account.sid).where(Account.id == command.account_id)
-        ).scalar_one()
         enqueue_webhook(
-            session,
+            tx,
             command.account_id,
             kind="sms_command.status",
             url=command.callback_url,
             method=command.callback_method or "POST",
-            params=callback_params(command, account_sid),
+            params=callback_params(moved),
             subject=command.sid,
             now=now,
         )
-    session.flush()
+    return moved
 
 
-def _deliver(session: Session, context: JobContext, payload: dict[str, object]) -> None:
-    command = session.execute(
-        select(SmsCommand)
-        .where(SmsCommand.id == payload["sms_command_id"])
-        .options(joinedload(SmsCommand.sim))
-    ).scalar_one_or_none()
+def _deliver(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
+    command = find_facts(tx, int(str(payload["sms_command_id"])))
     if command is None or command.status not in ("queued", "sent"):
         return  # an earlier attempt settled it
     now = context.clock.now()
     if command.status == "queued":
-        _move(session, command, "sent", now=now)
-    sim = command.sim
+        command = _move(tx, command, "sent", now=now)
     # Lock the device before the inbox row refers to it: that insert takes a key-share lock
     # on the device, and record_sms's lock would then deadlock with another delivery to the
     # same Sim holding the same key-share lock (PostgreSQL, seen under load).
-    device = lock_device(session, sim.id)
-    assert device is not None, f"Super SIM {sim.sid} has no device row"
-    if device.state == "attached" and effective_status(sim) in CONNECTED:
+    device = lock_device(tx, command.sim_id)
+    assert device is not None, f"Super SIM {command.sim_sid} has no device row"
+    in_force = status_in_force(command.sim_status, command.sim_settled_status)
+    if device.state == "attached" and in_force in CONNECTED:
         receive_message(
-            session, device, kind="sms", command_sid=command.sid, payload=command.payload, now=now
+            tx, device.id, kind="sms", command_sid=command.sid, payload=command.payload, now=now
         )
-        _move(session, command, "delivered", now=now)
-        record_sms(session, sim, now=now, sids=context.sids)
+        _move(tx, command, "delivered", now=now)
+        record_sms(tx, command.sim_id, now=now, sids=context.sids)
         return
     expires_at = command.expires_at or now
     if now >= expires_at:
-        _move(session, command, "failed", now=now)
+        _move(tx, command, "failed", now=now)
         return
     attempt = int(str(payload.get("attempt", 1)))
     retry_at = min(now + retry_delay(attempt), expires_at)
-    schedule_delivery(session, command, sim.sid, attempt=attempt + 1, due_at=retry_at, now=now)
+    schedule_delivery(
+        tx, command.id, command.sim_sid, attempt=attempt + 1, due_at=retry_at, now=now
+    )
 
 
 deliver_sms_command = transactional(_deliver)

@@ -40,6 +40,7 @@ from fleetsim.resources.sms_commands.lifecycle import (
     callback_params,
     delivery_job_values,
 )
+from fleetsim.resources.sms_commands.store import CommandFacts
 from fleetsim.webhooks.service import enqueue_webhook
 
 __all__ = [
@@ -209,16 +210,16 @@ def receive_sms_command(
     )
     session.add(row)
     session.flush()
-    record_sms(session, sim, now=now, sids=sids)
+    record_sms(Tx.of(session), sim.id, now=now, sids=sids)
     fleet = sim.fleet
     if fleet is not None and fleet.sms_commands_url:
         enqueue_webhook(
-            session,
+            Tx.of(session),
             account,
             kind="sms_command.received",
             url=fleet.sms_commands_url,
             method=fleet.sms_commands_method,
-            params=callback_params(row, account.sid),
+            params=callback_params(CommandFacts.of(row, account.sid)),
             subject=row.sid,
             now=now,
         )
