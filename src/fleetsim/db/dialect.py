@@ -16,6 +16,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 
+from fleetsim.db.turns import TurnLock
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "IN_TRANSACTION",
@@ -100,7 +102,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
     # the UDP bridge) take turns on this lock, each woken as soon as the previous one ends,
     # rather than in SQLite's busy handler, which polls with sleeps of 1, 2, 5, 10... ms.
     # Other processes still meet the busy handler.
-    writer = threading.Lock()
+    writer = TurnLock()  # in turn: the job worker's batches would starve the requests
     _WRITERS[engine] = writer
     if database and database != ":memory:":
         _start_checkpointer(engine, Path(f"{database}-wal"))
@@ -134,7 +136,7 @@ def _sqlite_engine(url: str, *, echo: bool) -> Engine:
 
 _HOLDS_WRITER = "fleetsim_holds_writer"
 _WRITER_TIMEOUT = 30.0
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS: weakref.WeakKeyDictionary[Engine, TurnLock] = weakref.WeakKeyDictionary()
 
 
 def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
