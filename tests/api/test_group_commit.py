@@ -250,7 +250,7 @@ def _sqlite_only(api: Api) -> None:
         pytest.skip("SQLite only: PostgreSQL writers never wait to begin")
 
 
-def test_writes_wait_off_the_loop_while_this_process_has_another_writer(
+def test_writes_wait_for_their_turn_on_the_loop_while_this_process_has_another_writer(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _sqlite_only(api)
@@ -266,12 +266,24 @@ def test_writes_wait_off_the_loop_while_this_process_has_another_writer(
     thread = threading.Thread(target=other_writer)
     thread.start()
     holding.wait(timeout=30)
+    asked: list[str] = []
+    take_turn = commit.take_writer_turn
+
+    def asking(engine: Engine, given: Callable[[], None]) -> bool:
+        taken = take_turn(engine, given)
+        if not taken:  # the write waits in turn: let the other writer finish
+            asked.append(threading.current_thread().name)
+            release.set()
+        return taken
+
+    monkeypatch.setattr(commit, "take_writer_turn", asking)
     with released_when_the_writes_wait(monkeypatch, release.set) as seen:
         created = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p"})
     thread.join(timeout=30)
 
     assert created.status_code == 201, created.text
-    assert seen == ["waited"], "the write did not wait for the writer"
+    assert len(asked) == 1, "the write did not wait for its turn"
+    assert seen == [], "the write waited in a thread"
 
 
 def test_writes_wait_off_the_loop_while_another_process_writes(

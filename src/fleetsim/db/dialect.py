@@ -7,7 +7,7 @@ import re
 import sqlite3
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,11 +28,13 @@ __all__ = [
     "create_database_engine",
     "end_read",
     "end_write",
+    "end_writer_turn",
     "for_update",
     "is_sqlite",
     "normalize_url",
     "read_in_a_block",
     "skip_locked",
+    "take_writer_turn",
     "unique_violation",
     "wait_for_checkpoint",
 ]
@@ -139,16 +141,35 @@ _WRITER_TIMEOUT = 30.0
 _WRITERS: weakref.WeakKeyDictionary[Engine, TurnLock] = weakref.WeakKeyDictionary()
 
 
-def begin_write(engine: Engine, connection: Any, *, wait: bool) -> bool:
+def take_writer_turn(engine: Engine, given: Callable[[], None]) -> bool:
+    """Take this process's turn to write `engine` (SQLite) at once (True), or ask for it
+    without blocking: `given` is called, by the thread whose turn ends before, once the
+    turn is the caller's. Either way the turn then goes to `begin_write(turn_taken=True)`."""
+    return _WRITERS[engine].acquire_or_call(given)
+
+
+def end_writer_turn(engine: Engine) -> None:
+    """End a turn of `take_writer_turn` that began no transaction."""
+    _WRITERS[engine].release()
+
+
+def begin_write(engine: Engine, connection: Any, *, wait: bool, turn_taken: bool = False) -> bool:
     """Begin a write transaction on `connection`, a pooled DBAPI connection of `engine`.
     Without `wait`, only when that needs no waiting (False when another writer holds the
     database): for writes on the event loop, which must never block it (see
-    `fleetsim.http.commit`). PostgreSQL never waits to begin: psycopg begins with the first
-    statement, and a row lock meets the statement that takes it."""
+    `fleetsim.http.commit`). With `turn_taken`, this process's turn to write is the
+    caller's already (`take_writer_turn`), and ends with the transaction. PostgreSQL never
+    waits to begin: psycopg begins with the first statement, and a row lock meets the
+    statement that takes it."""
     if not is_sqlite(engine):
         return True
     writer = _WRITERS[engine]
-    acquired = writer.acquire(timeout=_WRITER_TIMEOUT) if wait else writer.acquire(blocking=False)
+    if turn_taken:
+        acquired = True
+    elif wait:
+        acquired = writer.acquire(timeout=_WRITER_TIMEOUT)
+    else:
+        acquired = writer.acquire(blocking=False)
     if not acquired:
         if wait:
             raise TimeoutError("another writer of this process kept the database for 30 s")

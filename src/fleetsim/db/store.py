@@ -41,6 +41,7 @@ from fleetsim.db.dialect import (
     begin_write,
     end_read,
     end_write,
+    end_writer_turn,
     for_update,
     is_sqlite,
     read_in_a_block,
@@ -327,16 +328,27 @@ def _by_ref_sql(source: str, columns: str, alias: str, key: str, lock_clause: st
 
 @contextmanager
 def transaction(
-    engine: Engine, *, write: bool, wait: bool = True, thread_connection: bool = False
+    engine: Engine,
+    *,
+    write: bool,
+    wait: bool = True,
+    thread_connection: bool = False,
+    turn_taken: bool = False,
 ) -> Iterator[Tx]:
     """A transaction on a pooled connection, committed when the block ends and rolled
     back when it raises. A write on SQLite begins holding the database's write lock, at
-    once or (`wait` False) not at all: `WriterBusy`. With `thread_connection` (SQLite),
-    on the calling thread's own connection (`_thread_connection`) rather than the pool's."""
-    connection = _checkout(engine, thread_connection)
+    once or (`wait` False) not at all: `WriterBusy`; `turn_taken` as for `begin_write`.
+    With `thread_connection`, on the calling thread's own connection (`_checkout`) rather
+    than the pool's."""
+    try:
+        connection = _checkout(engine, thread_connection)
+    except BaseException:
+        if turn_taken:
+            end_writer_turn(engine)
+        raise
     try:
         if write:
-            if not begin_write(engine, connection, wait=wait):
+            if not begin_write(engine, connection, wait=wait, turn_taken=turn_taken):
                 raise WriterBusy()
         else:
             begin_read(engine, connection)
@@ -466,12 +478,15 @@ def run_together(
     *,
     wait: bool,
     thread_connection: bool = False,
+    turn_taken: bool = False,
 ) -> list[Outcome]:
     """Run `works` in one write transaction, each in its savepoint: a unit that raises
     leaves nothing and costs the others nothing. Without `wait`, `WriterBusy` when the
-    database cannot be written at once. `thread_connection` as for `transaction`."""
+    database cannot be written at once. `thread_connection` and `turn_taken` as for
+    `transaction`."""
     outcomes: list[Outcome] = []
-    with transaction(engine, write=True, wait=wait, thread_connection=thread_connection) as tx:
+    options = {"thread_connection": thread_connection, "turn_taken": turn_taken}
+    with transaction(engine, write=True, wait=wait, **options) as tx:
         for work in works:
             try:
                 with tx.savepoint():

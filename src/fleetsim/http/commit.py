@@ -4,9 +4,11 @@ On SQLite a read runs on the event loop: under WAL it never waits for a lock, an
 all CPU under the GIL, so a thread would only add the hand-off. Writes that are ready on
 the loop at the same moment share one transaction, each in a savepoint of its own, and are
 answered after the one COMMIT: a unit that raises leaves nothing and costs the others
-nothing. The transaction begins on the loop when the database's writer is free, and in a
-thread, waiting for it, when another writer of the process (the job worker) holds it; the
-units keep arriving together meanwhile.
+nothing. When another writer of the process (the job worker) holds the database, the
+group waits for its turn (`db.turns.TurnLock`) without blocking the loop, taking in the
+units that keep arriving, and commits on the loop when the turn comes: in a thread, the
+units would fight the loop for the GIL. Only a writer of another process (SQLite's own
+lock) is waited for in a thread.
 
 On PostgreSQL every unit of work runs in its own transaction on one of a few threads
 (`DATABASE_THREADS`), each with a connection of its own: a round trip to the server never
@@ -28,7 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, event
 from starlette.concurrency import run_in_threadpool
 
-from fleetsim.db.dialect import is_sqlite
+from fleetsim.db.dialect import end_writer_turn, is_sqlite, take_writer_turn
 from fleetsim.db.store import Outcome, Tx, WriterBusy, run_together, transaction
 
 __all__ = ["Work", "run_unit"]
@@ -87,23 +89,42 @@ class _Group:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._waiting: list[_Waiting] = []
+        self._turn_asked = False  # for `_waiting`, which keeps growing until it comes
         self._behind_a_writer: set[asyncio.Task[None]] = set()
 
     async def run(self, work: Work[Any]) -> Any:
         loop = asyncio.get_running_loop()
-        if not self._waiting:
+        if not self._waiting and not self._turn_asked:
             loop.call_soon(self._commit)
         waiting = _Waiting(work, loop.create_future())
         self._waiting.append(waiting)
         return await waiting.result
 
     def _commit(self) -> None:
+        """Commit the writes waiting, now if this process's turn to write is free, else
+        when it comes (after the job worker's batch, say): the loop goes on meanwhile."""
+        loop = asyncio.get_running_loop()
+
+        def given() -> None:  # called by the thread whose turn ends
+            try:
+                loop.call_soon_threadsafe(self._commit_in_turn)
+            except RuntimeError:  # the loop has closed: nobody to take the turn
+                end_writer_turn(self._engine)
+
+        if take_writer_turn(self._engine, given):
+            self._commit_in_turn()
+        else:
+            self._turn_asked = True
+
+    def _commit_in_turn(self) -> None:
+        self._turn_asked = False
         waiting, self._waiting = self._waiting, []
+        works = [w.work for w in waiting]
         try:
             outcomes = run_together(
-                self._engine, [w.work for w in waiting], wait=False, thread_connection=True
+                self._engine, works, wait=False, thread_connection=True, turn_taken=True
             )
-        except WriterBusy:
+        except WriterBusy:  # another process holds the database: wait for it in a thread
             task = asyncio.get_running_loop().create_task(self._commit_after_the_writer(waiting))
             self._behind_a_writer.add(task)  # held until done: the loop keeps only weak refs
             task.add_done_callback(self._behind_a_writer.discard)
