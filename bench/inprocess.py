@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import itertools
 import json
+import os
 import pstats
 import random
+import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ from wrk_scripts import ACCOUNT, AUTH, TOKEN
 from fleetsim.app.asgi import create_app
 from fleetsim.app.setup import build_runtime, prepare_database
 from fleetsim.core.clock import SystemClock
+from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.tables import Sim
 from fleetsim.db.uow import unit_of_work
 from fleetsim.inventory.service import generate_cards, import_cards
@@ -117,8 +121,10 @@ def cases(sids: list[str], cards: list[str], profile: str) -> dict[str, Callable
     }
 
 
-async def prepare_app(folder: Path, sims: int) -> tuple[Any, list[str], list[str], str]:
-    url = f"sqlite:///{folder / 'bench.db'}"
+async def prepare_app(
+    folder: Path, sims: int, url: str | None = None
+) -> tuple[Any, list[str], list[str], str]:
+    url = url or f"sqlite:///{folder / 'bench.db'}"
     engine = prepare_database(url)
     with unit_of_work(engine, write=True) as session:
         ensure_account(session, sid=ACCOUNT, auth_token=TOKEN, clock=SystemClock())
@@ -154,8 +160,8 @@ async def prepare_app(folder: Path, sims: int) -> tuple[Any, list[str], list[str
 
 
 async def measure(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="fleetsim-inprocess-") as tmp:
-        app, sids, cards, profile = await prepare_app(Path(tmp), args.sims)
+    with tempfile.TemporaryDirectory(prefix="fleetsim-inprocess-") as tmp, database(args) as url:
+        app, sids, cards, profile = await prepare_app(Path(tmp), args.sims, url)
         made = cases(sids, cards, profile)
         counter = itertools.count()
         for name in args.cases.split(","):
@@ -182,6 +188,25 @@ async def measure(args: argparse.Namespace) -> None:
                 stats.sort_stats(args.sort).print_stats(args.profile)
 
 
+@contextlib.contextmanager
+def database(args: argparse.Namespace) -> Iterator[str | None]:
+    """A throwaway PostgreSQL cluster's URL with --postgres; else None (a SQLite file)."""
+    if not args.postgres:
+        yield None
+        return
+    from scaleout import ensure_postgres
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.support.postgres import PostgresCluster
+
+    os.environ.setdefault(SECRET_KEY_ENV, secrets.token_hex(32))
+    cluster = PostgresCluster.start(ensure_postgres())
+    try:
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=5_000)
@@ -191,6 +216,7 @@ def main() -> None:
         "--cases", default="fetch,list,404,400,fleet,register,fleet_update,sms,ip,update"
     )
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway local cluster")
     parser.add_argument("--sort", default="tottime", help="pstats order: tottime, cumulative")
     asyncio.run(measure(parser.parse_args()))
 
