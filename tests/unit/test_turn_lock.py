@@ -3,53 +3,52 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from fleetsim.db.turns import TurnLock
-
-
-def wait_until(condition: object, *, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
 
 
 def test_waiters_are_served_in_order_and_the_releaser_waits_its_turn() -> None:
     lock = TurnLock()
     order: list[str] = []
-    go_on = threading.Event()
+    assert lock.acquire()
+    assert not lock.acquire_or_call(lambda: order.append("first"))
+    assert not lock.acquire_or_call(lambda: order.append("second"))
+
+    lock.release()  # to the first waiter
+    assert order == ["first"]
+    # The releaser asks again at once: the lock is the first waiter's.
+    assert not lock.acquire(blocking=False)
+    assert not lock.acquire_or_call(lambda: order.append("releaser"))
+    lock.release()  # the first waiter is done: to the second
+    lock.release()  # the second is done: to the releaser
+    assert order == ["first", "second", "releaser"]
+    lock.release()
+    assert lock.acquire(blocking=False)
+
+
+def test_a_thread_waiting_gets_the_lock_when_it_is_released() -> None:
+    lock = TurnLock()
+    taken = threading.Event()
     assert lock.acquire()
 
-    def take(name: str) -> None:
-        assert lock.acquire()
-        order.append(name)
-        go_on.wait(5)
+    def take() -> None:
+        assert lock.acquire(timeout=5)
+        taken.set()
         lock.release()
 
-    first = threading.Thread(target=take, args=("first",))
-    first.start()
-    wait_until(lambda: len(lock._waiting) == 1)
-    second = threading.Thread(target=take, args=("second",))
-    second.start()
-    wait_until(lambda: len(lock._waiting) == 2)
+    thread = threading.Thread(target=take)
+    thread.start()
     lock.release()
-    # The releaser asks again at once: the lock went to the first waiter.
-    assert not lock.acquire(blocking=False)
-    go_on.set()
-    assert lock.acquire(timeout=5)
-    order.append("releaser")
-    lock.release()
-    first.join()
-    second.join()
-    assert order == ["first", "second", "releaser"]
+    thread.join(timeout=5)
+    assert taken.is_set()
+    assert lock.acquire(blocking=False)
 
 
 def test_a_wait_that_times_out_leaves_the_lock_as_it_was() -> None:
     lock = TurnLock()
     assert lock.acquire()
     assert not lock.acquire(timeout=0.01)
-    assert lock._waiting == type(lock._waiting)()
+    assert not lock._waiting
     lock.release()
     assert lock.acquire(blocking=False)
     lock.release()

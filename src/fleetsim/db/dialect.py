@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Select, Table, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,6 @@ __all__ = [
     "is_sqlite",
     "normalize_url",
     "read_in_a_block",
-    "skip_locked",
     "take_writer_turn",
     "unique_violation",
     "wait_for_checkpoint",
@@ -330,11 +329,6 @@ def for_update(bind: Engine | Connection | Dialect, table: str) -> str:
     the transaction ends (PostgreSQL); SQLite's writer holds the whole database."""
     name = bind.name if isinstance(bind, Dialect) else bind.dialect.name
     return "" if name == "sqlite" else f" FOR UPDATE OF {table}"
-
-
-def skip_locked(query: Select[T]) -> Select[T]:
-    """Rows locked by another claimer are skipped (PostgreSQL); SQLite has one writer."""
-    return query.with_for_update(skip_locked=True)
 
 
 def add_or_insert(
