@@ -9,7 +9,7 @@ import threading
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +38,6 @@ __all__ = [
     "wait_for_checkpoint",
 ]
 
-T = TypeVar("T")
 log = logging.getLogger("fleetsim.db")
 
 DEFAULT_DATABASE_URL = "sqlite:///fleetsim.db"
