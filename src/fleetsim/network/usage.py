@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from fleetsim.billing import periods
+from fleetsim.billing.device_locks import lock_device, locked_device
 from fleetsim.billing.usage_store import UsageSample, record_usage
 from fleetsim.core.dates import iso
 from fleetsim.core.errors import BadRequest, InvalidParameter
@@ -154,7 +155,7 @@ def use_data(
     if not 0 <= over_seconds <= MAX_OVER_SECONDS:
         raise InvalidParameter("Over", f"must be between 0 and {MAX_OVER_SECONDS} seconds")
     sim, _ = device_of(session, account, sim_ref)
-    device = periods.locked_device(session, sim.id)
+    device = locked_device(session, sim.id)
     assert device is not None
     session.refresh(sim)
     refusal = _refusal(session, sim, device)
@@ -193,7 +194,7 @@ def _usage_window(tx: Tx, context: JobContext, payload: dict[str, object]) -> No
     sim = session.get(Sim, payload["sim_id"])
     if sim is None:
         return
-    device = periods.locked_device(session, sim.id)
+    device = locked_device(session, sim.id)
     if device is None or device.data_session_sid != payload["data_session_sid"]:
         return  # the device detached (or attached again): the rest of the spread is dropped
     if _refusal(session, sim, device) is not None:
@@ -292,7 +293,7 @@ def record_sms(tx: Tx, sim_id: int, *, now: dt.datetime, sids: SidFactory) -> No
     """Count one SMS Command (either direction) toward the Sim's current billing period;
     a ready Sim becomes active at its fifth. A Sim with no current period (new, or
     inactive after its last period ended) counts nothing."""
-    periods.lock_device(tx, sim_id)
+    lock_device(tx, sim_id)
     facts = tx.one(_SMS_FACTS, (sim_id,))
     assert facts is not None, f"no Sim has the id {sim_id}"
     period_id, start, end, data_bytes, sms_count, status, data_blocked, data_limit = facts

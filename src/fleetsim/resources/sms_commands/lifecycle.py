@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fleetsim.billing.periods import lock_device
+from fleetsim.billing.device_locks import lock_device
 from fleetsim.core.dates import iso
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Job, SmsCommand
