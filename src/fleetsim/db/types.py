@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.type_api import _BindProcessorType
 
 __all__ = ["UTCDateTime"]
 
@@ -25,8 +28,24 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
             raise ValueError("UTCDateTime needs an aware datetime")
         return value.astimezone(dt.UTC).replace(tzinfo=None)
 
+    def bind_processor(self, dialect: Dialect) -> _BindProcessorType[dt.datetime] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        return _sqlite_text
+
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         assert isinstance(value, dt.datetime)
         return value.replace(tzinfo=dt.UTC)
+
+
+def _sqlite_text(value: Any) -> str | None:
+    """The text SQLite's DATETIME stores for an aware datetime (`2026-12-03 04:59:54.000000`,
+    in UTC), made in one step: the two processors it replaces took a fifth of the time of
+    registering a Sim, which binds eight dates."""
+    if value is None:
+        return None
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise ValueError("UTCDateTime needs an aware datetime")
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

@@ -1,0 +1,52 @@
+"""`UTCDateTime` on SQLite writes, in one step, the text SQLAlchemy's DATETIME writes for
+the same instant in UTC: rows stored before and after compare and sort alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+from sqlalchemy import DateTime
+from sqlalchemy.dialects import sqlite
+
+from fleetsim.db.types import UTCDateTime
+
+_SQLITE = sqlite.dialect()
+_DATETIME_TEXT = DateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+
+
+def _utc_datetime_text(value: dt.datetime | None) -> object:
+    process = UTCDateTime().dialect_impl(_SQLITE).bind_processor(_SQLITE)
+    assert process is not None
+    return process(value)
+
+
+def test_the_text_is_sqlalchemys_for_the_same_instant_in_utc() -> None:
+    assert _DATETIME_TEXT is not None
+    rnd = random.Random(15)
+    for n in range(20_000):
+        zone = dt.UTC if n % 3 == 0 else dt.timezone(dt.timedelta(minutes=rnd.randint(-720, 720)))
+        value = dt.datetime(
+            rnd.randint(2, 9998),
+            rnd.randint(1, 12),
+            rnd.randint(1, 28),
+            rnd.randint(0, 23),
+            rnd.randint(0, 59),
+            rnd.randint(0, 59),
+            rnd.choice([0, rnd.randint(1, 999_999)]),
+            tzinfo=zone,
+        )
+        expected = _DATETIME_TEXT(value.astimezone(dt.UTC).replace(tzinfo=None))
+        assert _utc_datetime_text(value) == expected
+
+
+def test_whole_seconds_keep_their_microseconds() -> None:
+    value = dt.datetime(2026, 12, 3, 5, 0, tzinfo=dt.UTC)
+    assert _utc_datetime_text(value) == "2026-12-03 05:00:00.000000"
+
+
+def test_none_stays_none_and_a_naive_datetime_is_refused() -> None:
+    assert _utc_datetime_text(None) is None
+    with pytest.raises(ValueError, match="aware datetime"):
+        _utc_datetime_text(dt.datetime(2026, 12, 3))
