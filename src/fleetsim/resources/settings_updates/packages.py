@@ -53,12 +53,15 @@ def with_package(packages: list[dict[str, Any]], added: Package) -> list[Package
     return [*result, added]
 
 
+_BASE_PACKAGES = dump_packages([BASE_PACKAGE])
+
+
 def record_factory_settings(
     tx: Tx, sims: Sequence[tuple[int, str, dt.datetime]], *, sids: SidFactory
 ) -> None:
     """The base settings package each card was made with, for each Sim (id, ICCID, the
     card's manufacture: its entry in the warehouse): a `successful` update dated then."""
-    packages = dump_packages([BASE_PACKAGE])
+    packages = _BASE_PACKAGES
     rows = [
         {
             "sid": sids.new(Prefix.SETTINGS_UPDATE),
