@@ -4,6 +4,7 @@ makes writes wait off the event loop, not fail."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sqlite3
@@ -284,6 +285,36 @@ def test_writes_wait_for_their_turn_on_the_loop_while_this_process_has_another_w
     assert created.status_code == 201, created.text
     assert len(asked) == 1, "the write did not wait for its turn"
     assert seen == [], "the write waited in a thread"
+
+
+def test_writes_that_keep_arriving_share_one_commit(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _sqlite_only(api)
+    groups: list[int] = []
+    together = commit.run_together
+
+    def recording(engine: Engine, works: Any, **options: Any) -> Any:
+        groups.append(len(works))
+        return together(engine, works, **options)
+
+    monkeypatch.setattr(commit, "run_together", recording)
+
+    def probe(tx: Tx) -> int:
+        return tx.insert(Job, job_values("probe", {}, due_at=None, now=api.clock.now())).id
+
+    async def one_per_turn_of_the_loop() -> list[int]:
+        units = []
+        for _ in range(3):
+            units.append(asyncio.ensure_future(commit.run_unit(api.engine, probe, write=True)))
+            await asyncio.sleep(0)
+        return await asyncio.gather(*units)
+
+    ids = asyncio.run(one_per_turn_of_the_loop())
+
+    assert groups == [3]
+    stored_ids = [row["id"] for row in stored(api.engine, Job.__table__, kind="probe")]  # type: ignore[arg-type]
+    assert stored_ids == ids
 
 
 def test_writes_wait_off_the_loop_while_another_process_writes(

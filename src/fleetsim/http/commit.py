@@ -83,6 +83,11 @@ class _Waiting:
     result: asyncio.Future[Any]
 
 
+# Writes a group stops waiting for: one commit answers them all, so the first waits for
+# the last.
+_LARGEST_GROUP = 64
+
+
 class _Group:
     """The SQLite writes of one event loop and engine, committed together."""
 
@@ -90,6 +95,7 @@ class _Group:
         self._engine = engine
         self._waiting: list[_Waiting] = []
         self._turn_asked = False  # for `_waiting`, which keeps growing until it comes
+        self._seen = 0  # units waiting when `_commit` last looked
         self._behind_a_writer: set[asyncio.Task[None]] = set()
 
     async def run(self, work: Work[Any]) -> Any:
@@ -102,8 +108,19 @@ class _Group:
 
     def _commit(self) -> None:
         """Commit the writes waiting, now if this process's turn to write is free, else
-        when it comes (after the job worker's batch, say): the loop goes on meanwhile."""
+        when it comes (after the job worker's batch, say): the loop goes on meanwhile.
+
+        While writes keep arriving, the commit waits one more turn of the loop, which
+        reads the sockets in between: the clients answered by one commit send their next
+        requests together, so a group that stays small would keep paying a commit for
+        each few writes."""
         loop = asyncio.get_running_loop()
+        count = len(self._waiting)
+        if count != self._seen and count < _LARGEST_GROUP:
+            self._seen = count
+            loop.call_soon(self._commit)
+            return
+        self._seen = 0
 
         def given() -> None:  # called by the thread whose turn ends
             try:
