@@ -56,6 +56,30 @@ def test_serve_on_a_taken_port_says_to_choose_another(tmp_path: Path) -> None:
     assert not (tmp_path / "fleetsim.db").exists()  # nothing was touched
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("FLEETSIM_AUTH_TOKEN", "tok", "must be 32 letters or digits"),
+        ("FLEETSIM_ACCOUNT_SID", "AC123", "must be AC followed by 32 hex digits"),
+    ],
+)
+def test_serve_with_a_malformed_account_in_the_environment_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, reason: str
+) -> None:
+    monkeypatch.setenv("FLEETSIM_ACCOUNT_SID", "AC" + "1" * 32)
+    monkeypatch.setenv("FLEETSIM_AUTH_TOKEN", "a" * 32)
+    monkeypatch.setenv(variable, value)
+    url = f"sqlite:///{tmp_path / 'fleetsim.db'}"
+
+    code, output = run("serve", "--port", str(free_port()), "--database-url", url)
+
+    assert code == 1
+    assert f"{variable} {reason}." in output
+    assert "unset FLEETSIM_ACCOUNT_SID and FLEETSIM_AUTH_TOKEN" in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "fleetsim.db").exists()  # nothing was touched
+
+
 def _unprivileged(*args: str) -> subprocess.CompletedProcess[str]:
     """`fleetsim ARGS` as a user to whom a mode-555 folder is read-only: as root, with its
     capabilities dropped (root's override of file permissions is one of them)."""

@@ -22,7 +22,12 @@ from fleetsim.http.runtime import Runtime
 from fleetsim.network.catalogue import sync_catalogue
 from fleetsim.network.usage import JOB_HANDLERS as USAGE_JOBS
 from fleetsim.resources.accounts.operator import ensure_operator
-from fleetsim.resources.accounts.service import auth_token_of, create_account, ensure_account
+from fleetsim.resources.accounts.service import (
+    auth_token_of,
+    check_account_credentials,
+    create_account,
+    ensure_account,
+)
 from fleetsim.resources.bulk_operations.service import JOB_HANDLERS as BULK_JOBS
 from fleetsim.resources.esim_profiles.lifecycle import JOB_HANDLERS as ESIM_PROFILE_JOBS
 from fleetsim.resources.ip_commands.delivery import JOB_HANDLERS as IP_COMMAND_JOBS
@@ -35,6 +40,7 @@ from fleetsim.webhooks.transport import HttpTransport, WebhookTransport
 __all__ = [
     "StartupAccount",
     "build_runtime",
+    "check_startup_account",
     "ensure_startup_account",
     "ensure_startup_operator",
     "job_handlers",
@@ -120,6 +126,16 @@ def ensure_startup_operator(engine: Engine, *, clock: Clock) -> str | None:
     """The operator token to announce at start (only when it was just made)."""
     with startup_unit_of_work(engine) as session:
         return ensure_operator(session, token=os.environ.get(OPERATOR_TOKEN_ENV), clock=clock)
+
+
+def check_startup_account() -> None:
+    """400 when the environment names an account (`FLEETSIM_ACCOUNT_SID` and
+    `FLEETSIM_AUTH_TOKEN`) whose SID or token has the wrong shape: checked before the
+    database is touched."""
+    sid = os.environ.get(ACCOUNT_SID_ENV)
+    token = os.environ.get(AUTH_TOKEN_ENV)
+    if sid and token:
+        check_account_credentials(sid, token)
 
 
 def ensure_startup_account(

@@ -11,9 +11,21 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from fleetsim.app.setup import prepare_database
+from fleetsim.app.setup import (
+    ACCOUNT_SID_ENV,
+    AUTH_TOKEN_ENV,
+    check_startup_account,
+    prepare_database,
+)
+from fleetsim.core.errors import InvalidParameter
 
-__all__ = ["check_database_folder", "check_port_free", "next_step", "open_database"]
+__all__ = [
+    "check_database_folder",
+    "check_port_free",
+    "check_startup_credentials",
+    "next_step",
+    "open_database",
+]
 
 _NEXT_STEP = {
     20003: "Check the credentials (--account and --token, or FLEETSIM_ACCOUNT_SID and "
@@ -80,3 +92,17 @@ def check_port_free(host: str, port: int) -> None:
                 f"Cannot listen on {host}:{port} ({exc.strerror}): another program uses it. "
                 "Choose another with --port, or stop that program."
             ) from None
+
+
+def check_startup_credentials() -> None:
+    """Fail early, naming the variable, when the environment's account SID or Auth Token
+    has the wrong shape (`serve` makes or updates that account at start)."""
+    try:
+        check_startup_account()
+    except InvalidParameter as exc:
+        variable = ACCOUNT_SID_ENV if exc.parameter == "AccountSid" else AUTH_TOKEN_ENV
+        raise click.ClickException(
+            f"{variable} {exc.reason}. Fix it (a token: python3 -c 'import secrets; "
+            f"print(secrets.token_hex(16))'), or unset {ACCOUNT_SID_ENV} and {AUTH_TOKEN_ENV} "
+            "to have serve make an account and print its credentials."
+        ) from None

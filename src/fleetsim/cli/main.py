@@ -17,7 +17,12 @@ from fleetsim.app.setup import (
 from fleetsim.cli.admin import accounts, api_clients, events, inventory, keys
 from fleetsim.cli.common import database, database_option, err, user_errors
 from fleetsim.cli.device import device
-from fleetsim.cli.errors import check_database_folder, check_port_free, open_database
+from fleetsim.cli.errors import (
+    check_database_folder,
+    check_port_free,
+    check_startup_credentials,
+    open_database,
+)
 from fleetsim.cli.modem import modem
 from fleetsim.cli.provisioning import esim, settings_updates
 from fleetsim.cli.simulate import simulate
@@ -181,6 +186,7 @@ def serve(
             "--seed makes every API process repeat the same SIDs; use --workers 1"
         )
     check_port_free(host, port)
+    check_startup_credentials()
     configure_logging(log_format, log_level)  # type: ignore[arg-type]
     transport = _webhook_transport(webhook_destinations, webhook_allow)
     engine = _prepare_node(database_url)

@@ -116,6 +116,7 @@ class InvalidParameter(BadRequest):
     def __init__(self, name: str, reason: str) -> None:
         super().__init__(f"Invalid parameter {name}: {reason}")
         self.parameter = name
+        self.reason = reason
 
 
 class InvalidPageToken(BadRequest):

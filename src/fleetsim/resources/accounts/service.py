@@ -92,12 +92,17 @@ def auth_token_of(session: Session, account: Account) -> str:
     return token_box(session).open(account.sealed_auth_token, account_sid=account.sid)
 
 
-def ensure_account(session: Session, *, sid: str, auth_token: str, clock: Clock) -> Account:
-    """Make sure the account `sid` exists with `auth_token`; the same result on every call."""
+def check_account_credentials(sid: str, auth_token: str) -> None:
+    """400 unless `sid` and `auth_token` have the shapes of an account's."""
     if not is_sid(sid, Prefix.ACCOUNT):
         raise InvalidParameter("AccountSid", "must be AC followed by 32 hex digits")
     if len(auth_token) != 32 or not auth_token.isalnum():
         raise InvalidParameter("AuthToken", "must be 32 letters or digits")
+
+
+def ensure_account(session: Session, *, sid: str, auth_token: str, clock: Clock) -> Account:
+    """Make sure the account `sid` exists with `auth_token`; the same result on every call."""
+    check_account_credentials(sid, auth_token)
     account = session.execute(select(Account).where(Account.sid == sid)).scalar_one_or_none()
     now = clock.now()
     box = token_box(session)
