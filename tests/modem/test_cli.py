@@ -62,7 +62,7 @@ def test_the_modem_serves_tcp_and_registers(
         modem = Transcript(("127.0.0.1", port))
         try:
             modem.expect("ATE0", "OK")
-            modem.poll("AT+CEREG?", "+CEREG: 0,5")
+            modem.wait_for_registration()
         finally:
             modem.close()
     assert fleetsim_device(setup.sim).state()["state"] == "attached"

@@ -153,7 +153,7 @@ def address(setup: Setup, fleetsim_modem: Callable[..., tuple[str, int]]) -> tup
 def modem(address: tuple[str, int]) -> Iterator[Transcript]:
     transcript = Transcript(address)
     transcript.expect("ATE0", "OK")
-    transcript.poll("AT+CEREG?", "+CEREG: 0,5")
+    transcript.wait_for_registration()
     yield transcript
     transcript.close()
 
@@ -189,7 +189,7 @@ def test_a_connection_dropped_mid_command_changes_nothing(
 ) -> None:
     first = Transcript(address)
     first.expect("ATE0;+CMGF=1", "OK")
-    first.poll("AT+CEREG?", "+CEREG: 0,5")
+    first.wait_for_registration()
     assert first.command('AT+CMGS="000"') == [">"]
     first.send("half a messa")
     first.sock.shutdown(socket.SHUT_RDWR)
@@ -201,7 +201,7 @@ def test_a_connection_dropped_mid_command_changes_nothing(
     try:
         third.expect("ATE0", "OK")
         third.expect("AT", "OK")
-        third.poll("AT+CEREG?", "+CEREG: 0,5")
+        third.wait_for_registration()
     finally:
         third.close()
     assert setup.client.supersim.v1.sms_commands.list() == []

@@ -33,7 +33,7 @@ def test_a_bg96_carries_ip_commands_over_a_udp_service(
     modem.expect("AT+QCCID", f"+QCCID: {setup.iccid}", "OK")
     modem.expect('AT+QCFG="nwscanmode",3,1;+QICSGP=1,1,"super","","",1', "OK")
     modem.expect("AT+CASERVER?", "+CME ERROR: 4")  # SIMCom's commands are not a BG96's
-    modem.poll("AT+CEREG?", "+CEREG: 0,5")
+    modem.wait_for_registration()
     address = fleetsim_device(setup.sim).state()["ip_address"]
 
     modem.expect('AT+QIOPEN=1,0,"UDP SERVICE","127.0.0.1",0,6969,0', "OK")

@@ -43,7 +43,7 @@ def test_an_active_sim_registers_at_power_on(
 ) -> None:
     setup = make_sim(fleetsim_client, fleetsim_cards, fleetsim_clock, networks=2)
     modem = connect(setup.sim)
-    modem.poll("AT+CEREG?", "+CEREG: 0,5")
+    modem.wait_for_registration()
     state = fleetsim_device(setup.sim).state()
     assert state["state"] == "attached"
     first = setup.networks[0]
@@ -114,7 +114,7 @@ def test_a_network_outside_the_profile_is_denied(
 ) -> None:
     setup = make_sim(fleetsim_client, fleetsim_cards, fleetsim_clock)
     modem = connect(setup.sim)
-    modem.poll("AT+CEREG?", "+CEREG: 0,5")
+    modem.wait_for_registration()
     modem.expect("AT+CMEE=1;+CEREG=1", "OK")
     modem.expect(f'AT+COPS=1,2,"{mccmnc(setup.other)}"', "+CME ERROR: 111")
     assert modem.wait_for("+CEREG: ") == "+CEREG: 3"
@@ -144,7 +144,7 @@ def test_a_new_sim_is_denied_until_it_is_activated(
 ) -> None:
     setup = make_sim(fleetsim_client, fleetsim_cards, fleetsim_clock, status="new")
     modem = connect(setup.sim)
-    modem.poll("AT+CEREG?", "+CEREG: 0,3")
+    modem.wait_for_registration(stat=3)
     modem.expect("AT+CMEE=2", "OK")
     modem.expect("AT+CGATT=1", "+CME ERROR: GPRS services not allowed")
     modem.expect("AT+CGATT?;+CGPADDR", "+CGATT: 0", "+CGPADDR: 1", "OK")
@@ -167,7 +167,7 @@ def test_an_inactive_sim_is_denied(
 ) -> None:
     setup = make_sim(fleetsim_client, fleetsim_cards, fleetsim_clock, status="inactive")
     modem = connect(setup.sim)
-    modem.poll("AT+CEREG?", "+CEREG: 0,3")
+    modem.wait_for_registration(stat=3)
     modem.expect("AT+CMEE=1;+CGATT=1", "+CME ERROR: 107")
     modem.expect("AT+COPS?", "+COPS: 0", "OK")
     assert fleetsim_device(setup.sim).state()["state"] == "detached"

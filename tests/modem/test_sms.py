@@ -39,7 +39,7 @@ def setup(
 def modem(setup: Setup, fleetsim_modem: Callable[..., tuple[str, int]]) -> Iterator[Transcript]:
     transcript = Transcript(fleetsim_modem(setup.sim))
     transcript.expect("ATE0", "OK")
-    transcript.poll("AT+CEREG?", "+CEREG: 0,5")
+    transcript.wait_for_registration()
     yield transcript
     transcript.close()
 

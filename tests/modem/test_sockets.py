@@ -35,7 +35,7 @@ def online(
     setup = make_sim(client, cards, clock, fleet=dict(fleet))
     modem = Transcript(modem_at(setup.sim))
     modem.expect("ATE0;+CMEE=1", "OK")
-    modem.poll("AT+CEREG?", "+CEREG: 0,5")
+    modem.wait_for_registration()
     return setup, modem
 
 

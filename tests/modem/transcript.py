@@ -108,16 +108,19 @@ class Transcript:
             if text:
                 self.unsolicited.append(text)
 
-    def poll(self, line: str, want: str, timeout: float = 15.0) -> None:
-        """Send `line` until its first answer line is `want` (e.g. registration)."""
-        deadline = time.monotonic() + timeout
-        got: list[str] = []
-        while time.monotonic() < deadline:
-            got = self.command(line)
-            if got[0] == want:
-                return
-            time.sleep(0.05)  # between questions to the modem, not waiting on time
-        raise AssertionError(f"{line} never answered {want}: last {got}")
+    def wait_for_registration(self, stat: int = 5, timeout: float = 15.0) -> None:
+        """Until the modem's LTE registration is `stat` (5, registered roaming, as a Super
+        SIM always is; 3, denied). Its reports are turned on, then it is asked once: a
+        state reached before the reports were on is in the answer, one reached after
+        comes as a report. The reports are off again afterwards."""
+        self.expect("AT+CEREG=1", "OK")
+        try:
+            answer = self.command("AT+CEREG?")
+            if answer != [f"+CEREG: 1,{stat}", "OK"]:
+                self.wait_for(f"+CEREG: {stat}", timeout)
+        finally:
+            self.expect("AT+CEREG=0", "OK")
+            self.unsolicited = [u for u in self.unsolicited if not u.startswith("+CEREG: ")]
 
 
 def _answers(reading: str, text: str) -> bool:
