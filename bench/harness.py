@@ -115,6 +115,25 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+_JOBS_DUE = re.compile(r"^fleetsim_jobs_due (\S+)$", re.MULTILINE)
+
+
+def wait_for_jobs(url: str, timeout: float = 600) -> tuple[int, float]:
+    """Wait until the job worker of the server at `url` has no job due (by its /metrics):
+    a case measured while the worker delivers starts without the backlog of the cases
+    before it. The jobs that were due at first, and the seconds waited."""
+    began = time.monotonic()
+    first = None
+    while time.monotonic() - began < timeout:
+        found = _JOBS_DUE.search(httpx2.get(f"{url}/metrics", timeout=60).text)
+        due = int(float(found.group(1))) if found else 0
+        first = due if first is None else first
+        if due == 0:
+            return first, time.monotonic() - began
+        time.sleep(0.5)
+    raise SystemExit(f"the job worker at {url} still had jobs due after {timeout:.0f} s")
+
+
 def start_server(
     name: str, command: Sequence[str], port: int, folder: Path, env: dict[str, str] | None = None
 ) -> Server:
