@@ -164,6 +164,21 @@ def assert_error(
     return body
 
 
+def assert_management_error(
+    response: httpx.Response, status: int, code: int, *words: str
+) -> dict[str, Any]:
+    """The response is the error body of KORE's management APIs (`ApiErrorResponse`) with
+    this status and code, naming `words`."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"status", "code", "message", "info"}, body
+    assert (body["status"], body["code"]) == (status, code), body
+    assert body["info"] == Dialect.KORE.more_info.format(code=code)
+    for word in words:
+        assert word in body["message"], body
+    return body
+
+
 @pytest.fixture
 def ops(api: Api) -> Ops:
     """The API with an inline worker that records callbacks instead of sending them."""

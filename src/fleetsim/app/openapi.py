@@ -56,6 +56,14 @@ _ERROR_RESPONSE = {
     "description": "Twilio's error body: a code (https://www.twilio.com/docs/errors) and a message",
     "content": {"application/json": {"schema": _ERROR_REF}},
 }
+KORE_ERROR_SCHEMA = "fleetsim.kore_management_error"
+_KORE_ERROR_RESPONSE = {
+    "description": "The error body of KORE's management APIs (its `ApiErrorResponse`): a "
+    "code and a message, `info` on KORE's documentation",
+    "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{KORE_ERROR_SCHEMA}"}}
+    },
+}
 _ACCOUNT_SECURITY: list[dict[str, list[str]]] = [{"accountSid_authToken": []}]
 _OPERATOR_SECURITY: list[dict[str, list[str]]] = [{"operator": []}]
 # KORE's dialect: a Bearer token from the token endpoint (see docs/kore.md).
@@ -145,6 +153,16 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
             "status": {"type": "integer"},
         },
     }
+    components["schemas"][KORE_ERROR_SCHEMA] = {
+        "type": "object",
+        "required": ["status", "code", "message", "info"],
+        "properties": {
+            "status": {"type": "integer"},
+            "code": {"type": "integer"},
+            "message": {"type": "string"},
+            "info": {"type": "string", "format": "uri"},
+        },
+    }
     components["securitySchemes"]["operator"] = {
         "type": "http",
         "scheme": "basic",
@@ -205,6 +223,8 @@ def _describe(contract: dict[str, Any], entry: RouteOperation) -> dict[str, Any]
         described["security"] = [] if public else [*_KORE_SECURITY, *_ACCOUNT_SECURITY]
         if entry.id == "kore:token":
             described["responses"].pop("4XX")  # OAuth's error body (docs/kore.md)
+        elif "4XX" in described["responses"]:
+            described["responses"]["4XX"] = _KORE_ERROR_RESPONSE
     return described
 
 

@@ -100,6 +100,17 @@ class TwilioError(Exception):
             body["details"] = self.details
         return body
 
+    def management_body(self) -> dict[str, Any]:
+        """The body of KORE's management APIs (webhook secrets, API clients): their specs'
+        `ApiErrorResponse` and `Error`, with `info` where the Super SIM API has
+        `more_info`, on KORE's documentation."""
+        return {
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "info": Dialect.KORE.more_info.format(code=self.code),
+        }
+
 
 class BadRequest(TwilioError):
     status = 400

@@ -3,7 +3,8 @@
 Like `fleetsim.http.endpoint`, a handler is a plain function of a call; `json_endpoint`
 authenticates it through `authenticate_request` (a Bearer token, or the account's Basic
 credentials), reads a JSON object body for POST and PATCH, runs the handler in one unit of
-work and renders its reply. Errors are the one error tree's, rendered by the app.
+work and renders its reply. Errors are the one error tree's, in these APIs' own body
+(`TwilioError.management_body`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from fleetsim.core.clock import Clock
-from fleetsim.core.errors import InvalidParameter, NotFound, UnsupportedMediaType
+from fleetsim.core.dialect import dialect_of
+from fleetsim.core.errors import InvalidParameter, NotFound, TwilioError, UnsupportedMediaType
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account
 from fleetsim.http.commit import run_unit
 from fleetsim.http.credentials import authenticate_request
-from fleetsim.http.endpoint import Reply
+from fleetsim.http.endpoint import Reply, error_headers
 from fleetsim.http.params import json_object, parse_pairs
 from fleetsim.http.request import read_body
 from fleetsim.http.runtime import Runtime
@@ -78,6 +80,17 @@ def json_endpoint(*, api_keys: bool = True) -> Callable[[JsonHandler], Callable[
 
     def decorate(handler: JsonHandler) -> Callable[[Request], Awaitable[Response]]:
         async def route(request: Request) -> Response:
+            try:
+                reply = await answer(request)
+            except TwilioError as error:
+                headers = error_headers(error, dialect_of(request.headers.get("authorization")))
+                body = error.management_body()
+                return JSONResponse(body, status_code=error.status, headers=headers)
+            if reply.body is None:
+                return Response(status_code=reply.status)
+            return JSONResponse(reply.body, status_code=reply.status)
+
+        async def answer(request: Request) -> Reply:
             runtime: Runtime = request.app.state.runtime
             authorization = request.headers.get("authorization")
             query = parse_pairs(request.scope.get("query_string", b""))
@@ -111,10 +124,7 @@ def json_endpoint(*, api_keys: bool = True) -> Callable[[JsonHandler], Callable[
                 )
                 return handler(call)
 
-            reply = await run_unit(runtime.engine, work, write=write)
-            if reply.body is None:
-                return Response(status_code=reply.status)
-            return JSONResponse(reply.body, status_code=reply.status)
+            return await run_unit(runtime.engine, work, write=write)
 
         route.__name__ = handler.__name__
         route.__doc__ = handler.__doc__
