@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from starlette.requests import Request
 from starlette.types import Scope
@@ -49,11 +49,15 @@ def page_meta(
 ) -> dict[str, Any]:
     """Twilio's `meta` envelope; filters are echoed as the client supplied them."""
 
+    # What every link shares is encoded once (the three links of a page of 50 Sims spent
+    # a tenth of its time in `urlencode`); the same text `urlencode` gives the whole query.
+    shared = urlencode([*filters, ("PageSize", str(request.page_size))])
+    base = f"{urls.absolute(path)}?{shared}&Page="
+
     def link(number: int, token: str | None) -> str:
-        query = [*filters, ("PageSize", str(request.page_size)), ("Page", str(number))]
         if token:
-            query.append(("PageToken", token))
-        return urls.absolute(path) + "?" + urlencode(query)
+            return f"{base}{number}&PageToken={quote_plus(token)}"
+        return f"{base}{number}"
 
     return {
         "first_page_url": link(0, None),
