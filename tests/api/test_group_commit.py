@@ -23,6 +23,7 @@ from fleetsim.db.tables import Fleet, Job, SmsCommand
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import job_values
 from fleetsim.http import commit
+from fleetsim.http import endpoint as endpoint_module
 from fleetsim.resources.fleets.service import NewFleet, create_fleet
 from tests.api.conftest import Api, Credentials, assert_error
 from tests.api.network_fixtures import connectable_sim
@@ -285,6 +286,32 @@ def test_writes_wait_for_their_turn_on_the_loop_while_this_process_has_another_w
     assert created.status_code == 201, created.text
     assert len(asked) == 1, "the write did not wait for its turn"
     assert seen == [], "the write waited in a thread"
+
+
+def test_a_write_refused_for_its_parameters_runs_as_a_read(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units: list[bool] = []
+    run_unit = endpoint_module.run_unit
+
+    async def recording(engine: Engine, work: commit.Work[Any], *, write: bool) -> Any:
+        units.append(write)
+        return await run_unit(engine, work, write=write)
+
+    monkeypatch.setattr(endpoint_module, "run_unit", recording)
+    api.post("/v1/NetworkAccessProfiles", data={"UniqueName": "p"})
+    wrong = Credentials(api.creds.username, "f" * 32, api.creds.account_sid)
+    fleets: Table = Fleet.__table__  # type: ignore[assignment]
+
+    with nothing_written(api, fleets):
+        assert_error(api.post("/v1/Fleets", data={}), 400, 20001, "NetworkAccessProfile")
+        assert_error(api.post("/v1/Fleets", data={}, as_=wrong), 401, 20003)
+        bad_limit = {"NetworkAccessProfile": "p", "DataLimit": "many"}
+        assert_error(api.post("/v1/Fleets", data=bad_limit), 400, 20001, "DataLimit")
+    created = api.post("/v1/Fleets", data={"NetworkAccessProfile": "p"})
+
+    assert created.status_code == 201, created.text
+    assert units == [True, False, False, False, True]
 
 
 def test_writes_that_keep_arriving_share_one_commit(

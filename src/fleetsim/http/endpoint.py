@@ -150,15 +150,25 @@ class Endpoint:
         # No SID or name holds NUL, and PostgreSQL refuses it in a query.
         holds_nul = any("\x00" in value for value in path.values())
 
+        # Parsed before the unit of work, and answered in it after authentication (a 401
+        # comes first): a request refused for its parameters reads and writes nothing, so
+        # it runs as a read instead of joining the writes' commit.
+        spoken = in_dialect(op, dialect)
+        refused: TwilioError | None = None
+        try:
+            params = parse_params(spoken, query, location="query")
+            params.update(parse_params(spoken, form, location="form", on_missing=self.on_missing))
+        except TwilioError as error:
+            params, refused = {}, error
+
         def work(tx: Tx) -> Reply:
             account = authenticate_credentials(
                 tx, credentials, clock=runtime.clock, api_keys=self.api_keys
             )
             if holds_nul:
                 raise NotFound(scope["path"].replace("\x00", "%00"))
-            spoken = in_dialect(op, dialect)
-            params = parse_params(spoken, query, location="query")
-            params.update(parse_params(spoken, form, location="form", on_missing=self.on_missing))
+            if refused is not None:
+                raise refused
             call = Call(
                 operation=op,
                 tx=tx,
@@ -174,7 +184,7 @@ class Endpoint:
             )
             return self.handler(call)
 
-        return await run_unit(runtime.engine, work, write=self.write)
+        return await run_unit(runtime.engine, work, write=self.write and refused is None)
 
 
 def endpoint(
