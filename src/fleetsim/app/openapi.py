@@ -143,26 +143,8 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
     components = copy.deepcopy(contract["components"])
     components["schemas"].update(copy.deepcopy(ANSWER_SCHEMAS))
     components["schemas"].update(copy.deepcopy(CONTROL_SCHEMAS))
-    components["schemas"][ERROR_SCHEMA] = {
-        "type": "object",
-        "required": ["code", "message", "more_info", "status"],
-        "properties": {
-            "code": {"type": "integer"},
-            "message": {"type": "string"},
-            "more_info": {"type": "string", "format": "uri"},
-            "status": {"type": "integer"},
-        },
-    }
-    components["schemas"][KORE_ERROR_SCHEMA] = {
-        "type": "object",
-        "required": ["status", "code", "message", "info"],
-        "properties": {
-            "status": {"type": "integer"},
-            "code": {"type": "integer"},
-            "message": {"type": "string"},
-            "info": {"type": "string", "format": "uri"},
-        },
-    }
+    components["schemas"][ERROR_SCHEMA] = _error_schema("code", "message", "more_info", "status")
+    components["schemas"][KORE_ERROR_SCHEMA] = _error_schema("status", "code", "message", "info")
     components["securitySchemes"]["operator"] = {
         "type": "http",
         "scheme": "basic",
@@ -193,6 +175,18 @@ def openapi_document(routes: Sequence[BaseRoute], server_url: str) -> dict[str, 
         "paths": paths,
         "components": components,
     }
+
+
+def _error_schema(*fields: str) -> dict[str, Any]:
+    """An error body of these fields, all required: the code and status integers, the
+    message a string, and the documentation link (the rest) a URL."""
+    types = {
+        "code": {"type": "integer"},
+        "status": {"type": "integer"},
+        "message": {"type": "string"},
+    }
+    properties = {name: types.get(name, {"type": "string", "format": "uri"}) for name in fields}
+    return {"type": "object", "required": list(fields), "properties": properties}
 
 
 def _describe(contract: dict[str, Any], entry: RouteOperation) -> dict[str, Any]:
