@@ -97,7 +97,7 @@ def unexpected_error(request: Request, exc: Exception) -> Response:
 # How long a thread keeps the GIL while another waits for it. The event loop is busy under
 # load, and the threads beside it (PostgreSQL's units of work, the job worker) wait for the
 # GIL after every round trip to the database: Python's 5 ms made each such wait up to
-# 5 ms (`bench/api.py`, PostgreSQL: fetch a Sim 1,083 req/s, 1,340 at 0.5 ms).
+# 5 ms (measured with `bench/api.py`; see bench/README.md).
 THREAD_SWITCH_INTERVAL = 0.0005  # seconds
 
 

@@ -22,11 +22,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, dt.datetime) or value.tzinfo is None:
-            raise ValueError("UTCDateTime needs an aware datetime")
-        return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return _naive_utc(value)
 
     def bind_processor(self, dialect: Dialect) -> _BindProcessorType[dt.datetime] | None:
         if dialect.name != "sqlite":
@@ -40,12 +36,17 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC)
 
 
-def _sqlite_text(value: Any) -> str | None:
-    """The text SQLite's DATETIME stores for an aware datetime (`2026-12-03 04:59:54.000000`,
-    in UTC), made in one step: the two processors it replaces took a fifth of the time of
-    registering a Sim, which binds eight dates."""
+def _naive_utc(value: Any) -> dt.datetime | None:
     if value is None:
         return None
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ValueError("UTCDateTime needs an aware datetime")
-    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _sqlite_text(value: Any) -> str | None:
+    """The text SQLite's DATETIME stores for an aware datetime (`2026-12-03 04:59:54.000000`,
+    in UTC), made in one step rather than through the two processors it replaces:
+    registering a Sim binds eight dates."""
+    naive = _naive_utc(value)
+    return None if naive is None else naive.isoformat(" ", "microseconds")

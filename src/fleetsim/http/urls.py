@@ -49,8 +49,8 @@ def page_meta(
 ) -> dict[str, Any]:
     """Twilio's `meta` envelope; filters are echoed as the client supplied them."""
 
-    # What every link shares is encoded once (the three links of a page of 50 Sims spent
-    # a tenth of its time in `urlencode`); the same text `urlencode` gives the whole query.
+    # What every link shares is encoded once (a page makes up to four links, and encoding
+    # showed in the profile of a page of Sims): the same text `urlencode` gives the query.
     shared = urlencode([*filters, ("PageSize", str(request.page_size))])
     base = f"{urls.absolute(path)}?{shared}&Page="
 
