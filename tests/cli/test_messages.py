@@ -114,9 +114,16 @@ def test_a_database_in_a_read_only_folder_names_the_folder(tmp_path: Path, exist
         folder.chmod(0o755)
 
 
+def _subcommands(group: click.Group) -> dict[str, click.Command]:
+    """A group's subcommands, as its help lists them (`main` imports them on demand)."""
+    context = click.Context(group)
+    found = {name: group.get_command(context, name) for name in group.list_commands(context)}
+    return {name: command for name, command in found.items() if command is not None}
+
+
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     found = [prefix]
-    for name, command in group.commands.items():
+    for name, command in _subcommands(group).items():
         if isinstance(command, click.Group):
             found.extend(_commands(command, (*prefix, name)))
     return found
@@ -129,10 +136,10 @@ def test_help_shows_each_commands_description_whole(path: tuple[str, ...]) -> No
     assert code == 0
     group = main
     for name in path:
-        group = group.commands[name]  # type: ignore[assignment]
+        group = _subcommands(group)[name]  # type: ignore[assignment]
     # Compared without white space: click wraps long lines, also after a hyphen.
     listing = "".join(output.split("Commands:", 1)[1].split())
-    for name, command in group.commands.items():
+    for name, command in _subcommands(group).items():
         first = "".join((command.help or "").split("\n\n", 1)[0].split())
         assert f"{name}{first}" in listing
     assert "..." not in listing

@@ -12,7 +12,8 @@ import click
 from rich.console import Console
 from sqlalchemy import Engine
 
-from fleetsim.cli.errors import next_step, open_database
+from fleetsim.cli.errors import next_step
+from fleetsim.cli.preflight import open_database
 from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.sealing import SecretKeyError

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from fleetsim.app.setup import build_runtime
 from fleetsim.cli.common import database_option
-from fleetsim.cli.errors import next_step, open_database
+from fleetsim.cli.errors import next_step
+from fleetsim.cli.preflight import open_database
 from fleetsim.core.errors import TwilioError
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.tables import Account
