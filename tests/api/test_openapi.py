@@ -192,6 +192,12 @@ def test_the_coverage_page_lists_operations_and_deviations_from_code(api: Api) -
         assert deviation.text in page
 
 
+def test_the_sources_are_read_for_deviations_once_per_process() -> None:
+    # Parsing every module takes a few hundred milliseconds, which each request for the
+    # coverage page held the event loop for.
+    assert deviations() is deviations()
+
+
 def _check_answer(doc: dict[str, Any], method: str, path: str, body: Any) -> None:
     """`body` has exactly the fields the document says `method path` answers (recursively
     through references), each of the documented type or null where documented nullable."""

@@ -13,6 +13,7 @@ docstring is all it takes to appear here.
 from __future__ import annotations
 
 import ast
+import functools
 import html
 import re
 from collections.abc import Sequence
@@ -52,7 +53,7 @@ class SpecOperation:
 class Coverage:
     spec: list[SpecOperation]
     own: list[tuple[str, str, str, str]]  # tag, method, path, summary
-    deviations: list[Deviation]
+    deviations: tuple[Deviation, ...]
 
     @property
     def implemented(self) -> int:
@@ -70,8 +71,12 @@ def coverage(routes: Sequence[BaseRoute]) -> Coverage:
     return Coverage(spec, own, deviations())
 
 
-def deviations() -> list[Deviation]:
-    """The deviations the package's docstrings document, by where they are written."""
+@functools.cache
+def deviations() -> tuple[Deviation, ...]:
+    """The deviations the package's docstrings document, by where they are written.
+
+    Read once per process: parsing every module takes a few hundred milliseconds, which
+    each request for the page held the event loop for."""
     root = Path(fleetsim.__file__).parent
     found: list[Deviation] = []
     for path in sorted(root.rglob("*.py")):
@@ -82,7 +87,7 @@ def deviations() -> list[Deviation]:
         module = module.removesuffix(".__init__")
         tree = ast.parse(path.read_text("utf-8"))
         found.extend(_in_node(tree, module, ""))
-    return found
+    return tuple(found)
 
 
 def _in_node(node: ast.AST, module: str, qualname: str) -> list[Deviation]:
