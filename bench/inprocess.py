@@ -36,6 +36,7 @@ from wrk_scripts import ACCOUNT, AUTH, TOKEN
 from fleetsim.app.asgi import create_app
 from fleetsim.app.setup import build_runtime, prepare_database
 from fleetsim.core.clock import SystemClock
+from fleetsim.db.dialect import dispose_loop_engine
 from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.tables import Sim
 from fleetsim.db.uow import unit_of_work
@@ -186,6 +187,8 @@ async def measure(args: argparse.Namespace) -> None:
             if profiler:
                 stats = pstats.Stats(profiler, stream=sys.stdout)
                 stats.sort_stats(args.sort).print_stats(args.profile)
+        # What the app's lifespan does at its end (this loop runs the app without it).
+        await dispose_loop_engine(app.state.runtime.engine)
 
 
 @contextlib.contextmanager

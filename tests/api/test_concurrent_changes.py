@@ -11,6 +11,7 @@ from typing import Any
 import httpx2 as httpx
 from sqlalchemy import select
 
+from fleetsim.db.dialect import dispose_loop_engine
 from fleetsim.db.store import transaction
 from fleetsim.db.tables import Job
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE
@@ -28,12 +29,19 @@ def at_once(api: Api, requests: list[tuple[str, str, dict[str, str]]]) -> list[h
 
     async def send_all() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url=BASE, auth=auth) as client:
-            return list(
-                await asyncio.gather(
-                    *(client.request(method, path, data=form) for method, path, form in requests)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url=BASE, auth=auth) as client:
+                return list(
+                    await asyncio.gather(
+                        *(
+                            client.request(method, path, data=form)
+                            for method, path, form in requests
+                        )
+                    )
                 )
-            )
+        finally:
+            # The app's lifespan closes its loop's connections; this loop runs it without.
+            await dispose_loop_engine(api.engine)
 
     return asyncio.run(send_all())
 

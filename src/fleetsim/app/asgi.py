@@ -38,6 +38,7 @@ from fleetsim.control.provisioning import PROVISIONING_ROUTES
 from fleetsim.control.routes import CONTROL_ROUTES
 from fleetsim.core.dialect import dialect_of
 from fleetsim.core.errors import InternalError, MethodNotAllowed, NotFound, TwilioError
+from fleetsim.db.dialect import dispose_loop_engine
 from fleetsim.engine.worker import Worker
 from fleetsim.http.endpoint import error_headers
 from fleetsim.http.home import HOME_ROUTES
@@ -138,6 +139,7 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
         finally:
             if background_worker is not None:
                 background_worker.stop()
+            await dispose_loop_engine(runtime.engine)  # its connections belong to this loop
             sys.setswitchinterval(switch_interval)
 
     routes = app_routes()

@@ -1,9 +1,9 @@
 """The connections a unit of work runs on: the pool's, or a thread's own.
 
 The event loop runs every SQLite read and the grouped writes of its requests one after
-another, and a few threads run PostgreSQL's (`fleetsim.http.commit`): each keeps a
-connection of its own out of the pool, so that a unit of work skips the pool's check-out,
-reset and check-in (and, on PostgreSQL, the ping on check-out).
+another (`fleetsim.http.commit`) on a connection it keeps out of the pool, so that a unit
+of work skips the pool's check-out, reset and check-in (and, on PostgreSQL, the ping on
+check-out).
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ def checkout(engine: Engine, thread_connection: bool) -> Any:
     """A pooled connection, or the calling thread's own.
 
     The event loop runs every SQLite read and the grouped writes of its requests, one after
-    another, and a few threads run PostgreSQL's (`fleetsim.http.commit`): a connection of
-    their own, kept out of the pool, spares each unit of work the pool's check-out,
-    check-in and reset (and on PostgreSQL its ping, a round trip, unless the connection was
-    idle for a while). A thread already in a transaction on its connection (a unit of work
-    that opens another) gets a pooled one."""
+    another (`fleetsim.http.commit`): a connection of its own, kept out of the pool, spares
+    each unit of work the pool's check-out, check-in and reset (and on PostgreSQL its ping,
+    a round trip, unless the connection was idle for a while). A thread already in a
+    transaction on its connection (a unit of work that opens another) gets a pooled one."""
     if not thread_connection:
         return engine.pool.connect()
     thread = threading.get_ident()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import re
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -14,7 +17,9 @@ from typing import Any
 from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util.concurrency import in_greenlet
 
 from fleetsim.db.turns import TurnLock
 
@@ -26,12 +31,16 @@ __all__ = [
     "begin_read",
     "begin_write",
     "create_database_engine",
+    "dispose_loop_engine",
     "end_read",
     "end_write",
     "end_writer_turn",
+    "engine_here",
     "for_update",
     "is_sqlite",
+    "loop_engine",
     "normalize_url",
+    "placeholders",
     "read_in_a_block",
     "take_writer_turn",
     "unique_violation",
@@ -58,6 +67,93 @@ def normalize_url(url: str) -> str:
 
 def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def placeholders(sql: str, dialect: Dialect) -> str:
+    """`sql`, written with `?` placeholders, as `dialect`'s driver takes it."""
+    return _placeholders(sql, dialect.driver)
+
+
+@functools.lru_cache(maxsize=512)
+def _placeholders(sql: str, driver: str) -> str:
+    if driver == "pysqlite":
+        return sql
+    if driver == "asyncpg":
+        parts = sql.split("?")
+        numbered = (f"{part}${n}" for n, part in enumerate(parts[:-1], start=1))
+        return "".join(numbered) + parts[-1]
+    return sql.replace("%", "%%").replace("?", "%s")  # psycopg
+
+
+# The PostgreSQL engines of the event loops (see `loop_engine`), by engine and loop.
+_LOOP_ENGINES: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop, AsyncEngine]] = (
+    weakref.WeakKeyDictionary()
+)
+_LOOP_ENGINES_LOCK = threading.Lock()
+# Each event loop's pool: as many connections as units of work a node runs at once.
+_LOOP_POOL = {"pool_size": 10, "max_overflow": 20}
+_IDLE_BEFORE_PING = 10.0  # seconds
+_LAST_USED = "fleetsim_last_used"
+
+
+def loop_engine(engine: Engine) -> Engine:
+    """The engine a unit of work runs on when it runs on the event loop (in a greenlet,
+    `sqlalchemy.util.greenlet_spawn`): on PostgreSQL, the same database through asyncpg,
+    whose round trips wait on the loop without holding it. Psycopg's blocking round trips
+    had to run on threads, and each unit paid their hand-offs and the contention for the
+    GIL: `bench/api.py` measured PostgreSQL's fetch at 0.2x to 0.3x of SQLite's that way,
+    and at 0.5x this way (bench/README.md).
+
+    One engine per loop and engine: asyncpg's connections belong to the loop that opened
+    them. `dispose_loop_engine` closes the loop's, on that loop."""
+    loop = asyncio.get_running_loop()
+    with _LOOP_ENGINES_LOCK:
+        engines = _LOOP_ENGINES.setdefault(engine, {})
+        found = engines.get(loop)
+        if found is None:
+            url = engine.url.set(drivername="postgresql+asyncpg")
+            found = engines[loop] = create_async_engine(url, **_LOOP_POOL)
+            _ping_when_idle(found.sync_engine)
+    return found.sync_engine
+
+
+def engine_here(engine: Engine) -> Engine:
+    """The engine for a statement run outside the caller's transaction (the shared clock
+    reads its time so): `loop_engine`'s when called from a unit of work on the event loop,
+    whose round trips must not hold the loop; else `engine`."""
+    if is_sqlite(engine) or not in_greenlet():
+        return engine
+    return loop_engine(engine)
+
+
+async def dispose_loop_engine(engine: Engine) -> None:
+    """Close the connections `loop_engine` opened for `engine` on the running loop."""
+    loop = asyncio.get_running_loop()
+    with _LOOP_ENGINES_LOCK:
+        found = _LOOP_ENGINES.get(engine, {}).pop(loop, None)
+    if found is not None:
+        await found.dispose()
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection that was idle long enough for the server to have gone
+    away (a restart, a failover), and only then: a ping on every check-out would add a
+    round trip to every request."""
+
+    @event.listens_for(engine.pool, "checkin")
+    def _used(_dbapi: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_LAST_USED] = time.monotonic()
+
+    @event.listens_for(engine.pool, "checkout")
+    def _check(dbapi: Any, record: Any, _proxy: Any) -> None:
+        idle = time.monotonic() - record.info.get(_LAST_USED, time.monotonic())
+        if idle < _IDLE_BEFORE_PING:
+            return
+        try:
+            dbapi.ping()
+        except Exception as exc:  # the driver's, whatever went wrong: open another
+            raise DisconnectionError() from exc
 
 
 def create_database_engine(url: str, *, echo: bool = False) -> Engine:
@@ -302,8 +398,10 @@ def unique_violation(
     if match:
         failed = tuple(c.strip().split(".")[-1] for c in match["columns"].split(","))
         return match["columns"].startswith(f"{table}.") and failed == columns
-    diag = getattr(driver_error, "diag", None)
+    diag = getattr(driver_error, "diag", None)  # psycopg's
     constraint = getattr(diag, "constraint_name", None)
+    if constraint is None and driver_error is not None:  # asyncpg's, as SQLAlchemy adapts it
+        constraint = getattr(driver_error.__cause__, "constraint_name", None)
     return constraint == f"uq_{table}_{'_'.join(columns)}"
 
 

@@ -3,9 +3,10 @@ DBAPI connection, and an ORM session on the same connection for the rules still 
 with the ORM.
 
 A `Tx` runs plain SQL written with `?` placeholders: unchanged on SQLite, rewritten once
-to `%s` for psycopg. Rows are plain tuples in the order of the SELECT. Inserts and updates
-go column by column through the bind processors SQLAlchemy would use, so what is stored is
-what a flush of the same values would store.
+for the PostgreSQL drivers (`%s` for psycopg, `$1`, `$2`... for asyncpg). Rows are plain
+tuples in the order of the SELECT. Inserts and updates go column by column through the
+bind processors SQLAlchemy would use, so what is stored is what a flush of the same
+values would store.
 
 `Tx.session` opens an ORM session lazily, bound to the same DBAPI connection and so to the
 same transaction: a statement of the Tx first flushes what the session holds (as the
@@ -40,6 +41,7 @@ from fleetsim.db.dialect import (
     end_writer_turn,
     for_update,
     is_sqlite,
+    placeholders,
     read_in_a_block,
     unique_violation,
 )
@@ -274,7 +276,7 @@ class Tx:
     def _execute(self, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]) -> Any:
         """Run `sql` once, or once per tuple of a list of `params` (one batch)."""
         self.flush()
-        statement = sql if self._sqlite else _pyformat(sql)
+        statement = placeholders(sql, self._dialect)
         if isinstance(params, list):
             self._cursor.executemany(statement, params)
         else:
@@ -508,8 +510,3 @@ def _result(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
         dialect, None
     )
     return processor
-
-
-@lru_cache(maxsize=256)
-def _pyformat(sql: str) -> str:
-    return sql.replace("%", "%%").replace("?", "%s")

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from fleetsim.core.clock import Clock, SystemClock, utc
+from fleetsim.db.dialect import engine_here
 from fleetsim.db.tables import ClockState
 from fleetsim.db.uow import startup_unit_of_work, unit_of_work
 
@@ -49,7 +50,7 @@ class DatabaseClock:
             set_manual_time(session, value)
 
     def now(self) -> dt.datetime:
-        with self._engine.connect() as connection:
+        with engine_here(self._engine).connect() as connection:
             value = connection.execute(
                 select(ClockState.manual_now).where(ClockState.id == 1)
             ).scalar_one_or_none()

@@ -10,27 +10,24 @@ units that keep arriving, and commits on the loop when the turn comes: in a thre
 units would fight the loop for the GIL. Only a writer of another process (SQLite's own
 lock) is waited for in a thread.
 
-On PostgreSQL every unit of work runs in its own transaction on one of a few threads
-(`DATABASE_THREADS`), each with a connection of its own: a round trip to the server never
-holds the loop, and the GIL is free while a thread waits for the server.
+On PostgreSQL every unit of work runs in its own transaction, on the loop, through asyncpg
+(`db.dialect.loop_engine`): the work is plain synchronous code, run in a greenlet that
+hands each round trip's wait to the loop, so a round trip never holds the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import functools
-import threading
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
+from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
 
-from fleetsim.db.dialect import end_writer_turn, is_sqlite, take_writer_turn
+from fleetsim.db.dialect import end_writer_turn, is_sqlite, loop_engine, take_writer_turn
 from fleetsim.db.store import Outcome, Tx, WriterBusy, run_together, transaction
 
 __all__ = ["Work", "run_unit"]
@@ -43,10 +40,8 @@ async def run_unit(engine: Engine, work: Work[T], *, write: bool) -> T:
     """The result of `work` in a transaction of its own, or shared with the writes ready
     together (SQLite)."""
     if not is_sqlite(engine):
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()  # the request's id, for what it logs
-        run = functools.partial(context.run, _alone, engine, work, write, True)
-        return await loop.run_in_executor(_database_threads(engine), run)
+        on_the_loop: T = await greenlet_spawn(_alone, loop_engine(engine), work, write)
+        return on_the_loop
     if not write:
         return _alone(engine, work, write=False, own_connection=True)
     result: T = await _group(engine).run(work)
@@ -56,25 +51,6 @@ async def run_unit(engine: Engine, work: Work[T], *, write: bool) -> T:
 def _alone(engine: Engine, work: Work[T], write: bool, own_connection: bool = False) -> T:
     with transaction(engine, write=write, thread_connection=own_connection) as tx:
         return work(tx)
-
-
-# How many units of work of one process run on PostgreSQL at once (see `bench/api.py`): each
-# thread keeps one connection, so a node holds this many besides its pool's.
-DATABASE_THREADS = 8
-_THREADS: weakref.WeakKeyDictionary[Engine, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
-_THREADS_LOCK = threading.Lock()
-
-
-def _database_threads(engine: Engine) -> ThreadPoolExecutor:
-    with _THREADS_LOCK:
-        threads = _THREADS.get(engine)
-        if threads is None:
-            threads = _THREADS[engine] = ThreadPoolExecutor(
-                DATABASE_THREADS, thread_name_prefix="fleetsim-db"
-            )
-            event.listen(engine, "engine_disposed", lambda _: threads.shutdown(wait=False))
-            weakref.finalize(engine, threads.shutdown, wait=False)
-    return threads
 
 
 @dataclass(frozen=True)

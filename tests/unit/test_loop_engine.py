@@ -1,0 +1,85 @@
+"""The engine of the units of work that run on the event loop (`db.dialect.loop_engine`):
+on PostgreSQL, asyncpg's connections, one pool per loop; on SQLite, not used."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.util import greenlet_spawn
+
+from fleetsim.db import dialect
+from fleetsim.db.dialect import dispose_loop_engine, is_sqlite, loop_engine, placeholders
+from fleetsim.db.store import transaction
+
+
+def test_placeholders_are_written_as_each_driver_takes_them(engine: Engine) -> None:
+    sql = "SELECT a FROM t WHERE b = ? AND c LIKE '5%' AND d IN (?, ?)"
+
+    if is_sqlite(engine):
+        assert placeholders(sql, engine.dialect) == sql
+    else:
+        assert placeholders(sql, engine.dialect) == sql.replace("%", "%%").replace("?", "%s")
+        assert placeholders(sql, loop_engine_of(engine).dialect) == (
+            "SELECT a FROM t WHERE b = $1 AND c LIKE '5%' AND d IN ($2, $3)"
+        )
+
+
+def loop_engine_of(engine: Engine) -> Engine:
+    async def made() -> Engine:
+        try:
+            return loop_engine(engine)
+        finally:
+            await dispose_loop_engine(engine)
+
+    return asyncio.run(made())
+
+
+def test_a_connection_the_server_dropped_is_replaced(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: a server that ends connections")
+    monkeypatch.setattr(dialect, "_IDLE_BEFORE_PING", 0.0)
+
+    def backend(tx_engine: Engine) -> int:
+        with transaction(tx_engine, write=False) as tx:
+            (pid,) = tx.one("SELECT pg_backend_pid()") or (0,)
+        return int(pid)
+
+    async def before_and_after() -> tuple[int, int]:
+        try:
+            on_the_loop = loop_engine(engine)
+            before = await greenlet_spawn(backend, on_the_loop)
+            with engine.connect() as admin:
+                admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": before})
+            after = await greenlet_spawn(backend, on_the_loop)
+            return before, after
+        finally:
+            await dispose_loop_engine(engine)
+
+    before, after = asyncio.run(before_and_after())
+
+    assert after != before
+
+
+def test_each_loop_has_its_own_pool(engine: Engine) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: asyncpg's connections belong to their loop")
+    first_loop, second_loop = asyncio.new_event_loop(), asyncio.new_event_loop()
+
+    async def used() -> Engine:
+        return loop_engine(engine)
+
+    try:
+        first = first_loop.run_until_complete(used())
+        second = second_loop.run_until_complete(used())
+        again = first_loop.run_until_complete(used())
+    finally:
+        for loop in (first_loop, second_loop):
+            loop.run_until_complete(dispose_loop_engine(engine))
+            loop.close()
+
+    assert again is first
+    assert second is not first
