@@ -92,9 +92,8 @@ _LOOP_ENGINES: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop,
 _LOOP_ENGINES_LOCK = threading.Lock()
 # Each event loop's pool: a connection for each unit of work a node runs at once, opened as
 # it is needed and then kept; a burst beyond the kept ones opens more, closed again after.
-# Measured with bench/api.py (32 clients): a pool of 10 kept and 20 more for bursts
-# started a PostgreSQL backend for most requests (fetch at 728 req/s); 30 kept, with the
-# rest waiting for one, 1,800 req/s; more kept than clients, 2,224 req/s.
+# A pool that kept fewer than the clients under load started a PostgreSQL backend for most
+# requests, and one that made them wait for a connection paid the wait (bench/api.py).
 _LOOP_POOL = {"pool_size": 32, "max_overflow": 32}
 _IDLE_BEFORE_PING = 10.0  # seconds
 _LAST_USED = "fleetsim_last_used"
@@ -105,8 +104,7 @@ def loop_engine(engine: Engine) -> Engine:
     `sqlalchemy.util.greenlet_spawn`): on PostgreSQL, the same database through asyncpg,
     whose round trips wait on the loop without holding it. Psycopg's blocking round trips
     had to run on threads, and each unit paid their hand-offs and the contention for the
-    GIL: `bench/api.py` measured PostgreSQL's fetch at 0.2x to 0.3x of SQLite's that way,
-    and at 0.5x this way (bench/README.md).
+    GIL (`bench/inprocess.py --postgres` measures both: bench/README.md).
 
     One engine per loop and engine: asyncpg's connections belong to the loop that opened
     them. `dispose_loop_engine` closes the loop's, on that loop."""
