@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.util import greenlet_spawn
 
-from fleetsim.db import dialect
+from fleetsim.db import liveness
 from fleetsim.db.dialect import dispose_loop_engine, is_sqlite, loop_engine, placeholders
 from fleetsim.db.store import transaction
 
@@ -41,7 +41,7 @@ def test_a_connection_the_server_dropped_is_replaced(
 ) -> None:
     if is_sqlite(engine):
         pytest.skip("PostgreSQL: a server that ends connections")
-    monkeypatch.setattr(dialect, "_IDLE_BEFORE_PING", 0.0)
+    monkeypatch.setattr(liveness, "IDLE_BEFORE_PING", 0.0)
 
     def backend(tx_engine: Engine) -> int:
         with transaction(tx_engine, write=False) as tx:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, text
 
-from fleetsim.db import connections, store
+from fleetsim.db import liveness, store
 from fleetsim.db.dialect import is_sqlite
 from fleetsim.db.store import transaction
 from fleetsim.db.tables import Job
@@ -48,7 +48,7 @@ def test_a_connection_the_server_dropped_is_replaced(
 ) -> None:
     if is_sqlite(engine):
         pytest.skip("PostgreSQL: a server that ends connections")
-    monkeypatch.setattr(connections, "_IDLE_BEFORE_PING", 0.0)
+    monkeypatch.setattr(liveness, "IDLE_BEFORE_PING", 0.0)
     with transaction(engine, write=False, thread_connection=True) as tx:
         (pid,) = tx.one("SELECT pg_backend_pid()") or (None,)
     with engine.connect() as admin:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 import weakref
 from typing import Any
 
 from sqlalchemy import Engine, event
 
 from fleetsim.db.dialect import IN_TRANSACTION, end_write, is_sqlite
+from fleetsim.db.liveness import idle_long, mark_used
 
 __all__ = ["checkin", "checkout"]
 
@@ -56,15 +56,10 @@ def checkout(engine: Engine, thread_connection: bool) -> Any:
     return connection
 
 
-_IDLE_BEFORE_PING = 10.0  # seconds
-_LAST_USED = "fleetsim_last_used"
-
-
 def _still_alive(engine: Engine, connection: Any) -> bool:
     """Whether a thread's PostgreSQL connection still answers, asked only when it was idle
     long enough for the server to have gone away (a restart, a failover)."""
-    idle = time.monotonic() - connection.info.get(_LAST_USED, 0.0)
-    if is_sqlite(engine) or idle < _IDLE_BEFORE_PING:
+    if is_sqlite(engine) or not idle_long(connection.info):
         return True
     try:
         cursor = connection.dbapi_connection.cursor()
@@ -83,7 +78,7 @@ def checkin(engine: Engine, connection: Any) -> None:
     if not connection.is_detached:
         connection.close()
         return
-    connection.info[_LAST_USED] = time.monotonic()
+    mark_used(connection.info)
     if _in_transaction(engine, connection):  # the rollback itself failed
         _forget_thread_connection(engine, connection)
 

@@ -8,7 +8,6 @@ import logging
 import re
 import sqlite3
 import threading
-import time
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import in_greenlet
 
+from fleetsim.db.liveness import idle_long, mark_used
 from fleetsim.db.turns import TurnLock
 
 __all__ = [
@@ -95,8 +95,6 @@ _LOOP_ENGINES_LOCK = threading.Lock()
 # A pool that kept fewer than the clients under load started a PostgreSQL backend for most
 # requests, and one that made them wait for a connection paid the wait (bench/api.py).
 _LOOP_POOL = {"pool_size": 32, "max_overflow": 32}
-_IDLE_BEFORE_PING = 10.0  # seconds
-_LAST_USED = "fleetsim_last_used"
 
 
 def loop_engine(engine: Engine) -> Engine:
@@ -138,19 +136,17 @@ async def dispose_loop_engine(engine: Engine) -> None:
 
 
 def _ping_when_idle(engine: Engine) -> None:
-    """Check a pooled connection that was idle long enough for the server to have gone
-    away (a restart, a failover), and only then: a ping on every check-out would add a
-    round trip to every request."""
+    """Ping a pooled connection at check-out when it was idle long (`db.liveness`), and
+    open another in its place when the ping fails."""
 
     @event.listens_for(engine.pool, "checkin")
     def _used(_dbapi: Any, record: Any) -> None:
         if record is not None:
-            record.info[_LAST_USED] = time.monotonic()
+            mark_used(record.info)
 
     @event.listens_for(engine.pool, "checkout")
     def _check(dbapi: Any, record: Any, _proxy: Any) -> None:
-        idle = time.monotonic() - record.info.get(_LAST_USED, time.monotonic())
-        if idle < _IDLE_BEFORE_PING:
+        if not idle_long(record.info):
             return
         try:
             dbapi.ping()
