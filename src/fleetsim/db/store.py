@@ -168,9 +168,13 @@ class Tx:
         """Insert a row of `model` holding `values` (by attribute) as a flush of
         `model(**values)` would; the row, with its id, as a `detached` instance. A
         violation of one of `rules` raises its error."""
+        return detached(model, {**values, "id": self.insert_id(model, values, *rules)})
+
+    def insert_id(self, model: type[Base], values: Mapping[str, Any], *rules: UniqueRule) -> int:
+        """`insert`, giving only the new row's id: for callers that need no instance."""
         plan = _insert_plan(model, self._dialect)
         (row_id,) = self._write(plan.sql, plan.params(values), rules, changed=None).fetchone()
-        return detached(model, {**values, "id": row_id})
+        return int(row_id)
 
     def insert_many(self, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
         """`insert` of many rows of `model` in one batch, without reading their ids."""
@@ -277,8 +281,10 @@ class Tx:
         """Run `sql` once, or once per tuple of a list of `params` (one batch)."""
         self.flush()
         statement = placeholders(sql, self._dialect)
-        if isinstance(params, list):
+        if isinstance(params, list) and len(params) != 1:
             self._cursor.executemany(statement, params)
+        elif isinstance(params, list):  # a batch of one, as requests write: no batch's cost
+            self._cursor.execute(statement, params[0])
         else:
             self._cursor.execute(statement, params)
         return self._cursor
