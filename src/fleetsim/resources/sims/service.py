@@ -102,8 +102,11 @@ def fetch_sim(tx: Tx, account: Account, ref: str) -> SimView:
 
 
 # Names from the code; `marks` is one placeholder per card.
-_CARDS_SQL = "SELECT iccid, registration_code, date_created FROM sim_cards WHERE iccid IN ({marks})"
-_HOLDERS_SQL = "SELECT iccid, account_id, sid FROM sims WHERE iccid IN ({marks})"
+# Each card asked for, and the Sim that holds it (if any).
+_CARDS_SQL = (
+    "SELECT c.iccid, c.registration_code, c.date_created, s.account_id, s.sid "
+    "FROM sim_cards c LEFT JOIN sims s ON s.iccid = c.iccid WHERE c.iccid IN ({marks})"
+)
 
 
 def register_sim(
@@ -130,7 +133,7 @@ def register_sims(
     sids: SidFactory,
 ) -> list[SimView]:
     """`register_sim` for many cards (ICCID, registration code) at once, the cards and
-    their holders read in one statement each; the first card refused refuses them all."""
+    their holders read in one statement; the first card refused refuses them all."""
     for iccid, registration_code in cards:
         for name, value in (("Iccid", iccid), ("RegistrationCode", registration_code)):
             if not value.strip():
@@ -138,23 +141,23 @@ def register_sims(
     iccids = tuple(iccid for iccid, _ in cards)
     marks = ", ".join("?" * len(iccids))
     made = {row[0]: row for row in tx.all(_CARDS_SQL.format(marks=marks), iccids)}
-    holders = {row[0]: row for row in tx.all(_HOLDERS_SQL.format(marks=marks), iccids)}
     # Read once: a write through the Tx of a session expires the rows the session holds.
     account_id = account.id
     for iccid, registration_code in cards:
         card = made.get(iccid)
         if card is None or not _same_code(registration_code, card[1]):
             raise SimNotRegistrable()
-        holder = holders.get(iccid)
-        if holder is not None:
-            if holder[1] == account_id:
-                raise SimAlreadyRegistered(holder[2])
+        holder_account, holder_sid = card[3], card[4]
+        if holder_sid is not None:
+            if holder_account == account_id:
+                raise SimAlreadyRegistered(holder_sid)
             raise SimNotRegistrable()
     now = clock.now()
     views = []
     for iccid in iccids:
+        sid = sids.new(Prefix.SIM)
         values = {
-            "sid": sids.new(Prefix.SIM),
+            "sid": sid,
             "account_id": account_id,
             "iccid": iccid,
             "unique_name": None,
@@ -164,8 +167,8 @@ def register_sims(
             "date_updated": now,
         }
         # Two accounts racing for one card: the database lets one win.
-        sim = tx.insert(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
-        views.append(SimView(sim.id, sim.sid, None, iccid, "new", None, now, now))
+        sim_id = tx.insert_id(Sim, values, ("sims", ("iccid",), SimNotRegistrable))
+        views.append(SimView(sim_id, sid, None, iccid, "new", None, now, now))
     events = [
         {"sim_id": v.id, "status": "new", "fleet_id": None, "occurred_at": now} for v in views
     ]
