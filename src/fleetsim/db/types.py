@@ -41,7 +41,8 @@ def _naive_utc(value: Any) -> dt.datetime | None:
         return None
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ValueError("UTCDateTime needs an aware datetime")
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
+    utc: dt.datetime = value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC)
+    return utc.replace(tzinfo=None)  # the clock's times are in UTC already: no conversion
 
 
 def _sqlite_text(value: Any) -> str | None:
