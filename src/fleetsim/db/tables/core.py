@@ -207,8 +207,7 @@ class Sim(Base):
         Index(None, "account_id", "id"),
         Index(None, "account_id", "status", "id"),
         Index(None, "account_id", "fleet_id", "id"),
-        # The console's ICCID search (migration 0007).
-        Index(None, "account_id", "iccid"),
+        # An ICCID filter (the API's, the console's search) reads the unique ICCID index.
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
