@@ -6,6 +6,7 @@ import os
 import shlex
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,24 @@ def test_a_database_that_cannot_be_opened_names_the_option_to_fix() -> None:
     assert "Cannot open the database postgresql://nobody:***@127.0.0.1:1/x" in output
     assert "Check --database-url (or FLEETSIM_DATABASE_URL)" in output
     assert "Traceback" not in output
+
+
+def test_a_database_of_a_newer_fleetsim_is_left_alone_and_says_so(tmp_path: Path) -> None:
+    database = tmp_path / "fleetsim.db"
+    url = f"sqlite:///{database}"
+    assert run("migrate", "--database-url", url)[0] == 0
+    with sqlite3.connect(database) as connection:  # as a later release would leave it
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    code, output = run("migrate", "--database-url", url)
+
+    assert code == 1
+    assert f"The database {url} was migrated by a newer fleetsim: its schema is 9999" in output
+    assert "Run the newer fleetsim" in output
+    assert "Traceback" not in output
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchall() == [
+            ("9999",)
+        ]
 
 
 def test_an_unknown_account_says_how_to_make_one(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from fleetsim.app.setup import (
     prepare_database,
 )
 from fleetsim.core.errors import InvalidParameter
+from fleetsim.db.migrate import NewerSchema
 
 __all__ = [
     "check_database_folder",
@@ -33,17 +34,29 @@ def open_database(url: str) -> Engine:
     check_database_folder(url)
     try:
         return prepare_database(url)
+    except NewerSchema as exc:
+        raise click.ClickException(
+            f"The database {_shown(url)} was migrated by a newer fleetsim: its schema is "
+            f"{exc.revision}, and this fleetsim knows schemas up to {exc.head}. Run the newer "
+            "fleetsim (every node of one database runs the same version), or choose another "
+            "database with --database-url (or FLEETSIM_DATABASE_URL)."
+        ) from None
     except (OperationalError, ArgumentError, NoSuchModuleError) as exc:
-        try:
-            shown = make_url(url).render_as_string(hide_password=True)
-        except ArgumentError:
-            shown = repr(url)
+        shown = _shown(url)
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise click.ClickException(
             f"Cannot open the database {shown}: {reason}. Check --database-url (or "
             "FLEETSIM_DATABASE_URL): sqlite:///path.db, or postgresql://user@host/db of a "
             "PostgreSQL server that runs and has that database."
         ) from None
+
+
+def _shown(url: str) -> str:
+    """`url` as messages show it: without its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
 
 
 def check_database_folder(url: str) -> None:
