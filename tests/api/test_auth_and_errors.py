@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import inspect
 from collections.abc import Iterator
 from typing import Any
 
 import httpx2 as httpx
+from starlette.exceptions import HTTPException
 
 from fleetsim.core.dialect import dialect_of
+from fleetsim.core.errors import TwilioError
 from fleetsim.db.tables import Account
 from fleetsim.db.uow import unit_of_work
 from tests.api.conftest import Api, Credentials, assert_error
@@ -179,6 +182,14 @@ def test_wrong_method_is_405(api: Api) -> None:
     for method, path in attempts:
         assert_error(api.request(method, path), 405, 20004, method, path)
     assert profile_names(api) == []
+
+
+def test_the_routers_error_answers_are_made_on_the_event_loop(api: Api) -> None:
+    """Starlette hands a plain function exception handler to a worker thread: each 404 of
+    an unknown path or 405 would wait for one."""
+    handlers = api.client.app.exception_handlers  # type: ignore[attr-defined]
+    assert set(handlers) == {TwilioError, HTTPException, Exception}
+    assert all(inspect.iscoroutinefunction(handler) for handler in handlers.values())
 
 
 # --- request bodies --------------------------------------------------------------------
