@@ -168,6 +168,7 @@ def serve(
     import uvicorn
 
     from fleetsim.app.asgi import create_app
+    from fleetsim.app.http_protocol import HttpProtocol
     from fleetsim.app.logs import configure_logging
 
     if workers > 1 and seed is not None:
@@ -229,6 +230,7 @@ def serve(
         "log_level": log_level,
         "access_log": False,  # fleetsim.access logs each request, with its id
         "proxy_headers": False,
+        "http": HttpProtocol,  # a response's head and body in one write
     }
     try:
         if workers == 1:
