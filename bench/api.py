@@ -352,6 +352,7 @@ def run(
 
     if "fetch" in args.cases:
         bench.compare("fetch a Sim", fleetsim, bare, f"/v1/Sims/{fetched}", get, 0.40)
+        protocol_reference(bench, bare, f"/v1/Sims/{fetched}", get)
     if "list" in args.cases:
         bench.compare("list Sims PageSize=50", fleetsim, bare, "/v1/Sims?PageSize=50", get, 0.12)
     if "pages" in args.cases:
@@ -444,6 +445,22 @@ def run(
         bench.compare(name, fleetsim, bare, "/v1/SmsCommands", sms, 0.15)
     rss, peak = fleetsim.rss_mb()
     print(f"\nmemory at the end: RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+
+
+def protocol_reference(bench: Bench, bare: Server, path: str, script: Callable[[], str]) -> None:
+    """The bare app on fleetsim's HTTP protocol (a response's head and body in one write,
+    where plain uvicorn makes two): the share of fleetsim's ratios that the protocol
+    accounts for, since the bare app of every other line runs on plain uvicorn."""
+    port = free_port()
+    command = [sys.executable, str(BENCH / "bare_app.py"), "--port", str(port)]
+    server = start_server("bare-protocol", [*command, "--fleetsim-protocol"], port, bench.folder)
+    try:
+        name = "  bare app on fleetsim's protocol"
+        bench.compare(name, server, bare, path, script, None)
+    finally:
+        server.stop()
+    fetch = bench.ratios["fetch a Sim"] / bench.ratios[name]
+    print(f"  fetch a Sim against the bare app on fleetsim's protocol: {fetch:.2f}x")
 
 
 def alternating_latency(server: Server, first: str, other: str, rounds: int) -> tuple[float, float]:

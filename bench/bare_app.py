@@ -1,6 +1,8 @@
-"""The reference for bench/http.py: a bare Starlette app on uvicorn, one worker, returning a
+"""The reference for bench/api.py: a bare Starlette app on uvicorn, one worker, returning a
 fixed JSON body of 600 bytes to every GET and POST. It is the practical limit of a Python
-server on the machine; fleetsim's figures are read as a ratio of it.
+server on the machine; fleetsim's figures are read as a ratio of it. With
+--fleetsim-protocol it runs on the HTTP protocol `fleetsim serve` runs (a response's head
+and body in one write), to show how much of fleetsim's figures that protocol accounts for.
 
     .venv/bin/python bench/bare_app.py --port 8099
 """
@@ -48,8 +50,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="bare Starlette reference app")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
+    parser.add_argument(
+        "--fleetsim-protocol",
+        action="store_true",
+        help="serve with fleetsim's HTTP protocol (head and body in one write), not uvicorn's",
+    )
     args = parser.parse_args()
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    options = {}
+    if args.fleetsim_protocol:
+        from fleetsim.app.http_protocol import HttpProtocol
+
+        options["http"] = HttpProtocol
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
 
 
 if __name__ == "__main__":
