@@ -282,7 +282,8 @@ def recorded_in_readme(section: str, command: str) -> Iterator[None]:
     readme = BENCH / "README.md"
     text = readme.read_text() if readme.exists() else "# Performance\n"
     begin, end = f"<!-- {section}: begin -->", f"<!-- {section}: end -->"
-    output = "".join(recorder.lines).rstrip("\n")
+    # Without the carriage returns that rewrite a progress line on a terminal.
+    output = "".join(recorder.lines).replace("\r", "").rstrip("\n")
     block = f"{begin}\n## {section}\n\n`{command}`\n\n```\n{output}\n```\n{end}"
     if begin in text and end in text:
         before, _, rest = text.partition(begin)
