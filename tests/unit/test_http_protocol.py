@@ -13,7 +13,7 @@ from starlette.routing import Route
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from fleetsim.app.http_protocol import Coalescing, HttpProtocol
+from fleetsim.app.http_protocol import HELD_AT_MOST, Coalescing, HttpProtocol
 
 
 class RecordingTransport(asyncio.Transport):
@@ -176,3 +176,20 @@ async def _one_turn_one_write() -> None:
     assert transport.get_extra_info("peername") == ("127.0.0.1", 50000)
     transport.pause_reading()
     assert not inner.reading
+
+
+def test_a_turn_that_writes_a_lot_is_not_held_to_its_end() -> None:
+    asyncio.run(_a_lot_in_one_turn())
+
+
+async def _a_lot_in_one_turn() -> None:
+    inner = RecordingTransport()
+    transport = Coalescing(inner, asyncio.get_running_loop())
+    chunk = b"x" * (HELD_AT_MOST // 4)
+    for _ in range(6):
+        transport.write(chunk)
+
+    assert [len(written) for written in inner.writes] == [HELD_AT_MOST]  # before the turn ends
+    assert transport.get_write_buffer_size() == 2 * len(chunk)
+    await asyncio.sleep(0)
+    assert b"".join(inner.writes) == chunk * 6

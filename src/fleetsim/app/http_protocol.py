@@ -14,7 +14,12 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["Coalescing", "HttpProtocol"]
+__all__ = ["HELD_AT_MOST", "Coalescing", "HttpProtocol"]
+
+# Bytes held before they are written at once: a turn that writes more (a streamed body
+# whose source never makes it wait) leaves in writes of about this size, and flow control
+# (uvicorn pauses a response whose transport's buffer is full) sees them.
+HELD_AT_MOST = 64 * 1024
 
 
 class Coalescing:
@@ -26,11 +31,16 @@ class Coalescing:
         self._transport = transport
         self._loop = loop
         self._held: list[bytes] = []
+        self._held_bytes = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self._held:
             self._loop.call_soon(self.flush)
-        self._held.append(bytes(data))
+        chunk = bytes(data)
+        self._held.append(chunk)
+        self._held_bytes += len(chunk)
+        if self._held_bytes >= HELD_AT_MOST:  # a body streamed without a pause: no hoard
+            self.flush()
 
     def writelines(self, chunks: Any) -> None:
         for chunk in chunks:
@@ -42,6 +52,7 @@ class Coalescing:
             return
         data = self._held[0] if len(self._held) == 1 else b"".join(self._held)
         self._held = []
+        self._held_bytes = 0
         if not self._transport.is_closing():
             self._transport.write(data)
 
@@ -54,7 +65,7 @@ class Coalescing:
         self._transport.write_eof()
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(map(len, self._held))
+        return self._transport.get_write_buffer_size() + self._held_bytes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
