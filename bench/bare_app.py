@@ -56,12 +56,12 @@ def main() -> None:
         help="serve with fleetsim's HTTP protocol (head and body in one write), not uvicorn's",
     )
     args = parser.parse_args()
-    options = {}
     if args.fleetsim_protocol:
         from fleetsim.app.http_protocol import HttpProtocol
 
-        options["http"] = HttpProtocol
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", **options)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", http=HttpProtocol)
+    else:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":
