@@ -14,6 +14,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 from fleetsim.app.http_protocol import HELD_AT_MOST, Coalescing, HttpProtocol
+from fleetsim.cli.server import uvicorn_options
 
 
 class RecordingTransport(asyncio.Transport):
@@ -107,6 +108,15 @@ def test_a_response_leaves_in_one_write() -> None:
     assert head.startswith(b"HTTP/1.1 200 OK")
     assert b"content-length: 17" in head
     assert body == b'{"hello":"world"}'
+
+
+def test_fleetsim_serve_runs_uvicorn_on_this_protocol() -> None:
+    options = uvicorn_options("127.0.0.1", 8080, "warning")
+    options.pop("log_level")  # Config would set uvicorn's log levels for the whole process
+    config = Config(app=APP, **options)
+    config.load()
+
+    assert config.http_protocol_class is HttpProtocol
 
 
 def test_pipelined_requests_are_answered_in_order() -> None:

@@ -33,7 +33,7 @@ from fleetsim.webhooks.transport import (
     HttpTransport,
 )
 
-__all__ = ["migrate", "serve", "worker_command"]
+__all__ = ["migrate", "serve", "uvicorn_options", "worker_command"]
 
 
 clock_option = click.option(
@@ -168,7 +168,6 @@ def serve(
     import uvicorn
 
     from fleetsim.app.asgi import create_app
-    from fleetsim.app.http_protocol import HttpProtocol
     from fleetsim.app.logs import configure_logging
 
     if workers > 1 and seed is not None:
@@ -223,15 +222,7 @@ def serve(
 
         print_next_steps(base)
     background = new_worker(runtime) if worker else None
-    server_options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_config": None,  # configure_logging's handlers and format
-        "log_level": log_level,
-        "access_log": False,  # fleetsim.access logs each request, with its id
-        "proxy_headers": False,
-        "http": HttpProtocol,  # a response's head and body in one write
-    }
+    server_options = uvicorn_options(host, port, log_level)
     try:
         if workers == 1:
             app = create_app(runtime, background_worker=background)
@@ -244,6 +235,21 @@ def serve(
     finally:
         if bridge is not None:
             bridge.stop()
+
+
+def uvicorn_options(host: str, port: int, log_level: str) -> dict[str, Any]:
+    """How `serve` runs uvicorn, in one API process or several."""
+    from fleetsim.app.http_protocol import HttpProtocol
+
+    return {
+        "host": host,
+        "port": port,
+        "log_config": None,  # configure_logging's handlers and format
+        "log_level": log_level,
+        "access_log": False,  # fleetsim.access logs each request, with its id
+        "proxy_headers": False,
+        "http": HttpProtocol,  # a response's head and body in one write
+    }
 
 
 def _serve_processes(
