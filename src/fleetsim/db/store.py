@@ -40,7 +40,6 @@ from fleetsim.db.dialect import (
     end_read,
     end_writer_turn,
     for_update,
-    is_sqlite,
     placeholders,
     read_in_a_block,
     unique_violation,
@@ -84,7 +83,6 @@ class Tx:
         self._connection = connection
         self._read_only = read_only
         self._dialect: Dialect = engine.dialect
-        self._sqlite = is_sqlite(engine)
         self._cursor = connection.cursor()
         self._session = session
         self._own_session = session is None
@@ -281,12 +279,12 @@ class Tx:
         """Run `sql` once, or once per tuple of a list of `params` (one batch)."""
         self.flush()
         statement = placeholders(sql, self._dialect)
-        if isinstance(params, list) and len(params) != 1:
-            self._cursor.executemany(statement, params)
-        elif isinstance(params, list):  # a batch of one, as requests write: no batch's cost
+        if not isinstance(params, list):
+            self._cursor.execute(statement, params)
+        elif len(params) == 1:  # a batch of one, as requests write: no batch's cost
             self._cursor.execute(statement, params[0])
         else:
-            self._cursor.execute(statement, params)
+            self._cursor.executemany(statement, params)
         return self._cursor
 
     def _write(

@@ -101,8 +101,8 @@ def fetch_sim(tx: Tx, account: Account, ref: str) -> SimView:
     return sim
 
 
-# Names from the code; `marks` is one placeholder per card.
-# Each card asked for, and the Sim that holds it (if any).
+# Each card asked for, and the Sim that holds it (if any). Names from the code; `marks` is
+# one placeholder per card.
 _CARDS_SQL = (
     "SELECT c.iccid, c.registration_code, c.date_created, s.account_id, s.sid "
     "FROM sim_cards c LEFT JOIN sims s ON s.iccid = c.iccid WHERE c.iccid IN ({marks})"
