@@ -31,6 +31,7 @@ __all__ = [
     "begin_read",
     "begin_write",
     "create_database_engine",
+    "database_key",
     "dispose_loop_engine",
     "end_read",
     "end_write",
@@ -90,6 +91,8 @@ _LOOP_ENGINES: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop,
     weakref.WeakKeyDictionary()
 )
 _LOOP_ENGINES_LOCK = threading.Lock()
+# Each engine's `database_key`, worked out once.
+_DATABASE_KEYS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 # Each event loop's pool: a connection for each unit of work a node runs at once, opened as
 # it is needed and then kept; a burst beyond the kept ones opens more, closed again after.
 # A pool that kept fewer than the clients under load started a PostgreSQL backend for most
@@ -115,6 +118,17 @@ def loop_engine(engine: Engine) -> Engine:
             found = engines[loop] = create_async_engine(url, **_LOOP_POOL)
             _ping_when_idle(found.sync_engine)
     return found.sync_engine
+
+
+def database_key(engine: Engine) -> str:
+    """The database `engine` reaches, the same for every engine of this process that
+    reaches it (whatever its driver, or its loop): what the process keeps about a
+    database is kept under it."""
+    key = _DATABASE_KEYS.get(engine)
+    if key is None:
+        url = engine.url.set(drivername=engine.url.get_backend_name())
+        key = _DATABASE_KEYS[engine] = url.render_as_string(hide_password=False)
+    return key
 
 
 def engine_here(engine: Engine) -> Engine:
