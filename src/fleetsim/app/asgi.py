@@ -50,6 +50,7 @@ from fleetsim.http.observability import (
 )
 from fleetsim.http.routing import RouteIndex
 from fleetsim.http.runtime import Runtime
+from fleetsim.resources.accounts.cache import keep_fresh as keep_credentials_fresh
 
 __all__ = ["API_ROUTES", "app_routes", "create_app"]
 
@@ -144,7 +145,8 @@ def create_app(runtime: Runtime, *, background_worker: Worker | None = None) -> 
         if background_worker is not None:
             background_worker.start()
         try:
-            yield
+            async with keep_credentials_fresh(runtime.engine):
+                yield
         finally:
             if background_worker is not None:
                 background_worker.stop()

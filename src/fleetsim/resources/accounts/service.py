@@ -35,6 +35,7 @@ from fleetsim.db.secret_key import token_box
 from fleetsim.db.store import Row, Tx, detached, stored_datetime
 from fleetsim.db.tables import Account
 from fleetsim.network.devices import detach_all
+from fleetsim.resources.accounts.cache import remembered
 
 __all__ = [
     "ACCOUNTS_PATH",
@@ -150,14 +151,29 @@ _ACCOUNT_BY_KEY_SQL = (
 def authenticate(tx: Tx, username: str, password: str, *, api_keys: bool = True) -> Account:
     """The active account these Basic credentials act for; 20003 otherwise. With
     `api_keys` False, a valid API key is refused with 403 (the Accounts API). The account
-    is read once per transaction, and given as a `detached` row: load it in the session
-    to change it."""
+    is read once per transaction (on PostgreSQL, kept between requests:
+    `fleetsim.resources.accounts.cache`), and given as a `detached` row: load it in the
+    session to change it."""
     if username.startswith(Prefix.API_KEY.value):
-        account = _authenticate_key(tx, username, password)
+        key_row = remembered(
+            tx, ("key", username, password), lambda: _key_account_row(tx, username, password)
+        )
+        if key_row is None:
+            raise AuthenticationFailed()
+        account = _active_account(key_row)
         if not api_keys:
             raise Forbidden("API keys cannot manage accounts or keys: use the account's auth token")
         return account
-    found = tx.settled(_ACCOUNT_BY_SID_SQL, (username,))
+    row = remembered(
+        tx, ("token", username, password), lambda: _token_account_row(tx, username, password)
+    )
+    if row is None:
+        raise AuthenticationFailed()
+    return _active_account(row)
+
+
+def _token_account_row(tx: Tx, account_sid: str, password: str) -> Row | None:
+    found = tx.settled(_ACCOUNT_BY_SID_SQL, (account_sid,))
     expected, usable = _DUMMY_TOKEN, False
     if found is not None:
         try:
@@ -166,20 +182,20 @@ def authenticate(tx: Tx, username: str, password: str, *, api_keys: bool = True)
         except SecretKeyError as exc:  # this node has another key: a 401, and why in the log
             log.error("%s", exc)
     # Compare even when the account is unknown, so timing does not tell which part was wrong.
-    if not same_secret(password, expected) or not usable or found is None:
-        raise AuthenticationFailed()
-    return _active_account(found)
+    if not same_secret(password, expected) or not usable:
+        return None
+    return found
 
 
-def _authenticate_key(tx: Tx, username: str, password: str) -> Account:
-    row = tx.settled(_ACCOUNT_BY_KEY_SQL, (username,))
+def _key_account_row(tx: Tx, key_sid: str, password: str) -> Row | None:
+    row = tx.settled(_ACCOUNT_BY_KEY_SQL, (key_sid,))
     if row is None:
         same_secret(hash_secret(password, "0" * 32), _DUMMY_HASH)
-        raise AuthenticationFailed()
+        return None
     salt, secret_hash, *account = row
     if not same_secret(hash_secret(password, salt), secret_hash):
-        raise AuthenticationFailed()
-    return _active_account(tuple(account))
+        return None
+    return tuple(account)
 
 
 def _active_account(row: Row) -> Account:

@@ -34,6 +34,7 @@ from fleetsim.db.paging import fetch_numbered_page
 from fleetsim.db.secret_key import token_box
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, ApiClient
+from fleetsim.resources.accounts.cache import remembered
 from fleetsim.resources.accounts.service import ACCOUNT_COLUMNS, account_of_row
 
 __all__ = [
@@ -190,7 +191,8 @@ _ACCOUNT_BY_CLIENT_SQL = (
 def account_of_token(tx: Tx, token: str, *, now: dt.datetime) -> Account | None:
     """The active account an unexpired access token of a live client acts for; None for
     any other token (malformed, forged, sealed under another key, expired, revoked). The
-    client is read on every use, so revoking it ends its tokens."""
+    client is read on every use (on PostgreSQL, kept between uses until it changes:
+    `fleetsim.resources.accounts.cache`), so revoking it ends its tokens."""
     if not token or len(token) > 512:
         return None
     try:
@@ -200,7 +202,9 @@ def account_of_token(tx: Tx, token: str, *, now: dt.datetime) -> Account | None:
     client_id, _, expires = opened.partition(" ")
     if not expires.isdigit() or now.timestamp() >= int(expires):
         return None
-    row = tx.one(_ACCOUNT_BY_CLIENT_SQL, (client_id,))
+    row = remembered(
+        tx, ("client", client_id), lambda: tx.one(_ACCOUNT_BY_CLIENT_SQL, (client_id,))
+    )
     if row is None:
         return None
     account = account_of_row(row)
