@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from fleetsim.db.secret_key import SECRET_KEY_ENV
+from fleetsim.resources.accounts.cache import cache_of
 from tests.api.conftest import Api, Credentials
 
 ACCOUNTS = "/2010-04-01/Accounts.json"
@@ -48,7 +49,9 @@ def test_no_secret_in_logs_or_error_bodies(
     ]
     # A node whose secret key is not the one the tokens were sealed with answers 401,
     # and logs why (without the token).
+    # (Such a node has kept no credential this one authenticated.)
     monkeypatch.setenv(SECRET_KEY_ENV, "not the key the tokens were sealed with")
+    cache_of(api.engine).forget()
     attempts.append(api.get("/v1/Sims"))
     assert "does not open with this server's secret key" in caplog.text
     for response in attempts:
