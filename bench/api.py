@@ -57,7 +57,7 @@ from harness import (
     summarize_profile,
     wait_for_jobs,
 )
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from wrk_scripts import (
     ACCOUNT,
     AUTH,
@@ -288,6 +288,7 @@ def on_postgres(bench: Bench, bare: Server) -> None:
         engine = prepare(cluster.url, args.sims, bench.folder / "pg-cards.txt")
         with unit_of_work(engine, write=False) as session:
             sids = list(session.execute(select(Sim.sid).order_by(Sim.id)).scalars())
+        settle_after_load(engine)
         engine.dispose()
         port = free_port()
         command = [*FLEETSIM, "serve", "--port", str(port), "--database-url", cluster.url]
@@ -297,6 +298,7 @@ def on_postgres(bench: Bench, bare: Server) -> None:
         try:
             with httpx2.Client(base_url=server.url, auth=(ACCOUNT, TOKEN), timeout=60) as client:
                 profile = activate(client, sids[:ACTIVE_SIMS])
+            wait_for_jobs(server.url)  # the activations' own, not the cases'
             print(
                 f"\nPostgreSQL (local cluster, one API process and its worker), {args.sims:,} Sims"
             )
@@ -323,6 +325,15 @@ def on_postgres(bench: Bench, bare: Server) -> None:
             server.stop()
     finally:
         cluster.stop()
+
+
+def settle_after_load(engine: Engine) -> None:
+    """What PostgreSQL's documentation asks after a bulk load: fresh statistics
+    (ANALYZE), and the load's pages written out (CHECKPOINT), so that the autovacuum and
+    the checkpointer do not do it during the runs."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+        connection.exec_driver_sql("CHECKPOINT")
 
 
 def run(
