@@ -7,8 +7,7 @@ credential:
 - Another process's change: on PostgreSQL, a trigger on the tables that hold credentials
   (accounts, api_keys, api_clients) notifies every node when the transaction that changed
   them commits (migration 0010), and each node listens (`keep_fresh`, for as long as the
-  app runs). A change made through another node takes effect here when its notice
-  arrives, a moment after that commit: the deviation from a single server.
+  app runs).
 - This process's own change, through the ORM models: from the moment it is made, nothing
   kept is used or kept, and all of it is forgotten once its connection is back in the pool
   (after the commit), so a credential changed through this node never works here again,
@@ -17,6 +16,11 @@ credential:
 On SQLite nothing is kept: another process's change sends no notice, and the lookup runs
 in-process and costs little. Only successful lookups are kept (a failure always asks the
 database), under a digest of the credentials, never the secret itself.
+
+Deviation: on PostgreSQL, a credential changed or revoked (an auth token, a suspended
+account, a deleted API key or API client) stops working at once in the process that made
+the change, and in every other (another node, or another process of `serve --workers N`)
+when PostgreSQL's notice reaches it, a moment after the change commits.
 """
 
 from __future__ import annotations
