@@ -117,6 +117,22 @@ def suspend_then_change_my_mind(api: Api) -> None:
         raise RuntimeError("changed my mind")
 
 
+def test_a_key_deleted_through_the_api_stops_working_at_once_and_keeping_resumes(
+    pg_api: Api,
+) -> None:
+    key = pg_api.new_api_key()
+    assert pg_api.get("/v1/Fleets", as_=key).status_code == 200
+    path = f"/2010-04-01/Accounts/{pg_api.creds.account_sid}/Keys/{key.username}.json"
+    assert pg_api.delete(path).status_code == 204
+    assert_error(pg_api.get("/v1/Fleets", as_=key), 401, 20003)
+    cache = cache_of(pg_api.engine)
+    assert cache.in_use  # the deleting request's transaction has ended
+    assert pg_api.get("/v1/Fleets").status_code == 200
+    before = hits_of(pg_api)
+    assert pg_api.get("/v1/Fleets").status_code == 200
+    assert hits_of(pg_api) == before + 1
+
+
 def test_a_change_rolled_back_changes_nothing(pg_api: Api) -> None:
     cache = cache_of(pg_api.engine)
     with pytest.raises(RuntimeError, match="changed my mind"):

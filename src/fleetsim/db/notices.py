@@ -72,7 +72,7 @@ class Listener:
         while True:
             try:
                 await self._listen_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except Exception as exc:  # whatever ended it, listen again: until then, nothing is kept
                 log.warning("listening for changes on %s stopped: %s", self._channel, exc)
             self._tried.set()
             await asyncio.sleep(_RETRY_INTERVAL)
