@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -155,21 +156,26 @@ def authenticate(tx: Tx, username: str, password: str, *, api_keys: bool = True)
     `fleetsim.resources.accounts.cache`), and given as a `detached` row: load it in the
     session to change it."""
     if username.startswith(Prefix.API_KEY.value):
-        key_row = remembered(
-            tx, ("key", username, password), lambda: _key_account_row(tx, username, password)
-        )
-        if key_row is None:
-            raise AuthenticationFailed()
-        account = _active_account(key_row)
+        account = _active_account(_known(tx, "key", username, password, _key_account_row))
         if not api_keys:
             raise Forbidden("API keys cannot manage accounts or keys: use the account's auth token")
         return account
-    row = remembered(
-        tx, ("token", username, password), lambda: _token_account_row(tx, username, password)
-    )
+    return _active_account(_known(tx, "token", username, password, _token_account_row))
+
+
+def _known(
+    tx: Tx,
+    kind: str,
+    username: str,
+    password: str,
+    look_up: Callable[[Tx, str, str], Row | None],
+) -> Row:
+    """The account row these credentials of `kind` act for, kept or looked up; 20003 when
+    they act for no one."""
+    row = remembered(tx, (kind, username, password), lambda: look_up(tx, username, password))
     if row is None:
         raise AuthenticationFailed()
-    return _active_account(row)
+    return row
 
 
 def _token_account_row(tx: Tx, account_sid: str, password: str) -> Row | None:
