@@ -33,16 +33,17 @@ __all__ = [
     "create_database_engine",
     "database_key",
     "dispose_loop_engine",
-    "end_read",
+    "end_statements",
     "end_write",
     "end_writer_turn",
     "engine_here",
     "for_update",
     "is_sqlite",
     "loop_engine",
+    "needs_block",
     "normalize_url",
+    "open_block",
     "placeholders",
-    "read_in_a_block",
     "take_writer_turn",
     "unique_violation",
     "wait_for_checkpoint",
@@ -264,10 +265,17 @@ def begin_write(engine: Engine, connection: Any, *, wait: bool, turn_taken: bool
     Without `wait`, only when that needs no waiting (False when another writer holds the
     database): for writes on the event loop, which must never block it (see
     `fleetsim.http.commit`). With `turn_taken`, this process's turn to write is the
-    caller's already (`take_writer_turn`), and ends with the transaction. PostgreSQL never
-    waits to begin: psycopg begins with the first statement, and a row lock meets the
-    statement that takes it."""
+    caller's already (`take_writer_turn`), and ends with the transaction.
+
+    PostgreSQL never waits to begin, and begins nothing yet: the statements run alone
+    (autocommit) until the first that `needs_block`, which `open_block` begins the
+    transaction block for. Reads before it see what they would see in the block (under READ
+    COMMITTED each statement takes its own snapshot either way, and a plain SELECT takes no
+    row lock), and a unit whose one write is its last statement runs that write alone,
+    atomic by itself, sparing BEGIN and COMMIT their round trips (`Tx.insert`'s `last`).
+    A row lock meets the statement that takes it."""
     if not is_sqlite(engine):
+        connection.dbapi_connection.autocommit = True
         return True
     writer = _WRITERS[engine]
     if turn_taken:
@@ -305,24 +313,51 @@ def begin_read(engine: Engine, connection: Any) -> None:
 
     On SQLite, one snapshot for all its statements. On PostgreSQL, none at all: under READ
     COMMITTED every statement takes its own snapshot even inside a transaction, so BEGIN
-    and COMMIT would add two round trips to the server and change nothing."""
+    and COMMIT would add two round trips to the server and change nothing (a read that
+    needs a block gets one: `open_block`)."""
     if is_sqlite(engine):
         connection.cursor().execute("BEGIN")
     else:
         connection.dbapi_connection.autocommit = True
 
 
-def read_in_a_block(engine: Engine, connection: Any) -> None:
-    """Let a read begun by `begin_read` run in a transaction block from here on: an ORM
-    session works in a savepoint, which needs one."""
+def open_block(engine: Engine, connection: Any) -> None:
+    """Let a transaction begun by `begin_read` or `begin_write` run in a transaction block
+    from its next statement on (PostgreSQL; SQLite began one already): for a statement
+    that `needs_block`, and for an ORM session, which works in a savepoint."""
     if not is_sqlite(engine):
         connection.dbapi_connection.autocommit = False
 
 
-def end_read(engine: Engine, connection: Any) -> None:
-    """What `begin_read` changed on `connection`, undone."""
-    if not is_sqlite(engine):
-        connection.dbapi_connection.autocommit = False
+def end_statements(engine: Engine, connection: Any) -> None:
+    """What `begin_read` and `begin_write` changed on `connection`, undone, once its
+    transaction has ended."""
+    if is_sqlite(engine):
+        return
+    dbapi = connection.dbapi_connection
+    if dbapi is None or not dbapi.autocommit:
+        return
+    try:
+        dbapi.autocommit = False
+    except engine.dialect.loaded_dbapi.Error:  # psycopg's, on a connection that broke
+        connection.invalidate()
+
+
+# What makes a SELECT more than a read: a row or advisory lock, which lasts as long as
+# the transaction block, or a change a rollback would undo. `for_update` writes the locks.
+_MORE_THAN_A_READ = re.compile(
+    r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b"
+    r"|pg_advisory|pg_notify|nextval|setval|set_config",
+    re.IGNORECASE,
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def needs_block(sql: str) -> bool:
+    """Whether `sql` must run in the transaction block (see `begin_write`): every
+    statement but a plain SELECT."""
+    plain_read = sql.lstrip()[:6].upper() == "SELECT" and not _MORE_THAN_A_READ.search(sql)
+    return not plain_read
 
 
 def end_write(engine: Engine, connection: Any) -> None:

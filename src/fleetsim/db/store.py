@@ -37,11 +37,13 @@ from fleetsim.db.dialect import (
     IN_TRANSACTION,
     begin_read,
     begin_write,
-    end_read,
+    end_statements,
     end_writer_turn,
     for_update,
+    is_sqlite,
+    needs_block,
+    open_block,
     placeholders,
-    read_in_a_block,
     unique_violation,
 )
 from fleetsim.db.integrity import UniqueRule
@@ -78,10 +80,16 @@ class Tx:
         *,
         session: Session | None = None,
         read_only: bool = False,
+        in_block: bool = True,
     ) -> None:
         self.engine = engine
         self._connection = connection
         self._read_only = read_only
+        # False while a PostgreSQL transaction runs its statements alone (see
+        # `db.dialect.begin_write`); True once the block is open, and always on SQLite.
+        self._in_block = in_block
+        # The unit's `last` statement, run when it ends (see `insert`).
+        self._last: tuple[str, tuple[Any, ...], tuple[UniqueRule, ...]] | None = None
         self._dialect: Dialect = engine.dialect
         self._cursor = connection.cursor()
         self._session = session
@@ -162,10 +170,24 @@ class Tx:
 
     # --- writing ---------------------------------------------------------------------
 
-    def insert(self, model: type[M], values: Mapping[str, Any], *rules: UniqueRule) -> M:
+    def insert(
+        self, model: type[M], values: Mapping[str, Any], *rules: UniqueRule, last: bool = False
+    ) -> M:
         """Insert a row of `model` holding `values` (by attribute) as a flush of
         `model(**values)` would; the row, with its id, as a `detached` instance. A
-        violation of one of `rules` raises its error."""
+        violation of one of `rules` raises its error.
+
+        `last` says no statement of the unit of work follows this one (one that does
+        raises `RuntimeError`). The insert is then carried out when the unit ends (a Tx of
+        `transaction`; `Tx.of` runs it at once), after the rest of its work, so that an
+        error there still leaves nothing; the instance has no id, and a violation of
+        `rules` raises when the unit ends. On PostgreSQL,
+        when nothing before it wrote or locked, it runs alone, and the unit needs no BEGIN
+        and COMMIT (`db.dialect.begin_write`)."""
+        plan = _insert_plan(model, self._dialect)
+        if last and self._own_session:  # else the session's owner ends the unit: run it now
+            self._before_last(plan.sql.removesuffix(_RETURNING_ID), plan.params(values), rules)
+            return detached(model, dict(values))
         return detached(model, {**values, "id": self.insert_id(model, values, *rules)})
 
     def insert_id(self, model: type[Base], values: Mapping[str, Any], *rules: UniqueRule) -> int:
@@ -207,13 +229,16 @@ class Tx:
     def savepoint(self) -> Iterator[None]:
         """What the block writes stays only if it ends without raising."""
         self._end_session(keep=True)
+        self._open_block()
         self._savepoints += 1
         name = f"unit_{self._savepoints}"
         self._cursor.execute(f"SAVEPOINT {name}")
         try:
             yield
+            self._run_last()
             self._end_session(keep=True)
         except BaseException:
+            self._last = None
             self._end_session(keep=False)
             self._cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
             self._cursor.execute(f"RELEASE SAVEPOINT {name}")
@@ -228,8 +253,7 @@ class Tx:
         savepoint of its own: a failed flush rolls back to it, not the transaction."""
         if self._session is None:
             if self._orm_connection is None:
-                if self._read_only:
-                    read_in_a_block(self.engine, self._connection)
+                self._open_block()
                 orm = Connection(self.engine, connection=self._connection)
                 orm.begin()  # already begun on the DBAPI connection: see `IN_TRANSACTION`
                 self._orm_connection = orm
@@ -258,6 +282,7 @@ class Tx:
         session.close()
 
     def commit(self) -> None:
+        self._run_last()
         self._end_session(keep=True)
         if self._orm_connection is not None:
             self._orm_connection.commit()
@@ -265,6 +290,7 @@ class Tx:
             self._connection.commit()
 
     def rollback(self) -> None:
+        self._last = None
         self._end_session(keep=False)
         if self._orm_connection is not None:
             self._orm_connection.rollback()
@@ -275,9 +301,41 @@ class Tx:
         self._end_session(keep=False)
         self._cursor.close()
 
-    def _execute(self, sql: str, params: tuple[Any, ...] | list[tuple[Any, ...]]) -> Any:
-        """Run `sql` once, or once per tuple of a list of `params` (one batch)."""
+    def _open_block(self) -> None:
+        if not self._in_block:
+            open_block(self.engine, self._connection)
+            self._in_block = True
+
+    def _before_last(self, sql: str, params: tuple[Any, ...], rules: Iterable[UniqueRule]) -> None:
+        """Keep the unit's last statement (see `insert`) until it ends."""
+        if self._read_only:
+            raise RuntimeError("a unit of work begun to read tried to write")
+        self._refuse_after_last()
+        self._last = (sql, params, tuple(rules))
+
+    def _refuse_after_last(self) -> None:
+        if self._last is not None:
+            raise RuntimeError("a statement after the one its unit of work said was its last")
+
+    def _run_last(self) -> None:
+        if self._last is not None:
+            sql, params, rules = self._last
+            self._last = None
+            self._write(sql, params, rules, changed=None, alone=True)
+
+    def _execute(
+        self,
+        sql: str,
+        params: tuple[Any, ...] | list[tuple[Any, ...]],
+        *,
+        alone: bool = False,
+    ) -> Any:
+        """Run `sql` once, or once per tuple of a list of `params` (one batch); `alone`,
+        the unit's last statement, needs no transaction block of its own."""
+        self._refuse_after_last()
         self.flush()
+        if not self._in_block and not alone and needs_block(sql):
+            self._open_block()
         statement = placeholders(sql, self._dialect)
         if not isinstance(params, list):
             self._cursor.execute(statement, params)
@@ -294,6 +352,7 @@ class Tx:
         rules: Iterable[UniqueRule],
         *,
         changed: type[Base] | None,
+        alone: bool = False,
     ) -> Any:
         """Run a write; the session's loaded rows of `changed` (a model, or `Base` for
         any) are expired, since the write may have changed them. An insert changes no
@@ -301,7 +360,7 @@ class Tx:
         if self._read_only:  # on PostgreSQL it would commit alone, at once
             raise RuntimeError("a unit of work begun to read tried to write")
         try:
-            cursor = self._execute(sql, params)
+            cursor = self._execute(sql, params, alone=alone)
         except self._dialect.loaded_dbapi.IntegrityError as exc:
             for table, columns, error in rules:
                 if unique_violation(exc, table, columns):
@@ -355,7 +414,7 @@ def transaction(
         else:
             begin_read(engine, connection)
         connection.info[IN_TRANSACTION] = True
-        tx = Tx(engine, connection, read_only=not write)
+        tx = Tx(engine, connection, read_only=not write, in_block=is_sqlite(engine))
         try:
             yield tx
             tx.commit()
@@ -365,10 +424,11 @@ def transaction(
         finally:
             tx.close()
     finally:
-        if not write:
-            end_read(engine, connection)
         connection.info.pop(IN_TRANSACTION, None)
-        checkin(engine, connection)
+        try:
+            end_statements(engine, connection)
+        finally:
+            checkin(engine, connection)
 
 
 @dataclass(frozen=True)
@@ -396,10 +456,12 @@ def run_together(
     with transaction(engine, write=True, wait=wait, **options) as tx:
         for work in works:
             try:
-                with tx.savepoint():
-                    outcomes.append(Outcome(value=work(tx)))
+                with tx.savepoint():  # which may raise as the unit ends (`Tx.insert`'s last)
+                    value = work(tx)
             except Exception as error:  # the unit's own answer; the others go on
                 outcomes.append(Outcome(error=error))
+            else:
+                outcomes.append(Outcome(value=value))
     return outcomes
 
 

@@ -119,7 +119,7 @@ def create_fleet(
         raise _no_profile(ref)
     profile = detached(NetworkAccessProfile, {"id": found[0], "sid": found[1]})
     values = new_fleet_values(account.id, fleet, profile, now=clock.now(), sids=sids)
-    return tx.insert(Fleet, values, _unique_name_rule(fleet.unique_name))
+    return tx.insert(Fleet, values, _unique_name_rule(fleet.unique_name), last=True)
 
 
 def new_fleet_values(

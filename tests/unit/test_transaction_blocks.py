@@ -1,0 +1,201 @@
+"""When a unit of work opens its transaction block on PostgreSQL (`db.dialect.begin_write`):
+at its first statement that writes or locks, never for its plain reads, and never for a
+unit whose only write is its `last`; the same contract holds on SQLite, which began its
+transaction already."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.util import greenlet_spawn
+
+from fleetsim.core.clock import FrozenClock
+from fleetsim.db.dialect import dispose_loop_engine, is_sqlite, loop_engine, needs_block
+from fleetsim.db.store import Tx, transaction
+from fleetsim.db.tables import Job
+from fleetsim.engine.jobs import job_values
+
+
+def test_only_a_plain_select_runs_outside_the_block() -> None:
+    assert not needs_block("SELECT id FROM sims WHERE account_id = ? AND sid = ?")
+    assert not needs_block("  select count(*) from jobs")
+    for sql in (
+        "SELECT id FROM sims WHERE id = ? FOR UPDATE OF sims",
+        "SELECT id FROM jobs ORDER BY due_at LIMIT ? FOR UPDATE OF jobs SKIP LOCKED",
+        "SELECT id FROM fleets WHERE id = ? for no key update",
+        "SELECT id FROM fleets FOR SHARE",
+        "SELECT pg_advisory_xact_lock(7)",
+        "SELECT pg_notify('fleetsim_credentials', '')",
+        "SELECT nextval('sims_id_seq')",
+        "UPDATE jobs SET state = 'done' WHERE id = ?",
+        "INSERT INTO jobs (kind) VALUES (?)",
+        "DELETE FROM jobs WHERE id = ?",
+        "WITH gone AS (DELETE FROM jobs RETURNING id) SELECT count(*) FROM gone",
+    ):
+        assert needs_block(sql), sql
+
+
+@pytest.fixture(params=["thread", "loop"])
+def run(request: pytest.FixtureRequest, engine: Engine) -> Callable[..., Any]:
+    """Run a write unit of work as the job worker does (a thread's engine: psycopg on
+    PostgreSQL) or as a request does (the event loop's: asyncpg)."""
+    if request.param == "loop" and is_sqlite(engine):
+        pytest.skip("SQLite has no engine of the loop")
+
+    def in_a_unit(work: Callable[[Tx], Any]) -> Any:
+        if request.param == "thread":
+            with transaction(engine, write=True) as tx:
+                return work(tx)
+
+        def alone() -> Any:
+            with transaction(loop_engine(engine), write=True) as tx:
+                return work(tx)
+
+        async def on_the_loop() -> Any:
+            try:
+                return await greenlet_spawn(alone)
+            finally:
+                await dispose_loop_engine(engine)
+
+        return asyncio.run(on_the_loop())
+
+    return in_a_unit
+
+
+def _in_a_block(engine: Engine, tx: Tx) -> bool:
+    """Whether the backend of `tx` holds a transaction block open, as another connection
+    sees it."""
+    (pid,) = tx.one("SELECT pg_backend_pid()") or (0,)
+    with engine.connect() as other:
+        state = other.exec_driver_sql(
+            "SELECT state FROM pg_stat_activity WHERE pid = %(pid)s", {"pid": pid}
+        ).scalar_one()
+    return bool(state == "idle in transaction")
+
+
+def _job(clock: FrozenClock) -> dict[str, Any]:
+    return job_values("probe", {}, due_at=None, now=clock.now())
+
+
+def _jobs(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(Job)).scalar_one())
+
+
+def test_reads_run_alone_and_the_first_write_opens_the_block(
+    engine: Engine, clock: FrozenClock, run: Callable[..., Any]
+) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: SQLite's write transaction holds its lock from the start")
+    seen: list[bool] = []
+
+    def work(tx: Tx) -> None:
+        tx.all("SELECT id FROM jobs")
+        seen.append(_in_a_block(engine, tx))
+        tx.insert(Job, _job(clock))
+        seen.append(_in_a_block(engine, tx))
+
+    run(work)
+
+    assert seen == [False, True]
+    assert _jobs(engine) == 1
+
+
+def test_a_locking_read_opens_the_block(
+    engine: Engine, clock: FrozenClock, run: Callable[..., Any]
+) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: SQLite's write transaction holds its lock from the start")
+    run(lambda tx: tx.insert(Job, _job(clock)))
+    seen: list[bool] = []
+
+    def work(tx: Tx) -> None:
+        tx.all("SELECT id FROM jobs FOR UPDATE OF jobs")
+        seen.append(_in_a_block(engine, tx))
+
+    run(work)
+
+    assert seen == [True]
+
+
+def test_a_last_insert_after_reads_runs_alone(engine: Engine, clock: FrozenClock) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: SQLite's write transaction holds its lock from the start")
+    commands: list[str] = []  # the plain commands asyncpg sent: BEGIN among them
+
+    def reads_then_inserts(last: bool) -> None:
+        with transaction(loop_engine(engine), write=True) as tx:
+            tx.all("SELECT id FROM jobs")
+            tx.insert(Job, _job(clock), last=last)
+
+    async def on_the_loop() -> dict[bool, list[str]]:
+        try:
+            on_loop = loop_engine(engine)
+
+            @event.listens_for(on_loop.pool, "connect")
+            def _log(_dbapi: Any, record: Any) -> None:
+                record.driver_connection.add_query_logger(
+                    lambda logged: commands.append(logged.query)
+                )
+
+            sent = {}
+            for last in (True, False):
+                commands.clear()
+                await greenlet_spawn(reads_then_inserts, last)
+                sent[last] = [c.split()[0].strip(";") for c in commands]
+            return sent
+        finally:
+            await dispose_loop_engine(engine)
+
+    sent = asyncio.run(on_the_loop())
+
+    assert "BEGIN" not in sent[True], sent
+    assert "BEGIN" in sent[False], sent
+    assert _jobs(engine) == 2
+
+
+def test_a_last_insert_waits_for_the_end_of_its_unit(
+    engine: Engine, clock: FrozenClock, run: Callable[..., Any]
+) -> None:
+    counted: list[int] = []
+
+    def work(tx: Tx) -> Job:
+        job = tx.insert(Job, _job(clock), last=True)
+        counted.append(_jobs(engine))
+        return job
+
+    job = run(work)
+
+    assert counted == [0]
+    assert _jobs(engine) == 1
+    assert "id" not in job.__dict__  # it had none to give
+
+
+def test_a_unit_that_fails_after_its_last_insert_leaves_nothing(
+    engine: Engine, clock: FrozenClock, run: Callable[..., Any]
+) -> None:
+    def work(tx: Tx) -> None:
+        tx.insert(Job, _job(clock), last=True)
+        raise RuntimeError("a bug after the insert")
+
+    with pytest.raises(RuntimeError, match="a bug after the insert"):
+        run(work)
+
+    assert _jobs(engine) == 0
+
+
+def test_a_statement_after_the_last_is_refused(
+    engine: Engine, clock: FrozenClock, run: Callable[..., Any]
+) -> None:
+    def work(tx: Tx) -> None:
+        tx.insert(Job, _job(clock), last=True)
+        tx.all("SELECT id FROM jobs")
+
+    with pytest.raises(RuntimeError, match="said was its last"):
+        run(work)
+
+    assert _jobs(engine) == 0
