@@ -83,3 +83,48 @@ def test_each_loop_has_its_own_pool(engine: Engine) -> None:
 
     assert again is first
     assert second is not first
+
+
+def test_a_tx_on_the_loop_reads_counts_and_refuses_as_the_adapter_does(
+    engine: Engine,
+) -> None:
+    """The loop's Tx sends its statements through `db.asyncpg_cursor.AsyncpgCursor`:
+    rows, counts of changed rows, and a violated constraint raised as the DBAPI error
+    SQLAlchemy's adapter raises."""
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: SQLite has no engine of the loop")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE probe (id integer PRIMARY KEY, word text)")
+
+    def work() -> dict[str, object]:
+        on_the_loop = loop_engine(engine)
+        seen: dict[str, object] = {}
+        with transaction(on_the_loop, write=True) as tx:
+            seen["changed"] = tx.execute(
+                "INSERT INTO probe (id, word) VALUES (?, ?), (?, ?)", (1, "a", 2, "b")
+            )
+            seen["updated"] = tx.execute("UPDATE probe SET word = ? WHERE id > ?", ("c", 0))
+            seen["none"] = tx.one("SELECT word FROM probe WHERE id = ?", (9,))
+            seen["all"] = tx.all("SELECT id, word FROM probe ORDER BY id")
+        with transaction(on_the_loop, write=True) as tx:
+            try:
+                tx.execute("INSERT INTO probe (id, word) VALUES (?, ?)", (1, "again"))
+            except on_the_loop.dialect.loaded_dbapi.IntegrityError as error:
+                seen["refused"] = "duplicate key" in str(error)
+        return seen
+
+    async def on_the_loop() -> dict[str, object]:
+        try:
+            return await greenlet_spawn(work)
+        finally:
+            await dispose_loop_engine(engine)
+
+    seen = asyncio.run(on_the_loop())
+
+    assert seen == {
+        "changed": 2,
+        "updated": 2,
+        "none": None,
+        "all": [(1, "c"), (2, "c")],
+        "refused": True,
+    }

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.util.concurrency import in_greenlet
 
+from fleetsim.db.asyncpg_cursor import AsyncpgCursor
 from fleetsim.db.liveness import idle_long, mark_used
 from fleetsim.db.turns import TurnLock
 
@@ -44,6 +45,7 @@ __all__ = [
     "normalize_url",
     "open_block",
     "placeholders",
+    "statement_cursor",
     "take_writer_turn",
     "unique_violation",
     "wait_for_checkpoint",
@@ -85,6 +87,14 @@ def _placeholders(sql: str, driver: str) -> str:
         numbered = (f"{part}${n}" for n, part in enumerate(parts[:-1], start=1))
         return "".join(numbered) + parts[-1]
     return sql.replace("%", "%%").replace("?", "%s")  # psycopg
+
+
+def statement_cursor(connection: Any, dialect: Dialect) -> Any:
+    """The cursor a `fleetsim.db.store.Tx` runs its statements with on `connection`, a
+    pooled DBAPI connection: the driver's, or on asyncpg an `AsyncpgCursor`."""
+    if dialect.driver == "asyncpg":
+        return AsyncpgCursor(connection.dbapi_connection)
+    return connection.cursor()
 
 
 # The PostgreSQL engines of the event loops (see `loop_engine`), by engine and loop.

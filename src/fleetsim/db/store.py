@@ -44,6 +44,7 @@ from fleetsim.db.dialect import (
     needs_block,
     open_block,
     placeholders,
+    statement_cursor,
     unique_violation,
 )
 from fleetsim.db.integrity import UniqueRule
@@ -91,7 +92,7 @@ class Tx:
         # The unit's `last` statement, run when it ends (see `insert`).
         self._last: tuple[str, tuple[Any, ...], tuple[UniqueRule, ...]] | None = None
         self._dialect: Dialect = engine.dialect
-        self._cursor = connection.cursor()
+        self._cursor = statement_cursor(connection, self._dialect)
         self._session = session
         self._own_session = session is None
         self._orm_connection: Connection | None = None
