@@ -284,14 +284,15 @@ def on_postgres(bench: Bench, bare: Server) -> None:
     # the server it starts inherit it).
     os.environ.setdefault(SECRET_KEY_ENV, secrets.token_hex(32))
     cluster = PostgresCluster.start(ensure_postgres())
+    url = cluster.socket_url  # as a node on the database's machine reaches it
     try:
-        engine = prepare(cluster.url, args.sims, bench.folder / "pg-cards.txt")
+        engine = prepare(url, args.sims, bench.folder / "pg-cards.txt")
         with unit_of_work(engine, write=False) as session:
             sids = list(session.execute(select(Sim.sid).order_by(Sim.id)).scalars())
         settle_after_load(engine)
         engine.dispose()
         port = free_port()
-        command = [*FLEETSIM, "serve", "--port", str(port), "--database-url", cluster.url]
+        command = [*FLEETSIM, "serve", "--port", str(port), "--database-url", url]
         command += ["--no-udp", "--log-level", "warning"]
         env = {"FLEETSIM_ACCOUNT_SID": ACCOUNT, "FLEETSIM_AUTH_TOKEN": TOKEN}
         server = start_server("fleetsim-pg", command, port, bench.folder, env=env)
@@ -300,7 +301,8 @@ def on_postgres(bench: Bench, bare: Server) -> None:
                 profile = activate(client, sids[:ACTIVE_SIMS])
             wait_for_jobs(server.url)  # the activations' own, not the cases'
             print(
-                f"\nPostgreSQL (local cluster, one API process and its worker), {args.sims:,} Sims"
+                f"\nPostgreSQL (local cluster through its Unix socket, one API process and its"
+                f" worker), {args.sims:,} Sims"
             )
             fetched = f"/v1/Sims/{sids[len(sids) // 2]}"
             tags = (f"pg{n}" for n in itertools.count())  # a new name for every run's Fleets

@@ -49,6 +49,11 @@ class PostgresCluster:
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def socket_url(self) -> str:
+        """`url` through the cluster's Unix socket, as a client on its machine reaches it."""
+        return f"postgresql+psycopg://postgres@/postgres?host={self.root}&port={self.port}"
+
     def database_url(self, name: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 

@@ -10,7 +10,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.util import greenlet_spawn
 
 from fleetsim.db import liveness
-from fleetsim.db.dialect import dispose_loop_engine, is_sqlite, loop_engine, placeholders
+from fleetsim.db.dialect import (
+    create_database_engine,
+    dispose_loop_engine,
+    is_sqlite,
+    loop_engine,
+    placeholders,
+)
+from fleetsim.db.notices import Listener
 from fleetsim.db.store import transaction
 
 
@@ -128,3 +135,40 @@ def test_a_tx_on_the_loop_reads_counts_and_refuses_as_the_adapter_does(
         "all": [(1, "c"), (2, "c")],
         "refused": True,
     }
+
+
+def test_a_database_reached_through_its_unix_socket(
+    engine: Engine, request: pytest.FixtureRequest
+) -> None:
+    """`postgresql://user@/db?host=/socket/folder`, as docs/operations.md suggests for a
+    node on the database's machine: the threads' engine, the loop's and the listener."""
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: a cluster's Unix socket")
+    cluster = request.getfixturevalue("pg_cluster")
+    url = engine.url.set(host=None, port=None, query={"host": str(cluster.root)})
+    url = url.update_query_dict({"port": str(cluster.port)})
+    through_socket = create_database_engine(url.render_as_string(hide_password=False))
+    heard: list[bool] = []
+
+    def address(tx_engine: Engine) -> object:
+        with transaction(tx_engine, write=False) as tx:
+            (found,) = tx.one("SELECT inet_client_addr()") or (0,)
+        return found
+
+    async def on_the_loop() -> object:
+        listener = Listener(through_socket, "probe", heard=lambda: None, listening=heard.append)
+        await listener.start()
+        try:
+            return await greenlet_spawn(address, loop_engine(through_socket))
+        finally:
+            await listener.stop()
+            await dispose_loop_engine(through_socket)
+
+    try:
+        from_a_thread = address(through_socket)
+        from_the_loop = asyncio.run(on_the_loop())
+    finally:
+        through_socket.dispose()
+
+    assert (from_a_thread, from_the_loop) == (None, None)  # no address: a Unix socket
+    assert heard[0] is True
