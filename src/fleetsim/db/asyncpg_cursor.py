@@ -38,10 +38,15 @@ class AsyncpgCursor:
 
     async def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Any], str | None]:
         adapted = self._adapted
-        if adapted._transaction is None:
-            await adapted._start_transaction()  # BEGIN, unless in autocommit
-        # The adapter's own cache; 0: no schema change invalidates what it prepared.
-        statement, _ = await adapted._prepare(sql, 0)
+        if adapted._transaction is None and adapted.isolation_level != "autocommit":
+            await adapted._start_transaction()  # BEGIN
+        # The adapter's own cache of prepared statements, by SQL text.
+        cached = adapted._prepared_statement_cache.get(sql)
+        if cached is None:
+            # 0: no schema change since the connection opened invalidates what it prepared.
+            statement, _ = await adapted._prepare(sql, 0)
+        else:
+            statement = cached[0]
         rows = await statement.fetch(*params)
         return rows, statement.get_statusmsg()
 
