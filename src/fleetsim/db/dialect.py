@@ -354,10 +354,11 @@ def end_statements(engine: Engine, connection: Any) -> None:
 
 
 # What makes a SELECT more than a read: a row or advisory lock, which lasts as long as
-# the transaction block, or a change a rollback would undo. `for_update` writes the locks.
+# the transaction block, a change a rollback would undo, or the transaction's own id.
+# `for_update` writes the row locks.
 _MORE_THAN_A_READ = re.compile(
     r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b"
-    r"|pg_advisory|pg_notify|nextval|setval|set_config",
+    r"|advisory|pg_notify|nextval|setval|set_config|txid_current|pg_current_xact_id",
     re.IGNORECASE,
 )
 
