@@ -179,14 +179,14 @@ class Tx:
         violation of one of `rules` raises its error.
 
         `last` says no statement of the unit of work follows this one (one that does
-        raises `RuntimeError`). The insert is then carried out when the unit ends (a Tx of
-        `transaction`; `Tx.of` runs it at once), after the rest of its work, so that an
-        error there still leaves nothing; the instance has no id, and a violation of
-        `rules` raises when the unit ends. On PostgreSQL,
-        when nothing before it wrote or locked, it runs alone, and the unit needs no BEGIN
-        and COMMIT (`db.dialect.begin_write`)."""
+        raises `RuntimeError`). In a Tx of `transaction`, the insert is then carried out
+        when the unit ends, after the rest of its work, so that an error there still
+        leaves nothing: the instance has no id, and a violation of `rules` raises as the
+        unit ends. On PostgreSQL, when nothing before it wrote or locked, it runs alone,
+        and the unit needs no BEGIN and COMMIT (`db.dialect.begin_write`). A Tx of `Tx.of`
+        runs it at once: the session's owner ends that unit."""
         plan = _insert_plan(model, self._dialect)
-        if last and self._own_session:  # else the session's owner ends the unit: run it now
+        if last and self._own_session:
             self._before_last(plan.sql.removesuffix(_RETURNING_ID), plan.params(values), rules)
             return detached(model, dict(values))
         return detached(model, {**values, "id": self.insert_id(model, values, *rules)})
