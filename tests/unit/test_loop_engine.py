@@ -4,6 +4,7 @@ on PostgreSQL, asyncpg's connections, one pool per loop; on SQLite, not used."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from sqlalchemy import Engine, text
@@ -172,3 +173,35 @@ def test_a_database_reached_through_its_unix_socket(
 
     assert (from_a_thread, from_the_loop) == (None, None)  # no address: a Unix socket
     assert heard[0] is True
+
+
+def test_the_loop_keeps_its_connections_between_units_and_closes_them_when_disposed(
+    engine: Engine,
+) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: SQLite has no engine of the loop")
+
+    def backend(tx_engine: Engine) -> int:
+        with transaction(tx_engine, write=False) as tx:
+            (pid,) = tx.one("SELECT pg_backend_pid()") or (0,)
+        return int(pid)
+
+    async def three_units() -> list[int]:
+        try:
+            on_the_loop = loop_engine(engine)
+            return [await greenlet_spawn(backend, on_the_loop) for _ in range(3)]
+        finally:
+            await dispose_loop_engine(engine)
+
+    pids = asyncio.run(three_units())
+
+    assert len(set(pids)) == 1  # one connection, kept from unit to unit
+    # Its backend exits once it has read the client's goodbye: ask until it has.
+    deadline = time.monotonic() + 5
+    with engine.connect() as other:
+        while other.execute(_BACKEND_SQL, {"pid": pids[0]}).scalar_one():
+            assert time.monotonic() < deadline, "the kept connection was not closed"
+            other.rollback()  # a new snapshot of pg_stat_activity
+
+
+_BACKEND_SQL = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")

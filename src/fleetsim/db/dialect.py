@@ -39,6 +39,7 @@ __all__ = [
     "end_writer_turn",
     "engine_here",
     "for_update",
+    "is_loop_engine",
     "is_sqlite",
     "loop_engine",
     "needs_block",
@@ -102,6 +103,8 @@ _LOOP_ENGINES: weakref.WeakKeyDictionary[Engine, dict[asyncio.AbstractEventLoop,
     weakref.WeakKeyDictionary()
 )
 _LOOP_ENGINES_LOCK = threading.Lock()
+# The engines `loop_engine` made (their sync side, which units of work run on).
+_LOOP_SYNC_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 # Each engine's `database_key`, worked out once.
 _DATABASE_KEYS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 # Each event loop's pool: a connection for each unit of work a node runs at once, opened as
@@ -128,7 +131,13 @@ def loop_engine(engine: Engine) -> Engine:
             url = engine.url.set(drivername="postgresql+asyncpg")
             found = engines[loop] = create_async_engine(url, **_LOOP_POOL)
             _ping_when_idle(found.sync_engine)
+            _LOOP_SYNC_ENGINES.add(found.sync_engine)
     return found.sync_engine
+
+
+def is_loop_engine(engine: Engine) -> bool:
+    """Whether `engine` is one that `loop_engine` made."""
+    return engine in _LOOP_SYNC_ENGINES
 
 
 def database_key(engine: Engine) -> str:

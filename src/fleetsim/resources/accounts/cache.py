@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapper
 from sqlalchemy.pool import Pool
 
+from fleetsim.db.connections import when_kept
 from fleetsim.db.dialect import database_key, is_sqlite
 from fleetsim.db.notices import Listener
 from fleetsim.db.store import Row, Tx
@@ -178,7 +179,12 @@ def _change_made(_mapper: Mapper[Any], connection: Connection, _target: Any) -> 
 
 def _connection_back(_dbapi_connection: Any, record: Any, *_: Any) -> None:
     # The transaction has ended (committed or rolled back) when its connection is back.
-    cache = record.info.pop(_CHANGING, None) if record is not None else None
+    if record is not None:
+        _transaction_ended(record.info)
+
+
+def _transaction_ended(info: dict[Any, Any]) -> None:
+    cache = info.pop(_CHANGING, None)
     if cache is not None:
         cache.change_ends()
 
@@ -188,3 +194,4 @@ for _model in (Account, ApiKey, ApiClient):
     event.listen(_model, "after_delete", _change_made)
 event.listen(Pool, "checkin", _connection_back)
 event.listen(Pool, "invalidate", _connection_back)
+when_kept(_transaction_ended)  # a connection an event loop keeps for its next unit
