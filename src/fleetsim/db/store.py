@@ -5,8 +5,8 @@ with the ORM.
 A `Tx` runs plain SQL written with `?` placeholders: unchanged on SQLite, rewritten once
 for the PostgreSQL drivers (`%s` for psycopg, `$1`, `$2`... for asyncpg). Rows are plain
 tuples in the order of the SELECT. Inserts and updates go column by column through the
-bind processors SQLAlchemy would use, so what is stored is what a flush of the same
-values would store.
+bind processors SQLAlchemy would use (`fleetsim.db.plans`), so what is stored is what a
+flush of the same values would store.
 
 `Tx.session` opens an ORM session lazily, bound to the same DBAPI connection and so to the
 same transaction: a statement of the Tx first flushes what the session holds (as the
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
@@ -48,6 +48,7 @@ from fleetsim.db.dialect import (
     unique_violation,
 )
 from fleetsim.db.integrity import UniqueRule
+from fleetsim.db.plans import RETURNING_ID, attribute_bind, insert_plan, load_plan, update_plan
 from fleetsim.db.tables import Base
 
 __all__ = [
@@ -148,7 +149,7 @@ class Tx:
         """The row of `model` matching `where` (a condition on its table's columns, from
         the code), as a `detached` instance holding every column as the ORM would load
         it; with `lock`, locked against other writers until the transaction ends."""
-        sql, fields = _load_plan(model, where, self._dialect, lock)
+        sql, fields = load_plan(model, where, self._dialect, lock)
         row = self.one(sql, params)
         if row is None:
             return None
@@ -166,7 +167,7 @@ class Tx:
     def bound(self, model: type[Base], key: str, value: Any) -> Any:
         """`value` of `model`'s attribute `key` as a statement's parameter, as a flush
         would write it: for conditions on a column, such as a time it must be before."""
-        process = _attribute_bind(model, key, self._dialect)
+        process = attribute_bind(model, key, self._dialect)
         return value if process is None else process(value)
 
     # --- writing ---------------------------------------------------------------------
@@ -185,23 +186,23 @@ class Tx:
         unit ends. On PostgreSQL, when nothing before it wrote or locked, it runs alone,
         and the unit needs no BEGIN and COMMIT (`db.dialect.begin_write`). A Tx of `Tx.of`
         runs it at once: the session's owner ends that unit."""
-        plan = _insert_plan(model, self._dialect)
+        plan = insert_plan(model, self._dialect)
         if last and self._own_session:
-            self._before_last(plan.sql.removesuffix(_RETURNING_ID), plan.params(values), rules)
+            self._before_last(plan.sql.removesuffix(RETURNING_ID), plan.params(values), rules)
             return detached(model, dict(values))
         return detached(model, {**values, "id": self.insert_id(model, values, *rules)})
 
     def insert_id(self, model: type[Base], values: Mapping[str, Any], *rules: UniqueRule) -> int:
         """`insert`, giving only the new row's id: for callers that need no instance."""
-        plan = _insert_plan(model, self._dialect)
+        plan = insert_plan(model, self._dialect)
         (row_id,) = self._write(plan.sql, plan.params(values), rules, changed=None).fetchone()
         return int(row_id)
 
     def insert_many(self, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
         """`insert` of many rows of `model` in one batch, without reading their ids."""
         if rows:
-            plan = _insert_plan(model, self._dialect)
-            sql = plan.sql.removesuffix(_RETURNING_ID)
+            plan = insert_plan(model, self._dialect)
+            sql = plan.sql.removesuffix(RETURNING_ID)
             self._write(sql, [plan.params(values) for values in rows], (), changed=None)
 
     def update(
@@ -209,7 +210,7 @@ class Tx:
     ) -> int:
         """Set `values` (by attribute) on the rows of `model` whose attributes equal
         `where`, as a flush would; the number of rows changed."""
-        sql, processors = _update_plan(model, tuple(values), tuple(where), self._dialect)
+        sql, processors = update_plan(model, tuple(values), tuple(where), self._dialect)
         given = (*values.values(), *where.values())
         params = tuple(v if p is None else p(v) for v, p in zip(given, processors, strict=True))
         return int(self._write(sql, params, rules, changed=model).rowcount)
@@ -485,95 +486,3 @@ def stored_datetime(value: dt.datetime | str) -> dt.datetime:
         # of Sims reads two dates a Sim).
         return dt.datetime.fromisoformat(value + "+00:00")
     return value.replace(tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True)
-class _InsertPlan:
-    sql: str
-    # Attribute, value when unset (the column's scalar default), bind processor.
-    columns: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
-
-    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        """The statement's parameters for a row holding `values` (by attribute)."""
-        params = []
-        for key, default, process in self.columns:
-            value = values.get(key)
-            if value is None:  # as a flush does: an unset or None attribute takes the default
-                value = default
-            params.append(value if process is None else process(value))
-        return tuple(params)
-
-
-_RETURNING_ID = " RETURNING id"
-
-
-@lru_cache(maxsize=64)
-def _insert_plan(model: type[Base], dialect: Dialect) -> _InsertPlan:
-    mapper = inspect(model)
-    columns = []
-    for attribute in mapper.column_attrs:
-        (column,) = attribute.columns
-        if column.primary_key:
-            continue
-        assert column.server_default is None, f"{column} has a server default"
-        default = column.default
-        assert default is None or default.is_scalar, f"{column} has a computed default"
-        value = default.arg if default is not None else None
-        columns.append((attribute.key, value, _bind(column, dialect)))
-    names = ", ".join(mapper.get_property(key).columns[0].name for key, _, _ in columns)
-    marks = ", ".join("?" for _ in columns)
-    table = model.__tablename__
-    sql = f"INSERT INTO {table} ({names}) VALUES ({marks}){_RETURNING_ID}"  # noqa: S608 (mapped names)
-    return _InsertPlan(sql, tuple(columns))
-
-
-@lru_cache(maxsize=128)
-def _load_plan(
-    model: type[Base], where: str, dialect: Dialect, lock: bool
-) -> tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...]]:
-    mapper = inspect(model)
-    fields = []
-    names = []
-    for attribute in mapper.column_attrs:
-        (column,) = attribute.columns
-        names.append(column.name)
-        fields.append((attribute.key, _result(column, dialect)))
-    table = model.__tablename__
-    lock_clause = for_update(dialect, table) if lock else ""
-    sql = f"SELECT {', '.join(names)} FROM {table} WHERE {where}{lock_clause}"  # noqa: S608
-    return sql, tuple(fields)
-
-
-@lru_cache(maxsize=64)
-def _update_plan(
-    model: type[Base], keys: tuple[str, ...], where: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[Callable[[Any], Any] | None, ...]]:
-    mapper = inspect(model)
-    columns = [mapper.get_property(key).columns[0] for key in (*keys, *where)]
-    assignments = ", ".join(f"{column.name} = ?" for column in columns[: len(keys)])
-    conditions = " AND ".join(f"{column.name} = ?" for column in columns[len(keys) :])
-    table = model.__tablename__
-    sql = f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608 (mapped names)
-    return sql, tuple(_bind(column, dialect) for column in columns)
-
-
-@lru_cache(maxsize=64)
-def _attribute_bind(model: type[Base], key: str, dialect: Dialect) -> Callable[[Any], Any] | None:
-    return _bind(inspect(model).get_property(key).columns[0], dialect)
-
-
-def _bind(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """What SQLAlchemy does to a value of `column` before the driver gets it (the
-    dialect's own type: SQLite's DATETIME writes the text a flush writes)."""
-    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).bind_processor(
-        dialect
-    )
-    return processor
-
-
-def _result(column: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """What SQLAlchemy does to a value of `column` the driver returns."""
-    processor: Callable[[Any], Any] | None = column.type.dialect_impl(dialect).result_processor(
-        dialect, None
-    )
-    return processor
