@@ -83,7 +83,9 @@ def create_network_access_profile(
         "date_created": now,
         "date_updated": now,
     }
-    profile = tx.insert(NetworkAccessProfile, values, _unique_name_rule(unique_name))
+    # Without networks the profile is the unit's only write (see `Tx.insert`'s `last`).
+    rule = _unique_name_rule(unique_name)
+    profile = tx.insert(NetworkAccessProfile, values, rule, last=not network_ids)
     for network_id in network_ids:
         membership = {"network_access_profile_id": profile.id, "network_id": network_id}
         tx.insert(NetworkAccessProfileNetwork, membership)
