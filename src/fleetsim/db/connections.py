@@ -93,8 +93,9 @@ def _loop_connection(engine: Engine) -> Any:
 
 
 def _still_alive(engine: Engine, connection: Any) -> bool:
-    """Whether a thread's PostgreSQL connection still answers, asked only when it was idle
-    long enough for the server to have gone away (a restart, a failover)."""
+    """Whether a kept PostgreSQL connection (a thread's, or a loop's) still answers, asked
+    only when it was idle long enough for the server to have gone away (a restart, a
+    failover)."""
     if is_sqlite(engine) or not idle_long(connection.info):
         return True
     try:
@@ -109,7 +110,7 @@ def _still_alive(engine: Engine, connection: Any) -> bool:
 
 def checkin(engine: Engine, connection: Any) -> None:
     """Hand `connection` back after its transaction: to the pool (which rolls back what
-    was not committed), or to its thread."""
+    was not committed), to its thread, or to its loop's idle ones."""
     end_write(engine, connection)
     if is_loop_engine(engine):
         _keep_loop_connection(engine, connection)
