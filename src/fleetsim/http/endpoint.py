@@ -154,12 +154,16 @@ class Endpoint:
         # comes first): a request refused for its parameters reads and writes nothing, so
         # it runs as a read instead of joining the writes' commit.
         spoken = in_dialect(op, dialect)
-        refused: TwilioError | None = None
+        # The refusal is handed over, not kept in a variable: the traceback of the error
+        # raised from it holds this frame, which would hold the error, a cycle that only
+        # the garbage collector frees, with every object of the request.
+        refusal: list[TwilioError] = []
         try:
             params = parse_params(spoken, query, location="query")
             params.update(parse_params(spoken, form, location="form", on_missing=self.on_missing))
         except TwilioError as error:
-            params, refused = {}, error
+            params = {}
+            refusal.append(error)
 
         def work(tx: Tx) -> Reply:
             account = authenticate_credentials(
@@ -167,8 +171,8 @@ class Endpoint:
             )
             if holds_nul:
                 raise NotFound(scope["path"].replace("\x00", "%00"))
-            if refused is not None:
-                raise refused
+            if refusal:
+                raise refusal.pop()
             call = Call(
                 operation=op,
                 tx=tx,
@@ -184,7 +188,7 @@ class Endpoint:
             )
             return self.handler(call)
 
-        return await run_unit(runtime.engine, work, write=self.write and refused is None)
+        return await run_unit(runtime.engine, work, write=self.write and not refusal)
 
 
 def endpoint(
