@@ -456,15 +456,19 @@ def run_together(
     outcomes: list[Outcome] = []
     options = {"thread_connection": thread_connection, "turn_taken": turn_taken}
     with transaction(engine, write=True, wait=wait, **options) as tx:
-        for work in works:
-            try:
-                with tx.savepoint():  # which may raise as the unit ends (`Tx.insert`'s last)
-                    value = work(tx)
-            except Exception as error:  # the unit's own answer; the others go on
-                outcomes.append(Outcome(error=error))
-            else:
-                outcomes.append(Outcome(value=value))
+        outcomes.extend(_outcome(tx, work) for work in works)
     return outcomes
+
+
+def _outcome(tx: Tx, work: Callable[[Tx], Any]) -> Outcome:
+    """What `work` gives in a savepoint of `tx`. Caught here, where no variable holds the
+    outcome: the error's traceback holds this frame, and a frame holding the error would
+    make a cycle that only the garbage collector frees."""
+    try:
+        with tx.savepoint():  # which may raise as the unit ends (`Tx.insert`'s last)
+            return Outcome(value=work(tx))
+    except Exception as error:  # the unit's own answer; the others go on
+        return Outcome(error=error)
 
 
 def detached(model: type[M], values: Mapping[str, Any]) -> M:

@@ -78,9 +78,14 @@ class _Group:
         loop = asyncio.get_running_loop()
         if not self._waiting and not self._turn_asked:
             loop.call_soon(self._commit)
-        waiting = _Waiting(work, loop.create_future())
-        self._waiting.append(waiting)
-        return await waiting.result
+        result = loop.create_future()
+        self._waiting.append(_Waiting(work, result))
+        try:
+            return await result
+        finally:
+            # An error raised here keeps this frame in its traceback, and the future
+            # keeps the error: without the future, no cycle for the collector to free.
+            del result
 
     def _commit(self) -> None:
         """Commit the writes waiting, now if this process's turn to write is free, else
