@@ -10,6 +10,7 @@ and rolls back, and its errors are translated into the DBAPI errors the adapter 
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,13 @@ class AsyncpgCursor:
         try:
             self._rows, self._status = await_only(self._run(sql, params))
         except Exception as error:
-            self._adapted._handle_exception(error)  # raises the adapter's DBAPI error
+            try:
+                self._adapted._handle_exception(error)  # raises the adapter's DBAPI error
+            except Exception as translated:
+                # The adapter's frame that raised it keeps it in a variable: a cycle, which
+                # holds the request's objects until the garbage collector looks.
+                traceback.clear_frames(translated.__traceback__)
+                raise
         self._taken = 0
 
     async def _run(self, sql: str, params: Sequence[Any]) -> tuple[list[Any], str | None]:
