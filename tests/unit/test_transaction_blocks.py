@@ -1,7 +1,7 @@
 """When a unit of work opens its transaction block on PostgreSQL (`db.dialect.begin_write`):
 at its first statement that writes or locks, never for its plain reads, and never for a
 unit whose only write is its `last`; the same contract holds on SQLite, which began its
-transaction already."""
+transaction already. And an insert that finds the row it refers to itself (`lookup`)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,16 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.util import greenlet_spawn
 
 from fleetsim.core.clock import FrozenClock
+from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.db.asyncpg_cursor import AsyncpgCursor
 from fleetsim.db.dialect import dispose_loop_engine, is_sqlite, loop_engine, needs_block
-from fleetsim.db.store import Tx, transaction
-from fleetsim.db.tables import Job
+from fleetsim.db.store import Lookup, Tx, detached, transaction
+from fleetsim.db.tables import Account, Fleet, Job, NetworkAccessProfile
+from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import job_values
+from fleetsim.resources.accounts.service import create_account
+from fleetsim.resources.fleets.service import NewFleet, new_fleet_values
+from fleetsim.resources.network_access_profiles.service import create_network_access_profile
 
 
 def test_only_a_plain_select_runs_outside_the_block() -> None:
@@ -202,3 +208,119 @@ def test_a_statement_after_the_last_is_refused(
         run(work)
 
     assert _jobs(engine) == 0
+
+
+# --- an insert that finds a row it refers to (`Tx.insert`'s `lookup`) -------------------
+
+
+class NoProfile(Exception):
+    pass
+
+
+def _accounts_and_profile(
+    engine: Engine, clock: FrozenClock, sids: SidFactory
+) -> tuple[Account, Account, NetworkAccessProfile]:
+    """Two accounts; a profile, named "mine", of the first."""
+    with unit_of_work(engine, write=True) as session:
+        owner, other = (
+            create_account(session, friendly_name=name, parent=None, clock=clock, sids=sids)
+            for name in ("owner", "other")
+        )
+        profile = create_network_access_profile(
+            Tx.of(session), owner, unique_name="mine", networks=[], clock=clock, sids=sids
+        )
+        session.expunge_all()
+    return owner, other, profile
+
+
+def _insert_fleet(
+    tx: Tx, account: Account, ref: str, clock: FrozenClock, sids: SidFactory, *, last: bool
+) -> Fleet:
+    profile = detached(NetworkAccessProfile, {"id": None, "sid": None})
+    values = new_fleet_values(account.id, NewFleet(ref), profile, now=clock.now(), sids=sids)
+    lookup = Lookup(
+        "network_access_profile_id",
+        "network_access_profiles",
+        account.id,
+        ref,
+        Prefix.NETWORK_ACCESS_PROFILE,
+        NoProfile,
+    )
+    return tx.insert(Fleet, values, last=last, lookup=lookup)
+
+
+def _fleets(engine: Engine) -> list[tuple[int, int]]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(Fleet.account_id, Fleet.network_access_profile_id))
+        return [tuple(row) for row in rows]
+
+
+def test_an_insert_finds_the_row_it_refers_to_by_sid_or_name(
+    engine: Engine, clock: FrozenClock, sids: SidFactory, run: Callable[..., Any]
+) -> None:
+    owner, _, profile = _accounts_and_profile(engine, clock, sids)
+    for ref in (profile.sid, profile.sid.lower().replace("ha", "HA", 1), "mine"):
+        fleet = run(lambda tx, ref=ref: _insert_fleet(tx, owner, ref, clock, sids, last=False))
+        assert fleet.network_access_profile_id == profile.id
+        assert isinstance(fleet.id, int)
+    run(lambda tx: _insert_fleet(tx, owner, profile.sid, clock, sids, last=True))
+
+    assert _fleets(engine) == [(owner.id, profile.id)] * 4
+
+
+def test_an_insert_whose_row_is_missing_raises_and_inserts_nothing(
+    engine: Engine, clock: FrozenClock, sids: SidFactory, run: Callable[..., Any]
+) -> None:
+    owner, other, profile = _accounts_and_profile(engine, clock, sids)
+    for account, ref in ((owner, "HA" + "0" * 32), (owner, "theirs"), (other, profile.sid)):
+        for last in (False, True):
+            with pytest.raises(NoProfile):
+                run(
+                    lambda tx, a=account, r=ref, x=last: _insert_fleet(
+                        tx, a, r, clock, sids, last=x
+                    )
+                )
+
+    assert _fleets(engine) == []
+
+
+def test_a_last_insert_with_a_lookup_is_its_units_only_statement(
+    engine: Engine, clock: FrozenClock, sids: SidFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL: SQLite's write transaction holds its lock from the start")
+    owner, _, profile = _accounts_and_profile(engine, clock, sids)
+    commands: list[str] = []  # asyncpg's plain commands (BEGIN, COMMIT), not its prepared ones
+    statements: list[str] = []  # what the Tx sent through its cursor
+    execute = AsyncpgCursor.execute
+
+    def recorded(cursor: AsyncpgCursor, sql: str, params: Any = ()) -> None:
+        statements.append(sql)
+        execute(cursor, sql, params)
+
+    def create() -> None:
+        with transaction(loop_engine(engine), write=True) as tx:
+            _insert_fleet(tx, owner, profile.sid, clock, sids, last=True)
+
+    async def on_the_loop() -> None:
+        try:
+            on_loop = loop_engine(engine)
+
+            @event.listens_for(on_loop.pool, "connect")
+            def _log(_dbapi: Any, record: Any) -> None:
+                record.driver_connection.add_query_logger(
+                    lambda logged: commands.append(logged.query)
+                )
+
+            await greenlet_spawn(create)  # opens the connection: its set-up is logged too
+            commands.clear()
+            monkeypatch.setattr(AsyncpgCursor, "execute", recorded)
+            await greenlet_spawn(create)
+        finally:
+            await dispose_loop_engine(engine)
+
+    asyncio.run(on_the_loop())
+
+    assert [s.split()[0] for s in statements] == ["INSERT"], statements
+    assert commands == [], commands
+    assert _fleets(engine) == [(owner.id, profile.id)] * 2

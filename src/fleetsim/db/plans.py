@@ -19,8 +19,10 @@ from fleetsim.db.tables import Base
 __all__ = [
     "RETURNING_ID",
     "InsertPlan",
+    "LookupInsert",
     "attribute_bind",
     "insert_plan",
+    "insert_with_lookup",
     "load_plan",
     "update_plan",
 ]
@@ -64,6 +66,35 @@ def insert_plan(model: type[Base], dialect: Dialect) -> InsertPlan:
     table = model.__tablename__
     sql = f"INSERT INTO {table} ({names}) VALUES ({marks}){RETURNING_ID}"  # noqa: S608 (mapped names)
     return InsertPlan(sql, tuple(columns))
+
+
+@dataclass(frozen=True)
+class LookupInsert:
+    """`insert_plan(model)`'s insert with the column of one attribute taking the id of a
+    row of another table, found by the statement itself (`insert_with_lookup`)."""
+
+    sql: str  # without RETURNING
+    # The place, among the plan's parameters, of the one the statement leaves out.
+    place: int
+    column: str
+
+
+@lru_cache(maxsize=64)
+def insert_with_lookup(
+    model: type[Base], dialect: Dialect, attribute: str, table: str, key: str
+) -> LookupInsert:
+    """The insert of a row of `model` whose `attribute` takes the id of the row of `table`
+    whose `account_id` and `key` equal the statement's last two parameters: `INSERT ...
+    SELECT ..., r.id, ... FROM table r WHERE r.account_id = ? AND r.key = ?`, which
+    inserts nothing when there is no such row."""
+    plan = insert_plan(model, dialect)
+    head, _, _ = plan.sql.partition(" VALUES ")
+    place = [key for key, _, _ in plan.columns].index(attribute)
+    marks = ["?"] * len(plan.columns)
+    marks[place] = "r.id"
+    where = f"r.account_id = ? AND r.{key} = ?"
+    sql = f"{head} SELECT {', '.join(marks)} FROM {table} r WHERE {where}"  # noqa: S608
+    return LookupInsert(sql, place, inspect(model).get_property(attribute).columns[0].name)
 
 
 @lru_cache(maxsize=128)

@@ -48,10 +48,18 @@ from fleetsim.db.dialect import (
     unique_violation,
 )
 from fleetsim.db.integrity import UniqueRule
-from fleetsim.db.plans import RETURNING_ID, attribute_bind, insert_plan, load_plan, update_plan
+from fleetsim.db.plans import (
+    RETURNING_ID,
+    attribute_bind,
+    insert_plan,
+    insert_with_lookup,
+    load_plan,
+    update_plan,
+)
 from fleetsim.db.tables import Base
 
 __all__ = [
+    "Lookup",
     "Outcome",
     "Row",
     "Tx",
@@ -70,6 +78,31 @@ M = TypeVar("M", bound=Base)
 
 class WriterBusy(Exception):
     """Another writer holds the database, and the transaction was not to wait for it."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The account's row of `table` addressed by `ref` (a SID of `prefix` or a unique
+    name, as `Tx.by_ref` finds it), whose id an inserted row's `attribute` takes
+    (`Tx.insert`'s `lookup`); `missing` is raised when there is none."""
+
+    attribute: str
+    table: str
+    account_id: int
+    ref: str
+    prefix: Prefix
+    missing: Callable[[], Exception]
+
+
+@dataclass(frozen=True)
+class _Last:
+    """A unit's last statement (`Tx.insert`'s `last`), and what it raises when it changes
+    no row."""
+
+    sql: str
+    params: tuple[Any, ...]
+    rules: tuple[UniqueRule, ...]
+    missing: Callable[[], Exception] | None
 
 
 class Tx:
@@ -91,7 +124,7 @@ class Tx:
         # `db.dialect.begin_write`); True once the block is open, and always on SQLite.
         self._in_block = in_block
         # The unit's `last` statement, run when it ends (see `insert`).
-        self._last: tuple[str, tuple[Any, ...], tuple[UniqueRule, ...]] | None = None
+        self._last: _Last | None = None
         self._dialect: Dialect = engine.dialect
         self._cursor = statement_cursor(connection, self._dialect)
         self._session = session
@@ -173,24 +206,50 @@ class Tx:
     # --- writing ---------------------------------------------------------------------
 
     def insert(
-        self, model: type[M], values: Mapping[str, Any], *rules: UniqueRule, last: bool = False
+        self,
+        model: type[M],
+        values: Mapping[str, Any],
+        *rules: UniqueRule,
+        last: bool = False,
+        lookup: Lookup | None = None,
     ) -> M:
         """Insert a row of `model` holding `values` (by attribute) as a flush of
         `model(**values)` would; the row, with its id, as a `detached` instance. A
         violation of one of `rules` raises its error.
 
+        With `lookup`, the statement itself finds the row whose id the lookup's attribute
+        takes (its value in `values` is ignored), and inserts nothing, raising the
+        lookup's `missing`, when there is none: one statement where a read and an insert
+        would be two.
+
         `last` says no statement of the unit of work follows this one (one that does
         raises `RuntimeError`). In a Tx of `transaction`, the insert is then carried out
         when the unit ends, after the rest of its work, so that an error there still
-        leaves nothing: the instance has no id, and a violation of `rules` raises as the
-        unit ends. On PostgreSQL, when nothing before it wrote or locked, it runs alone,
-        and the unit needs no BEGIN and COMMIT (`db.dialect.begin_write`). A Tx of `Tx.of`
-        runs it at once: the session's owner ends that unit."""
+        leaves nothing: the instance has no id (nor the id a lookup finds), and a
+        violation of `rules`, or a missing lookup, raises as the unit ends. On
+        PostgreSQL, when nothing before it wrote or locked, it runs alone, and the unit
+        needs no BEGIN and COMMIT (`db.dialect.begin_write`). A Tx of `Tx.of` runs it at
+        once: the session's owner ends that unit."""
         plan = insert_plan(model, self._dialect)
+        params = plan.params(values)
+        if lookup is None:
+            sql, returning, missing = plan.sql.removesuffix(RETURNING_ID), RETURNING_ID, None
+        else:
+            key, ref = ref_key(lookup.ref, lookup.prefix)
+            found = insert_with_lookup(model, self._dialect, lookup.attribute, lookup.table, key)
+            at = found.place
+            params = (*params[:at], *params[at + 1 :], lookup.account_id, ref)
+            sql, returning, missing = found.sql, f"{RETURNING_ID}, {found.column}", lookup.missing
         if last and self._own_session:
-            self._before_last(plan.sql.removesuffix(RETURNING_ID), plan.params(values), rules)
+            self._before_last(_Last(sql, params, rules, missing))
             return detached(model, dict(values))
-        return detached(model, {**values, "id": self.insert_id(model, values, *rules)})
+        row = self._write(sql + returning, params, rules, changed=None).fetchone()
+        if row is None:
+            assert missing is not None  # a plain insert returns its row
+            raise missing()
+        if lookup is not None:
+            return detached(model, {**values, "id": row[0], lookup.attribute: row[1]})
+        return detached(model, {**values, "id": row[0]})
 
     def insert_id(self, model: type[Base], values: Mapping[str, Any], *rules: UniqueRule) -> int:
         """`insert`, giving only the new row's id: for callers that need no instance."""
@@ -308,12 +367,12 @@ class Tx:
             open_block(self.engine, self._connection)
             self._in_block = True
 
-    def _before_last(self, sql: str, params: tuple[Any, ...], rules: Iterable[UniqueRule]) -> None:
+    def _before_last(self, last: _Last) -> None:
         """Keep the unit's last statement (see `insert`) until it ends."""
         if self._read_only:
             raise RuntimeError("a unit of work begun to read tried to write")
         self._refuse_after_last()
-        self._last = (sql, params, tuple(rules))
+        self._last = last
 
     def _refuse_after_last(self) -> None:
         if self._last is not None:
@@ -321,9 +380,10 @@ class Tx:
 
     def _run_last(self) -> None:
         if self._last is not None:
-            sql, params, rules = self._last
-            self._last = None
-            self._write(sql, params, rules, changed=None, alone=True)
+            last, self._last = self._last, None
+            cursor = self._write(last.sql, last.params, last.rules, changed=None, alone=True)
+            if last.missing is not None and cursor.rowcount == 0:
+                raise last.missing()
 
     def _execute(
         self,
