@@ -19,11 +19,11 @@ from fleetsim.billing.periods import fleet_limit_changed
 from fleetsim.core.clock import Clock
 from fleetsim.core.errors import Conflict, InvalidParameter, NotFound
 from fleetsim.core.paging import PageRequest
-from fleetsim.core.sids import Prefix, SidFactory
+from fleetsim.core.sids import Prefix, SidFactory, canonical_sid, is_sid
 from fleetsim.db.integrity import UniqueRule
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.scoping import find_by_ref, owned
-from fleetsim.db.store import Tx, detached
+from fleetsim.db.store import Lookup, Tx, detached
 from fleetsim.db.tables import Account, Fleet, NetworkAccessProfile, Sim, SimStatusEvent, UsageHour
 from fleetsim.resources.naming import clean_unique_name
 from fleetsim.resources.network_access_profiles.service import find_network_access_profile
@@ -110,16 +110,29 @@ def _data_limit(value: int) -> int:
 def create_fleet(
     tx: Tx, account: Account, *, fleet: NewFleet, clock: Clock, sids: SidFactory
 ) -> Fleet:
-    """A new Fleet of the account, on one of its Network Access Profiles."""
+    """A new Fleet of the account, on one of its Network Access Profiles.
+
+    A profile given by SID is found by the insert itself (`Tx.insert`'s `lookup`): one
+    statement, on PostgreSQL one round trip without BEGIN and COMMIT, where a read and an
+    insert were two. One given by unique name is read first, for the SID the answer
+    shows."""
     ref = fleet.network_access_profile
-    found = tx.by_ref(
-        "network_access_profiles", "id, sid", account.id, ref, Prefix.NETWORK_ACCESS_PROFILE
-    )
-    if found is None:
-        raise _no_profile(ref)
-    profile = detached(NetworkAccessProfile, {"id": found[0], "sid": found[1]})
+    prefix = Prefix.NETWORK_ACCESS_PROFILE
+    lookup = None
+    if is_sid(ref, prefix):
+        profile = detached(NetworkAccessProfile, {"id": None, "sid": canonical_sid(ref, prefix)})
+        attribute = "network_access_profile_id"
+        lookup = Lookup(
+            attribute, "network_access_profiles", account.id, ref, prefix, lambda: _no_profile(ref)
+        )
+    else:
+        found = tx.by_ref("network_access_profiles", "id, sid", account.id, ref, prefix)
+        if found is None:
+            raise _no_profile(ref)
+        profile = detached(NetworkAccessProfile, {"id": found[0], "sid": found[1]})
     values = new_fleet_values(account.id, fleet, profile, now=clock.now(), sids=sids)
-    return tx.insert(Fleet, values, _unique_name_rule(fleet.unique_name), last=True)
+    rule = _unique_name_rule(fleet.unique_name)
+    return tx.insert(Fleet, values, rule, last=True, lookup=lookup)
 
 
 def new_fleet_values(
