@@ -90,6 +90,16 @@ def _job(clock: FrozenClock) -> dict[str, Any]:
     return job_values("probe", {}, due_at=None, now=clock.now())
 
 
+def _log_commands(engine: Engine, commands: list[str]) -> None:
+    """Append to `commands` what asyncpg sends on the connections the loop's engine opens
+    from now on: its plain commands (BEGIN, COMMIT), not its prepared statements, and
+    each a little after it ran."""
+
+    @event.listens_for(loop_engine(engine).pool, "connect")
+    def _log(_dbapi: Any, record: Any) -> None:
+        record.driver_connection.add_query_logger(lambda logged: commands.append(logged.query))
+
+
 def _jobs(engine: Engine) -> int:
     with engine.connect() as connection:
         return int(connection.execute(select(func.count()).select_from(Job)).scalar_one())
@@ -143,13 +153,7 @@ def test_a_last_insert_after_reads_runs_alone(engine: Engine, clock: FrozenClock
 
     async def on_the_loop() -> dict[bool, list[str]]:
         try:
-            on_loop = loop_engine(engine)
-
-            @event.listens_for(on_loop.pool, "connect")
-            def _log(_dbapi: Any, record: Any) -> None:
-                record.driver_connection.add_query_logger(
-                    lambda logged: commands.append(logged.query)
-                )
+            _log_commands(engine, commands)
 
             sent = {}
             for last in (True, False):
@@ -304,13 +308,7 @@ def test_a_last_insert_with_a_lookup_is_its_units_only_statement(
 
     async def on_the_loop() -> None:
         try:
-            on_loop = loop_engine(engine)
-
-            @event.listens_for(on_loop.pool, "connect")
-            def _log(_dbapi: Any, record: Any) -> None:
-                record.driver_connection.add_query_logger(
-                    lambda logged: commands.append(logged.query)
-                )
+            _log_commands(engine, commands)
 
             await greenlet_spawn(create)  # opens the connection: its set-up is logged too
             commands.clear()
