@@ -256,7 +256,7 @@ def _insert_fleet(
 def _fleets(engine: Engine) -> list[tuple[int, int]]:
     with engine.connect() as connection:
         rows = connection.execute(select(Fleet.account_id, Fleet.network_access_profile_id))
-        return [tuple(row) for row in rows]
+        return [(row[0], row[1]) for row in rows]
 
 
 def test_an_insert_finds_the_row_it_refers_to_by_sid_or_name(
