@@ -322,3 +322,28 @@ def test_a_last_insert_with_a_lookup_is_its_units_only_statement(
     assert [s.split()[0] for s in statements] == ["INSERT"], statements
     assert commands == [], commands
     assert _fleets(engine) == [(owner.id, profile.id)] * 2
+
+
+def test_nested_savepoints_pair_up(engine: Engine, clock: FrozenClock) -> None:
+    """Every savepoint has one name: a statement names the most recent of that name."""
+
+    def unit(tx: Tx, *, inner: bool, fails: bool) -> None:
+        with tx.savepoint():
+            tx.insert(Job, _job(clock))
+            if inner:
+                with tx.savepoint():
+                    tx.insert(Job, _job(clock))
+            if fails:
+                raise RuntimeError("the unit fails")
+
+    with transaction(engine, write=True) as tx:
+        with tx.savepoint():
+            tx.insert(Job, _job(clock))  # kept
+            with pytest.raises(RuntimeError):
+                unit(tx, inner=False, fails=True)  # undone with its savepoint
+            unit(tx, inner=False, fails=False)  # kept
+        with pytest.raises(RuntimeError):
+            unit(tx, inner=True, fails=True)  # the inner one released into it, then undone
+        unit(tx, inner=True, fails=False)  # both kept
+
+    assert _jobs(engine) == 4

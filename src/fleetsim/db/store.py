@@ -131,7 +131,6 @@ class Tx:
         self._own_session = session is None
         self._orm_connection: Connection | None = None
         self._settled: dict[tuple[str, tuple[Any, ...]], Row | None] = {}
-        self._savepoints = 0
 
     @classmethod
     def of(cls, session: Session) -> Tx:
@@ -291,9 +290,10 @@ class Tx:
         """What the block writes stays only if it ends without raising."""
         self._end_session(keep=True)
         self._open_block()
-        self._savepoints += 1
-        name = f"unit_{self._savepoints}"
-        self._cursor.execute(f"SAVEPOINT {name}")
+        # One name for every unit: a statement names the most recent savepoint of that
+        # name, so nested ones still pair up, and the driver's cache of prepared
+        # statements holds three texts rather than three a unit of the largest group.
+        self._cursor.execute("SAVEPOINT unit")
         try:
             yield
             self._run_last()
@@ -301,10 +301,10 @@ class Tx:
         except BaseException:
             self._last = None
             self._end_session(keep=False)
-            self._cursor.execute(f"ROLLBACK TO SAVEPOINT {name}")
-            self._cursor.execute(f"RELEASE SAVEPOINT {name}")
+            self._cursor.execute("ROLLBACK TO SAVEPOINT unit")
+            self._cursor.execute("RELEASE SAVEPOINT unit")
             raise
-        self._cursor.execute(f"RELEASE SAVEPOINT {name}")
+        self._cursor.execute("RELEASE SAVEPOINT unit")
 
     # --- the ORM, on the same transaction -----------------------------------------------
 
