@@ -12,8 +12,8 @@ import httpx2 as httpx
 from sqlalchemy import select
 
 from fleetsim.db.dialect import dispose_loop_engine
-from fleetsim.db.store import transaction
 from fleetsim.db.tables import Job
+from fleetsim.db.units import transaction
 from fleetsim.resources.sims.lifecycle import COMPLETE_UPDATE
 from fleetsim.resources.sms_commands.lifecycle import DELIVER
 from tests.api.conftest import BASE, Api, assert_error

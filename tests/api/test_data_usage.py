@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from fleetsim.billing.periods import add_months
 from fleetsim.core.dates import iso
-from fleetsim.db.store import transaction
 from fleetsim.db.tables import (
     BillingPeriod,
     Fleet,
@@ -22,6 +21,7 @@ from fleetsim.db.tables import (
     SimStatusEvent,
     UsageHour,
 )
+from fleetsim.db.units import transaction
 from fleetsim.db.uow import unit_of_work
 from fleetsim.network.usage import record_sms
 from tests.api.conftest import Api, assert_error

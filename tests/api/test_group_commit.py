@@ -18,8 +18,9 @@ from sqlalchemy import Engine, Table, func, select
 
 from fleetsim.api.fleets import routes as fleet_routes
 from fleetsim.core.errors import InvalidParameter
-from fleetsim.db.store import Tx, transaction
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Fleet, Job, SmsCommand
+from fleetsim.db.units import transaction
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import job_values
 from fleetsim.http import commit

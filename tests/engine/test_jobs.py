@@ -13,8 +13,9 @@ from sqlalchemy import Engine, func, select
 
 from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import SidFactory
-from fleetsim.db.store import Tx, transaction
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Job, ProgressionPolicy
+from fleetsim.db.units import transaction
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine import worker as worker_module
 from fleetsim.engine.advance import advance_clock

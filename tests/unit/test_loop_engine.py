@@ -19,7 +19,7 @@ from fleetsim.db.dialect import (
     placeholders,
 )
 from fleetsim.db.notices import Listener
-from fleetsim.db.store import transaction
+from fleetsim.db.units import transaction
 
 
 def test_placeholders_are_written_as_each_driver_takes_them(engine: Engine) -> None:

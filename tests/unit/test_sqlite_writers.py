@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from fleetsim.db.dialect import create_database_engine
-from fleetsim.db.store import transaction
 from fleetsim.db.tables import Job
+from fleetsim.db.units import transaction
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import schedule
 

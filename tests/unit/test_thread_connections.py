@@ -1,4 +1,4 @@
-"""The connections a thread keeps for its units of work (`db.store.transaction` with
+"""The connections a thread keeps for its units of work (`db.units.transaction` with
 `thread_connection`), on both backends."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from sqlalchemy import Engine, text
 
 from fleetsim.db import liveness, store
 from fleetsim.db.dialect import is_sqlite
-from fleetsim.db.store import transaction
 from fleetsim.db.tables import Job
+from fleetsim.db.units import transaction
 
 pytestmark = pytest.mark.usefixtures("engine")
 

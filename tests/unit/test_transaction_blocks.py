@@ -17,8 +17,9 @@ from fleetsim.core.clock import FrozenClock
 from fleetsim.core.sids import Prefix, SidFactory
 from fleetsim.db.asyncpg_cursor import AsyncpgCursor
 from fleetsim.db.dialect import dispose_loop_engine, is_sqlite, loop_engine, needs_block
-from fleetsim.db.store import Lookup, Tx, detached, transaction
+from fleetsim.db.store import Lookup, Tx, detached
 from fleetsim.db.tables import Account, Fleet, Job, NetworkAccessProfile
+from fleetsim.db.units import transaction
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import job_values
 from fleetsim.resources.accounts.service import create_account

@@ -57,7 +57,7 @@ log = logging.getLogger("fleetsim.db")
 DEFAULT_DATABASE_URL = "sqlite:///fleetsim.db"
 # Execution option that marks a connection as about to write (see `_begin`).
 WRITE = "fleetsim_write"
-# Marks a pooled connection whose transaction a `fleetsim.db.store.transaction` began:
+# Marks a pooled connection whose transaction a `fleetsim.db.units.transaction` began:
 # an ORM session opened on it must not begin another.
 IN_TRANSACTION = "fleetsim_in_transaction"
 _BUSY_TIMEOUT_MS = 30_000

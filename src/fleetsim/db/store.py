@@ -13,8 +13,8 @@ same transaction: a statement of the Tx first flushes what the session holds (as
 session's own autoflush would), and a write of the Tx expires what the session has loaded,
 so neither reads stale rows. Requests that never touch the ORM never build a session.
 
-`transaction(engine, write=...)` begins, commits and rolls back; `Tx.savepoint()` lets
-several units of work share one transaction (the group commit of `fleetsim.http.commit`).
+A unit of work gets its Tx from `fleetsim.db.units`; `Tx.savepoint()` lets several units
+share one transaction (the group commit of `fleetsim.http.commit`).
 """
 
 from __future__ import annotations
@@ -32,15 +32,8 @@ from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
 
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
-from fleetsim.db.connections import checkin, checkout
 from fleetsim.db.dialect import (
-    IN_TRANSACTION,
-    begin_read,
-    begin_write,
-    end_statements,
-    end_writer_turn,
     for_update,
-    is_sqlite,
     needs_block,
     open_block,
     placeholders,
@@ -60,24 +53,16 @@ from fleetsim.db.tables import Base
 
 __all__ = [
     "Lookup",
-    "Outcome",
     "Row",
     "Tx",
     "UniqueRule",
-    "WriterBusy",
     "detached",
     "ref_key",
-    "run_together",
     "stored_datetime",
-    "transaction",
 ]
 
 Row = tuple[Any, ...]
 M = TypeVar("M", bound=Base)
-
-
-class WriterBusy(Exception):
-    """Another writer holds the database, and the transaction was not to wait for it."""
 
 
 @dataclass(frozen=True)
@@ -222,9 +207,9 @@ class Tx:
         would be two.
 
         `last` says no statement of the unit of work follows this one (one that does
-        raises `RuntimeError`). In a Tx of `transaction`, the insert is then carried out
-        when the unit ends, after the rest of its work, so that an error there still
-        leaves nothing: the instance has no id (nor the id a lookup finds), and a
+        raises `RuntimeError`). In a Tx of `db.units.transaction`, the insert is then
+        carried out when the unit ends, after the rest of its work, so that an error there
+        still leaves nothing: the instance has no id (nor the id a lookup finds), and a
         violation of `rules`, or a missing lookup, raises as the unit ends. On
         PostgreSQL, when nothing before it wrote or locked, it runs alone, and the unit
         needs no BEGIN and COMMIT (`db.dialect.begin_write`). A Tx of `Tx.of` runs it at
@@ -447,88 +432,6 @@ def _by_ref_sql(source: str, columns: str, alias: str, key: str, lock_clause: st
     owner = f"{alias}." if alias else ""
     where = f"{owner}account_id = ? AND {owner}{key} = ?"
     return f"SELECT {columns} FROM {source} WHERE {where}{lock_clause}"  # noqa: S608
-
-
-@contextmanager
-def transaction(
-    engine: Engine,
-    *,
-    write: bool,
-    wait: bool = True,
-    thread_connection: bool = False,
-    turn_taken: bool = False,
-) -> Iterator[Tx]:
-    """A transaction on a pooled connection, committed when the block ends and rolled
-    back when it raises. A write on SQLite begins holding the database's write lock, at
-    once or (`wait` False) not at all: `WriterBusy`; `turn_taken` as for `begin_write`.
-    With `thread_connection`, on the calling thread's own connection
-    (`fleetsim.db.connections`) rather than the pool's."""
-    try:
-        connection = checkout(engine, thread_connection)
-    except BaseException:
-        if turn_taken:
-            end_writer_turn(engine)
-        raise
-    try:
-        if write:
-            if not begin_write(engine, connection, wait=wait, turn_taken=turn_taken):
-                raise WriterBusy()
-        else:
-            begin_read(engine, connection)
-        connection.info[IN_TRANSACTION] = True
-        tx = Tx(engine, connection, read_only=not write, in_block=is_sqlite(engine))
-        try:
-            yield tx
-            tx.commit()
-        except BaseException:
-            tx.rollback()
-            raise
-        finally:
-            tx.close()
-    finally:
-        connection.info.pop(IN_TRANSACTION, None)
-        try:
-            end_statements(engine, connection)
-        finally:
-            checkin(engine, connection)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one unit of work of `run_together` gave: its value, or the error it raised."""
-
-    value: Any = None
-    error: BaseException | None = None
-
-
-def run_together(
-    engine: Engine,
-    works: Sequence[Callable[[Tx], Any]],
-    *,
-    wait: bool,
-    thread_connection: bool = False,
-    turn_taken: bool = False,
-) -> list[Outcome]:
-    """Run `works` in one write transaction, each in its savepoint: a unit that raises
-    leaves nothing and costs the others nothing. Without `wait`, `WriterBusy` when the
-    database cannot be written at once. `thread_connection` and `turn_taken` as for
-    `transaction`."""
-    outcomes: list[Outcome] = []
-    options = {"thread_connection": thread_connection, "turn_taken": turn_taken}
-    with transaction(engine, write=True, wait=wait, **options) as tx:
-        outcomes.extend(_outcome(tx, work) for work in works)
-    return outcomes
-
-
-def _outcome(tx: Tx, work: Callable[[Tx], Any]) -> Outcome:
-    """What `work` gives in a savepoint of `tx`. Caught here, where no variable holds the
-    outcome: the error's traceback holds this frame, and a frame holding the error would
-    make a cycle that only the garbage collector frees."""
-    try:
-        with tx.savepoint():  # which may raise as the unit ends (`Tx.insert`'s last)
-            return Outcome(value=work(tx))
-    except Exception as error:  # the unit's own answer; the others go on
-        return Outcome(error=error)
 
 
 def detached(model: type[M], values: Mapping[str, Any]) -> M:

@@ -18,8 +18,9 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from fleetsim.db.dialect import for_update
-from fleetsim.db.store import Tx, stored_datetime, transaction
+from fleetsim.db.store import Tx, stored_datetime
 from fleetsim.db.tables import Job
+from fleetsim.db.units import transaction
 
 __all__ = [
     "ClaimedJob",

@@ -26,7 +26,8 @@ from sqlalchemy import Engine
 from fleetsim.core.clock import Clock, SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.dialect import is_sqlite
-from fleetsim.db.store import Tx, transaction
+from fleetsim.db.store import Tx
+from fleetsim.db.units import transaction
 from fleetsim.engine.jobs import (
     ClaimedJob,
     LostClaim,

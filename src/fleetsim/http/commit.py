@@ -28,7 +28,8 @@ from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
 
 from fleetsim.db.dialect import end_writer_turn, is_sqlite, loop_engine, take_writer_turn
-from fleetsim.db.store import Outcome, Tx, WriterBusy, run_together, transaction
+from fleetsim.db.store import Tx
+from fleetsim.db.units import Outcome, WriterBusy, run_together, transaction
 
 __all__ = ["Work", "run_unit"]
 

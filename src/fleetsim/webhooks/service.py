@@ -32,8 +32,9 @@ from fleetsim.core.errors import NotFound
 from fleetsim.core.paging import PageRequest
 from fleetsim.db.paging import Page, fetch_page
 from fleetsim.db.secret_key import token_box
-from fleetsim.db.store import Tx, transaction
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Job, Webhook, WebhookAttempt
+from fleetsim.db.units import transaction
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine.jobs import ClaimedJob, complete, job_values, reschedule
 from fleetsim.engine.worker import JobContext, JobHandler

@@ -24,8 +24,9 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from fleetsim.db.store import Tx, transaction
+from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Device, IpCommand
+from fleetsim.db.units import transaction
 from fleetsim.engine.jobs import ClaimedJob, complete
 from fleetsim.engine.worker import JobContext, JobHandler
 from fleetsim.network.devices import receive_message
