@@ -48,8 +48,8 @@ def sync_catalogue(session: Session) -> int:
     missing = [entry for entry in catalogue if entry.sid not in known]
     if not missing:
         return 0
-    # Two batches, not a flush per network: that made a fresh database's first start a
-    # second slower. The ids come back in the order the networks went in.
+    # Two batches, not a flush per network, which slowed a fresh database's first start.
+    # The ids come back in the order the networks went in.
     rows = [
         {"sid": e.sid, "friendly_name": e.friendly_name, "iso_country": e.iso_country}
         for e in missing
