@@ -97,6 +97,8 @@ def run_together(
     outcomes: list[Outcome] = []
     options = {"thread_connection": thread_connection, "turn_taken": turn_taken}
     with transaction(engine, write=True, wait=wait, **options) as tx:
+        # Not a list comprehension: its frame, the caller of `_outcome` that an error's
+        # traceback reaches, would hold the list that holds the error.
         outcomes.extend(_outcome(tx, work) for work in works)
     return outcomes
 
