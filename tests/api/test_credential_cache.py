@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, text, update
+from sqlalchemy.orm import Session
 
+from fleetsim.control.service import reset_state
 from fleetsim.db.dialect import create_database_engine, is_sqlite
 from fleetsim.db.notices import LISTENER_NAME
 from fleetsim.db.tables import Account, ApiKey
@@ -107,6 +109,35 @@ def test_a_change_on_this_node_ends_the_kept_credentials_before_it_commits(pg_ap
         during = cache.in_use  # until this transaction ends
     assert (during, cache.in_use) == (False, True)
     assert_error(pg_api.get("/v1/Fleets", as_=key), 401, 20003)
+
+
+def bulk_change_ends_the_kept_credentials(api: Api, change: Callable[[Session], object]) -> None:
+    """`change`, a statement the mappers' events never see, ends what is kept from the
+    moment it is made, as a change through the models does."""
+    assert api.get("/v1/Fleets").status_code == 200
+    cache = cache_of(api.engine)
+    with unit_of_work(api.engine, write=True) as session:
+        change(session)
+        during = cache.in_use  # until this transaction ends
+    assert (during, cache.in_use) == (False, True)
+    assert_error(api.get("/v1/Fleets"), 401, 20003)
+
+
+def test_a_reset_deleting_the_accounts_ends_the_kept_credentials_before_it_commits(
+    pg_api: Api,
+) -> None:
+    bulk_change_ends_the_kept_credentials(
+        pg_api, lambda session: reset_state(session, keep_accounts=False)
+    )
+
+
+def test_a_bulk_update_of_accounts_ends_the_kept_credentials_before_it_commits(
+    pg_api: Api,
+) -> None:
+    suspend = update(Account).where(Account.sid == pg_api.creds.account_sid)
+    bulk_change_ends_the_kept_credentials(
+        pg_api, lambda session: session.execute(suspend.values(status="suspended"))
+    )
 
 
 def suspend_then_change_my_mind(api: Api) -> None:

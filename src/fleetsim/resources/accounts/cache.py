@@ -8,8 +8,9 @@ credential:
   (accounts, api_keys, api_clients) notifies every node when the transaction that changed
   them commits (migration 0010), and each node listens (`keep_fresh`, for as long as the
   app runs).
-- This process's own change, through the ORM models: from the moment it is made, nothing
-  kept is used or kept, and all of it is forgotten once its connection is back in the pool
+- This process's own change, through the ORM models or a statement of an ORM session
+  (a bulk `delete(table)`, as a reset makes): from the moment it is made, nothing kept
+  is used or kept, and all of it is forgotten once its connection is back in the pool
   (after the commit), so a credential changed through this node never works here again,
   not even for a moment.
 
@@ -33,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapper
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 from sqlalchemy.pool import Pool
 
 from fleetsim.db.connections import when_kept
@@ -169,6 +170,10 @@ _CHANGING = "fleetsim_changes_credentials"  # in a pooled connection's info: its
 
 
 def _change_made(_mapper: Mapper[Any], connection: Connection, _target: Any) -> None:
+    _changing(connection)
+
+
+def _changing(connection: Connection) -> None:
     # SQLite keeps nothing; its requests' connections also stay out of the pool.
     if _CHANGING in connection.info or is_sqlite(connection.engine):
         return
@@ -189,9 +194,22 @@ def _transaction_ended(info: dict[Any, Any]) -> None:
         cache.change_ends()
 
 
-for _model in (Account, ApiKey, ApiClient):
+_CREDENTIAL_MODELS = (Account, ApiKey, ApiClient)
+_CREDENTIAL_TABLES = frozenset(model.__table__ for model in _CREDENTIAL_MODELS)
+
+
+def _statement_made(state: ORMExecuteState) -> None:
+    # A bulk UPDATE or DELETE reaches no mapper's events, only the session's.
+    if not (state.is_update or state.is_delete):
+        return
+    if getattr(state.statement, "table", None) in _CREDENTIAL_TABLES:
+        _changing(state.session.connection(state.bind_arguments))
+
+
+for _model in _CREDENTIAL_MODELS:
     event.listen(_model, "after_update", _change_made)
     event.listen(_model, "after_delete", _change_made)
+event.listen(Session, "do_orm_execute", _statement_made)
 event.listen(Pool, "checkin", _connection_back)
 event.listen(Pool, "invalidate", _connection_back)
 when_kept(_transaction_ended)  # a connection an event loop keeps for its next unit
