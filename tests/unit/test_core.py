@@ -58,6 +58,33 @@ class TestSids:
         again = [SidFactory(7).new(Prefix.SIM) for _ in range(1)]
         assert first == again
 
+    def test_unseeded_sids_begin_with_the_time_they_were_made(self) -> None:
+        now = [0x0190_0000_0000]
+        sids = SidFactory(milliseconds=lambda: now[0])
+        first = sids.new(Prefix.SIM)
+        now[0] += 1
+        later = [sids.new(Prefix.SIM) for _ in range(50)]
+        assert first.startswith("HS019000000000")
+        assert {sid[:14] for sid in later} == {"HS019000000001"}
+        assert all(first < sid for sid in later)  # made later, sorted later
+        assert len(set(later)) == 50  # the rest is random
+        assert all(is_sid(sid, Prefix.SIM) for sid in [first, *later])
+
+    def test_a_seed_repeats_its_sids_whatever_the_time(self) -> None:
+        now = [1]
+        sids = SidFactory(7, milliseconds=lambda: now[0])
+        first = sids.new(Prefix.SIM)
+        now[0] = 2**60
+        sids.reseed(7)
+        assert sids.new(Prefix.SIM) == first
+
+    def test_the_wall_clock_sorts_sids_by_when_they_were_made(self) -> None:
+        made = [SidFactory().new(Prefix.FLEET) for _ in range(3)]
+        # Milliseconds since 1970: 12 hex digits from 1970 to the year 10889.
+        milliseconds = [int(sid[2:14], 16) for sid in made]
+        assert milliseconds == sorted(milliseconds)
+        assert 1_700_000_000_000 < milliseconds[0] < 4_000_000_000_000
+
     def test_shape(self) -> None:
         sid = SidFactory().new(Prefix.FLEET)
         assert is_sid(sid, Prefix.FLEET)
