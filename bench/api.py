@@ -1,9 +1,11 @@
 """Benchmark: fleetsim's API on SQLite, one server process, against a bare Starlette app.
 
 Loads an account with 1,000,000 Sims (bench/load_sims.py), starts `fleetsim serve` and the
-bare reference app (bench/bare_app.py), drives each case with wrk, and prints one line per
-case: fleetsim's requests/s, the bare app's for the same kind of request measured just
-before and just after (their mean), the ratio, and fleetsim's p50/p99 latency. Then the
+bare reference app (bench/bare_app.py), drives each case with wrk, the two servers in turn
+for a few rounds, and prints one line per case: of the median round, fleetsim's
+requests/s, the bare app's for the same kind of request measured just before and just
+after (their mean), the ratio, and fleetsim's p50/p99 latency; then the range of the
+rounds' ratios. Then the
 deep page against the first one, and the server's memory. Both servers are stopped at the
 end.
 
@@ -17,8 +19,8 @@ row. Their lifecycles are held (the `manual` policy) during those runs, so that 
 server's job worker is not also running the jobs they schedule; each is then run again
 with the worker carrying the jobs out, printed without a target, for the whole picture.
 
-    .venv/bin/python bench/api.py            # about 3 minutes, plus the load (~40 s)
-    .venv/bin/python bench/api.py --quick    # 100,000 Sims, 3 s per run: about a minute
+    .venv/bin/python bench/api.py            # 1,000,000 Sims, 5 s per run
+    .venv/bin/python bench/api.py --quick    # 100,000 Sims, 2 s per run: about 10 minutes
     .venv/bin/python bench/api.py --quick --cases fetch,fleet --profile /tmp/profiles
         # only some cases; py-spy records fleetsim during each measured run (SVG per case)
 """
@@ -162,29 +164,38 @@ class Bench:
         *,
         refused: bool = False,
     ) -> WrkResult:
-        """The bare app, fleetsim, and the bare app again, each after a short warm-up; one
-        printed line. The bare figure is the mean of its two runs, so that a drift of the
-        machine's speed during the case weighs on both sides alike (on the shared 2-core
-        machine the bare app's figure moved between 8,600 and 15,500 req/s within one
-        run). `script` makes each run's wrk script; `ran` hears of fleetsim's figures."""
+        """The bare app and fleetsim in turn, `--rounds` times, and the bare app once more,
+        after a short warm-up of each; one printed line. Each fleetsim run is compared to
+        the mean of the bare runs just before and just after it, so that a drift of the
+        machine's speed weighs on both sides alike (on the shared 2-core machine the bare
+        app's figure moved between 8,600 and 15,500 req/s within one run), and the line
+        shows the median round: its figures, and its ratio. `script` makes each run's wrk
+        script; `ran` hears of each of fleetsim's runs."""
         seconds, warm = self.args.seconds, self.args.warmup
         self.wrk_run(bare, path, script(), warm)
-        before = self.wrk_run(bare, path, script(), seconds)
         ran(self.wrk_run(fleetsim, path, script(), warm))
-        with self.profiling(fleetsim, name):
-            result = self.wrk_run(fleetsim, path, script(), seconds)
-        ran(result)
-        after = self.wrk_run(bare, path, script(), seconds)
-        reference_rate = (before.rate + after.rate) / 2
-        ratio = result.rate / reference_rate if reference_rate else 0.0
+        bare_runs = [self.wrk_run(bare, path, script(), seconds)]
+        rounds: list[tuple[float, WrkResult, float]] = []  # ratio, fleetsim's run, bare rate
+        for turn in range(self.args.rounds):
+            with self.profiling(fleetsim, name) if turn == 0 else contextlib.nullcontext():
+                result = self.wrk_run(fleetsim, path, script(), seconds)
+            ran(result)
+            bare_runs.append(self.wrk_run(bare, path, script(), seconds))
+            reference_rate = (bare_runs[-2].rate + bare_runs[-1].rate) / 2
+            ratio = result.rate / reference_rate if reference_rate else 0.0
+            rounds.append((ratio, result, reference_rate))
+        ratio, result, reference_rate = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
+        ratios = [r[0] for r in rounds]
         verdict = ""
         if target is not None:
             verdict = f"target >= {target:.2f}x: " + ("met" if ratio >= target else "NOT MET")
         # A case of refused requests (`refused`) counts its 4xx answers as wrk's errors.
-        errors = f"  {result.errors} ERRORS" if result.errors and not refused else ""
+        errors = sum(r[1].errors for r in rounds)
+        shown = f"  {errors} ERRORS" if errors and not refused else ""
         print(
             f"{name:34s} {result.rate:9,.0f} {reference_rate:9,.0f} {ratio:6.2f}x "
-            f"{result.p50_ms:8.1f} {result.p99_ms:8.1f}   {verdict}{errors}",
+            f"{result.p50_ms:8.1f} {result.p99_ms:8.1f} {min(ratios):5.2f}-{max(ratios):.2f}x"
+            f"   {verdict}{shown}",
             flush=True,
         )
         self.results[name] = result
@@ -194,10 +205,13 @@ class Bench:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="100,000 Sims, 3 s runs")
+    parser.add_argument("--quick", action="store_true", help="100,000 Sims, 2 s runs")
     parser.add_argument("--sims", type=int, default=None, help="Sims in the account")
     parser.add_argument("--seconds", type=float, default=None, help="each measured run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="measured runs of each side, taken in turn"
+    )
     parser.add_argument(
         "--cases", default=",".join(CASES), help=f"comma-separated, of: {', '.join(CASES)}"
     )
@@ -212,7 +226,7 @@ def main() -> None:
     if not args.cases <= set(CASES):
         parser.error(f"--cases: unknown {', '.join(sorted(args.cases - set(CASES)))}")
     args.sims = args.sims or (100_000 if args.quick else 1_000_000)
-    args.seconds = args.seconds or (3.0 if args.quick else 10.0)
+    args.seconds = args.seconds or (2.0 if args.quick else 5.0)
     args.warmup = 1.0
     pages = args.sims // PAGE
     if pages < 2:
@@ -355,9 +369,14 @@ def run(
 
     print(
         f"{args.sims:,} Sims in the account; wrk: 1 thread, {args.connections} connections, "
-        f"{args.seconds:g} s per run after {args.warmup:g} s of warm-up\n"
+        f"{args.seconds:g} s per run after {args.warmup:g} s of warm-up; {args.rounds} rounds "
+        "of each case, the bare app and fleetsim in turn: the median round, and the range of "
+        "the rounds' ratios\n"
     )
-    print(f"{'case':34s} {'fleetsim':>9s} {'bare':>9s} {'ratio':>7s} {'p50 ms':>8s} {'p99 ms':>8s}")
+    print(
+        f"{'case':34s} {'fleetsim':>9s} {'bare':>9s} {'ratio':>7s} {'p50 ms':>8s} {'p99 ms':>8s}"
+        f" {'rounds':>11s}"
+    )
     print(f"{'':34s} {'req/s':>9s} {'req/s':>9s}")
 
     def get() -> str:
