@@ -334,29 +334,25 @@ def statuses_took_effect(
 # --- ready -> active ------------------------------------------------------------------
 
 
-def _ready_start(session: Session, sim_id: int) -> dt.datetime | None:
-    start: dt.datetime | None = session.execute(
-        select(func.min(BillingPeriod.start_time)).where(
-            BillingPeriod.sim_id == sim_id, BillingPeriod.period_type == "ready"
-        )
-    ).scalar_one()
-    return start
-
-
 def _months_up(session: Session, sim: Sim, at: dt.datetime) -> bool:
-    start = _ready_start(session, sim.id)
+    return _ready_months_up(_ready_totals(session, sim.id)[0], at)
+
+
+def _ready_months_up(start: dt.datetime | None, at: dt.datetime) -> bool:
     return start is not None and at >= add_months(start, READY_MONTHS)
 
 
-def _ready_use(session: Session, sim_id: int) -> tuple[int, int]:
-    """Bytes and SMS Commands of the Sim's ready periods together."""
-    row = session.execute(
+def _ready_totals(session: Session, sim_id: int) -> tuple[dt.datetime | None, int, int]:
+    """When the Sim's first ready period began (None: it had none), and the bytes and SMS
+    Commands of its ready periods together: one statement."""
+    start, data_bytes, sms_count = session.execute(
         select(
+            func.min(BillingPeriod.start_time),
             func.coalesce(func.sum(BillingPeriod.data_bytes), 0),
             func.coalesce(func.sum(BillingPeriod.sms_count), 0),
         ).where(BillingPeriod.sim_id == sim_id, BillingPeriod.period_type == "ready")
     ).one()
-    return int(row[0]), int(row[1])
+    return start, int(data_bytes), int(sms_count)
 
 
 def check_ready_thresholds(
@@ -365,10 +361,12 @@ def check_ready_thresholds(
     """Activate a ready Sim that has reached 250 KB, 5 SMS or 3 months; True if it did.
 
     A Sim with an update in progress is left to that update, whose completion checks again."""
-    if sim.status != "ready" or _ready_start(session, sim.id) is None:
+    if sim.status != "ready":
         return False
-    data_bytes, sms_count = _ready_use(session, sim.id)
-    if data_bytes >= READY_DATA_BYTES or sms_count >= READY_SMS or _months_up(session, sim, now):
+    start, data_bytes, sms_count = _ready_totals(session, sim.id)
+    if start is None:
+        return False
+    if data_bytes >= READY_DATA_BYTES or sms_count >= READY_SMS or _ready_months_up(start, now):
         _activate(session, sim, at=now, sids=sids)
         return True
     return False
