@@ -29,6 +29,7 @@ from fleetsim.engine.jobs import (
     release_claims,
     schedule,
 )
+from fleetsim.engine.jobs import claim as claim_in
 from fleetsim.engine.worker import JobContext, JobHandler, Worker, retry_backoff, transactional
 from tests.conftest import START
 
@@ -194,6 +195,53 @@ def test_complete_marks_the_job_done(engine: Engine) -> None:
     assert (
         claim(engine, now=START + dt.timedelta(days=1), real_now=REAL + dt.timedelta(days=1)) == []
     )
+
+
+def test_jobs_whose_lease_ran_out_come_before_pending_ones_within_the_limit(
+    engine: Engine,
+) -> None:
+    stalled = add_job(engine, due_at=START + seconds(2))
+    # A worker claimed it an hour ago, with a lease long over.
+    claim(
+        engine,
+        worker="w1",
+        lease=seconds(1),
+        now=START + seconds(2),
+        real_now=REAL - dt.timedelta(hours=1),
+    )
+    earlier = add_job(engine, due_at=START)
+    later = add_job(engine, due_at=START + seconds(1))
+    now = START + seconds(5)
+    assert [j.id for j in claim(engine, worker="w2", now=now, limit=2)] == [stalled, earlier]
+    assert [j.id for j in claim(engine, worker="w2", now=now, limit=2)] == [later]
+
+
+def test_a_claim_reads_the_due_jobs_in_index_order(engine: Engine) -> None:
+    """However long the backlog, a claim reads as many jobs as it takes: each of its
+    statements walks the jobs' index in order, never sorting every due job."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the plan of SQLite's statements (PostgreSQL's depends on its statistics)")
+    for _ in range(3):
+        add_job(engine)
+    sent: list[str] = []
+    with unit_of_work(engine, write=True) as session:
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.set_trace_callback(sent.append)  # each statement, its values written in
+        claimed = claim_in(
+            Tx.of(session), now=START, real_now=REAL, worker="w1", lease=LEASE, limit=5
+        )
+        dbapi.set_trace_callback(None)
+        reads = [sql for sql in sent if sql.startswith("SELECT id, kind")]
+        plans = [
+            row[-1]
+            for sql in reads
+            for row in session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")
+        ]
+    assert len(claimed) == 3
+    assert len(reads) == 2  # the expired leases, then the pending jobs
+    assert len(plans) == 2
+    assert all(plan.startswith("SEARCH jobs USING INDEX") for plan in plans), plans
 
 
 def test_an_expired_lease_is_claimed_again_and_the_first_worker_loses(

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from fleetsim.db.dialect import for_update
-from fleetsim.db.store import Tx, stored_datetime
+from fleetsim.db.store import Row, Tx, stored_datetime
 from fleetsim.db.tables import Job
 from fleetsim.db.units import transaction
 
@@ -112,9 +112,9 @@ def claim_due(
     limit: int,
     job_id: int | None = None,
 ) -> list[ClaimedJob]:
-    """Claim up to `limit` jobs due at `now` (or the one `job_id`, due or not), oldest due
-    first, plus running jobs whose lease ran out by `real_now`, in a transaction of their
-    own."""
+    """Claim up to `limit` jobs: running ones whose lease ran out by `real_now`, then those
+    due at `now`, oldest due first (or the one `job_id`, due or not), in a transaction of
+    their own."""
     if not any_claimable(engine, now=now, real_now=real_now, job_id=job_id):
         return []
     with transaction(engine, write=True) as tx:
@@ -130,7 +130,9 @@ def any_claimable(
     worker polls often, and on SQLite a write transaction would block every API writer
     each time."""
     with transaction(engine, write=False) as tx:
-        where, params = _claimable(tx, now, real_now, job_id)
+        conditions = _claimable(tx, now, real_now, job_id)
+        where = " OR ".join(f"({condition})" for condition, _ in conditions)
+        params = tuple(param for _, given in conditions for param in given)
         return tx.one(f"SELECT id FROM jobs WHERE {where} LIMIT 1", params) is not None  # noqa: S608
 
 
@@ -145,14 +147,23 @@ def claim(
     job_id: int | None = None,
 ) -> list[ClaimedJob]:
     """`claim_due` in the caller's write transaction: the claims commit with it. Rows
-    another claimer holds are skipped (PostgreSQL; SQLite has one writer)."""
-    where, params = _claimable(tx, now, real_now, job_id)
-    locks = for_update(tx.engine, "jobs")
-    rows = tx.all(
-        f"SELECT id, kind, payload, subject, attempts, max_attempts, due_at FROM jobs"  # noqa: S608
-        f" WHERE {where} ORDER BY due_at, id LIMIT ?{locks and f'{locks} SKIP LOCKED'}",
-        (*params, limit),
-    )
+    another claimer holds are skipped (PostgreSQL; SQLite has one writer).
+
+    Running jobs whose lease ran out come first (a worker that died left them), then the
+    pending ones, oldest due first. Each is its own statement, so that each reads its
+    index in order and stops at `limit`: under one condition joined by OR, the database
+    read and sorted every due job to take a few, a cost that grew with the backlog."""
+    lock = for_update(tx.engine, "jobs")
+    skip_locked = f"{lock} SKIP LOCKED" if lock else ""
+    rows: list[Row] = []
+    for where, params in _claimable(tx, now, real_now, job_id):
+        if len(rows) == limit:
+            break
+        rows += tx.all(
+            f"SELECT id, kind, payload, subject, attempts, max_attempts, due_at FROM jobs"  # noqa: S608
+            f" WHERE {where} ORDER BY due_at, id LIMIT ?{skip_locked}",
+            (*params, limit - len(rows)),
+        )
     if not rows:
         return []
     marks = ", ".join("?" for _ in rows)
@@ -178,14 +189,14 @@ def claim(
 
 def _claimable(
     tx: Tx, now: dt.datetime, real_now: dt.datetime, job_id: int | None
-) -> tuple[str, tuple[Any, ...]]:
-    """The condition on `jobs` a claim takes, and its parameters."""
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """What `claim` takes, in its order: conditions on `jobs`, each with its parameters."""
     if job_id is not None:
-        return "id = ? AND state = 'pending'", (job_id,)
-    return (
-        "(state = 'pending' AND due_at <= ?) OR (state = 'running' AND lease_until < ?)",
-        (tx.bound(Job, "due_at", now), tx.bound(Job, "lease_until", real_now)),
-    )
+        return [("id = ? AND state = 'pending'", (job_id,))]
+    return [
+        ("state = 'running' AND lease_until < ?", (tx.bound(Job, "lease_until", real_now),)),
+        ("state = 'pending' AND due_at <= ?", (tx.bound(Job, "due_at", now),)),
+    ]
 
 
 def _owned(tx: Tx, job: ClaimedJob) -> None:
