@@ -1,10 +1,10 @@
-"""Rules of the engine on both backends: scheduling, claiming, leases, retries, the worker,
-and advancing the manual clock through due jobs."""
+"""Rules of the engine on both backends: scheduling, claiming, leases, retries and the
+worker (advancing the manual clock through due jobs: `test_advance.py`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -12,13 +12,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from fleetsim.core.clock import FrozenClock
-from fleetsim.core.sids import SidFactory
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Job, ProgressionPolicy
 from fleetsim.db.units import transaction
 from fleetsim.db.uow import unit_of_work
 from fleetsim.engine import worker as worker_module
-from fleetsim.engine.advance import advance_clock
 from fleetsim.engine.jobs import (
     ClaimedJob,
     LostClaim,
@@ -27,50 +25,11 @@ from fleetsim.engine.jobs import (
     fail,
     next_due_at,
     release_claims,
-    schedule,
 )
 from fleetsim.engine.jobs import claim as claim_in
 from fleetsim.engine.worker import JobContext, JobHandler, Worker, retry_backoff, transactional
 from tests.conftest import START
-
-# Leases run on real time; tests hand it in explicitly.
-REAL = dt.datetime(2030, 6, 1, 9, 0, 0, tzinfo=dt.UTC)
-LEASE = dt.timedelta(seconds=30)
-
-
-@pytest.fixture
-def context(engine: Engine, clock: FrozenClock, sids: SidFactory) -> JobContext:
-    return JobContext(engine, clock, sids)
-
-
-@pytest.fixture
-def make_worker(context: JobContext) -> Iterator[Callable[[dict[str, JobHandler]], Worker]]:
-    made: list[Worker] = []
-
-    def make(handlers: dict[str, JobHandler]) -> Worker:
-        worker = Worker(context, handlers, concurrency=2, system_clock=FrozenClock(REAL))
-        made.append(worker)
-        return worker
-
-    yield make
-    for worker in made:
-        worker.stop()
-
-
-def add_job(
-    engine: Engine,
-    kind: str = "noop",
-    payload: dict[str, Any] | None = None,
-    *,
-    due_at: dt.datetime | None = START,
-    max_attempts: int = 5,
-) -> int:
-    with unit_of_work(engine, write=True) as session:
-        job = schedule(
-            session, kind, payload or {}, due_at=due_at, now=START, max_attempts=max_attempts
-        )
-        session.flush()
-        return job.id
+from tests.engine.conftest import LEASE, REAL, add_job, seconds
 
 
 def claim(
@@ -99,10 +58,6 @@ def job_row(engine: Engine, job_id: int) -> Job:
         row = session.get(Job, job_id)
         assert row is not None
         return row
-
-
-def seconds(n: float) -> dt.timedelta:
-    return dt.timedelta(seconds=n)
 
 
 def set_policy_row(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
@@ -182,21 +137,6 @@ def test_next_due_at_is_the_earliest_pending(engine: Engine) -> None:
         assert next_due_at(session) == START + seconds(4)
 
 
-# --- completion and lost claims ---------------------------------------------------------
-
-
-def test_complete_marks_the_job_done(engine: Engine) -> None:
-    job_id = add_job(engine)
-    (job,) = claim(engine)
-    with transaction(engine, write=True) as tx:
-        complete(tx, job, now=START + seconds(1))
-    row = job_row(engine, job_id)
-    assert (row.state, row.finished_at, row.lease_until) == ("done", START + seconds(1), None)
-    assert (
-        claim(engine, now=START + dt.timedelta(days=1), real_now=REAL + dt.timedelta(days=1)) == []
-    )
-
-
 def test_jobs_whose_lease_ran_out_come_before_pending_ones_within_the_limit(
     engine: Engine,
 ) -> None:
@@ -242,6 +182,21 @@ def test_a_claim_reads_the_due_jobs_in_index_order(engine: Engine) -> None:
     assert len(reads) == 2  # the expired leases, then the pending jobs
     assert len(plans) == 2
     assert all(plan.startswith("SEARCH jobs USING INDEX") for plan in plans), plans
+
+
+# --- completion and lost claims ---------------------------------------------------------
+
+
+def test_complete_marks_the_job_done(engine: Engine) -> None:
+    job_id = add_job(engine)
+    (job,) = claim(engine)
+    with transaction(engine, write=True) as tx:
+        complete(tx, job, now=START + seconds(1))
+    row = job_row(engine, job_id)
+    assert (row.state, row.finished_at, row.lease_until) == ("done", START + seconds(1), None)
+    assert (
+        claim(engine, now=START + dt.timedelta(days=1), real_now=REAL + dt.timedelta(days=1)) == []
+    )
 
 
 def test_an_expired_lease_is_claimed_again_and_the_first_worker_loses(
@@ -472,83 +427,6 @@ def test_a_handler_that_does_io_runs_after_its_claim_commits(
     assert seen == [("running", worker.name)]
     assert job_row(engine, job_id).state == "done"
     assert job_row(engine, effect).state == "done"
-
-
-# --- advancing the clock ----------------------------------------------------------------
-
-
-def recorder(log: list[tuple[str, dt.datetime]]) -> JobHandler:
-    def record(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
-        log.append((str(payload["name"]), context.clock.now()))
-
-    return transactional(record)
-
-
-def test_advance_runs_jobs_in_due_order_at_their_due_times(
-    engine: Engine,
-    clock: FrozenClock,
-    make_worker: Callable[[dict[str, JobHandler]], Worker],
-) -> None:
-    log: list[tuple[str, dt.datetime]] = []
-    worker = make_worker({"record": recorder(log)})
-    for name, delay in (("c", 3), ("a", 1), ("b", 2), ("d", 10), ("late", 10.5)):
-        add_job(engine, "record", {"name": name}, due_at=START + seconds(delay))
-    target = START + seconds(10)
-    result = advance_clock(clock, worker, target)
-    assert log == [
-        ("a", START + seconds(1)),
-        ("b", START + seconds(2)),
-        ("c", START + seconds(3)),
-        ("d", target),  # due exactly at the target: runs
-    ]
-    assert (result.now, result.jobs_run, clock.now()) == (target, 4, target)
-    with unit_of_work(engine, write=False) as session:
-        assert next_due_at(session) == START + seconds(10.5)
-
-
-def test_advance_lands_exactly_on_the_target_with_nothing_due(
-    clock: FrozenClock, make_worker: Callable[[dict[str, JobHandler]], Worker]
-) -> None:
-    worker = make_worker({})
-    target = START + dt.timedelta(days=400, microseconds=1)
-    result = advance_clock(clock, worker, target)
-    assert (result.now, result.jobs_run, clock.now()) == (target, 0, target)
-    assert advance_clock(clock, worker, target).now == target  # by zero: stays
-    with pytest.raises(ValueError, match="backwards"):
-        advance_clock(clock, worker, START)
-    assert clock.now() == target
-
-
-def test_advance_runs_jobs_that_jobs_schedule_within_the_window(
-    engine: Engine,
-    clock: FrozenClock,
-    make_worker: Callable[[dict[str, JobHandler]], Worker],
-) -> None:
-    log: list[tuple[str, dt.datetime]] = []
-
-    def chain(tx: Tx, context: JobContext, payload: dict[str, object]) -> None:
-        session = tx.session
-        n = int(str(payload["n"]))
-        now = context.clock.now()
-        log.append((f"chain{n}", now))
-        schedule(session, "chain", {"n": n + 1}, due_at=now + seconds(1), now=now)
-        # A follow-up due at once runs in the same step.
-        schedule(session, "record", {"name": f"echo{n}"}, due_at=now, now=now)
-
-    worker = make_worker({"chain": transactional(chain), "record": recorder(log)})
-    add_job(engine, "chain", {"n": 0}, due_at=START + seconds(1))
-    result = advance_clock(clock, worker, START + seconds(3.5))
-    assert log == [
-        ("chain0", START + seconds(1)),
-        ("echo0", START + seconds(1)),
-        ("chain1", START + seconds(2)),
-        ("echo1", START + seconds(2)),
-        ("chain2", START + seconds(3)),
-        ("echo2", START + seconds(3)),
-    ]
-    assert result.jobs_run == 6
-    with unit_of_work(engine, write=False) as session:
-        assert next_due_at(session) == START + seconds(4)  # chain3 waits beyond the window
 
 
 # --- stopping ---------------------------------------------------------------------------
