@@ -5,14 +5,16 @@ bare reference app (bench/bare_app.py), drives each case with wrk, the two serve
 for a few rounds, and prints one line per case: of the median round, fleetsim's
 requests/s, the bare app's for the same kind of request measured just before and just
 after (their mean), the ratio, and fleetsim's p50/p99 latency; then the range of the
-rounds' ratios. Then the
-deep page against the first one, and the server's memory. Both servers are stopped at the
-end.
+rounds' ratios. Then the deep page against the first one, and the server's memory. Last,
+fetch a Sim and create a Fleet on a throwaway PostgreSQL cluster (unless --no-postgres),
+each in turn with the same case on SQLite, whose server stays up for it. Every server is
+stopped at the end.
 
 Targets (SQLite, one worker): fetch >= 0.40x the bare app; a page of 50 Sims >= 0.12x;
 creates and updates >= 0.25x; the 404 of an unknown Sim and the 400 of a bad create >=
 0.4x; SMS Commands while the worker delivers them >= 0.15x; page 1,000 <= 1.2x the
-latency of page 1; RSS <= 300 MB with 1,000,000 Sims.
+latency of page 1; RSS <= 300 MB with 1,000,000 Sims; on PostgreSQL, fetch and create a
+Fleet >= 0.5x SQLite.
 
 The SMS Command and status update cases measure what a request does: the write and its job
 row. Their lifecycles are held (the `manual` policy) during those runs, so that the
@@ -79,6 +81,7 @@ from fleetsim.db.uow import unit_of_work
 
 FLEETSIM = [sys.executable, "-m", "fleetsim"]
 ACTIVE_SIMS = 20  # Sims made active for SMS Commands
+Request = tuple[str, Callable[[], str]]  # a case's path, and what makes its wrk script
 PAGE = 1000
 CASES = (
     "fetch",
@@ -163,6 +166,7 @@ class Bench:
         ran: Callable[[WrkResult], None] = lambda result: None,
         *,
         refused: bool = False,
+        bare_request: Request | None = None,
     ) -> WrkResult:
         """The bare app and fleetsim in turn, `--rounds` times, and the bare app once more,
         after a short warm-up of each; one printed line. Each fleetsim run is compared to
@@ -170,17 +174,20 @@ class Bench:
         machine's speed weighs on both sides alike (on the shared 2-core machine the bare
         app's figure moved between 8,600 and 15,500 req/s within one run), and the line
         shows the median round: its figures, and its ratio. `script` makes each run's wrk
-        script; `ran` hears of each of fleetsim's runs."""
+        script; `ran` hears of each of fleetsim's runs. `bare_request`, the path and
+        script factory of the reference when it needs its own (another fleetsim, whose
+        SIDs differ)."""
         seconds, warm = self.args.seconds, self.args.warmup
-        self.wrk_run(bare, path, script(), warm)
+        bare_path, bare_script = bare_request or (path, script)
+        self.wrk_run(bare, bare_path, bare_script(), warm)
         ran(self.wrk_run(fleetsim, path, script(), warm))
-        bare_runs = [self.wrk_run(bare, path, script(), seconds)]
+        bare_runs = [self.wrk_run(bare, bare_path, bare_script(), seconds)]
         rounds: list[tuple[float, WrkResult, float]] = []  # ratio, fleetsim's run, bare rate
         for turn in range(self.args.rounds):
             with self.profiling(fleetsim, name) if turn == 0 else contextlib.nullcontext():
                 result = self.wrk_run(fleetsim, path, script(), seconds)
             ran(result)
-            bare_runs.append(self.wrk_run(bare, path, script(), seconds))
+            bare_runs.append(self.wrk_run(bare, bare_path, bare_script(), seconds))
             reference_rate = (bare_runs[-2].rate + bare_runs[-1].rate) / 2
             ratio = result.rate / reference_rate if reference_rate else 0.0
             rounds.append((ratio, result, reference_rate))
@@ -277,17 +284,18 @@ def measure(args: argparse.Namespace, wrk: str, pages: int) -> None:
         )
         started.append(bare)
         bench = Bench(args, wrk, folder)
-        run(bench, fleetsim, bare, ids, pages)
-        started.remove(fleetsim)
-        fleetsim.stop()
+        requests = run(bench, fleetsim, bare, ids, pages)
         if not args.no_postgres:
-            on_postgres(bench, bare)
+            started.remove(bare)
+            bare.stop()  # the PostgreSQL cases compare with fleetsim on SQLite
+            on_postgres(bench, fleetsim, requests)
     print(f"machine after the run: {describe_machine()}")
 
 
-def on_postgres(bench: Bench, bare: Server) -> None:
+def on_postgres(bench: Bench, sqlite: Server, requests: dict[str, Request]) -> None:
     """Fetch a Sim and create Fleets on PostgreSQL (a throwaway local cluster, one API
-    process with its job worker), against the SQLite figures of the same run."""
+    process with its job worker), against fleetsim on SQLite (`requests`: what each case
+    asks of it) in turn, as the other cases are against the bare app."""
     from scaleout import ensure_postgres
 
     sys.path.insert(0, str(BENCH.parent))
@@ -314,29 +322,26 @@ def on_postgres(bench: Bench, bare: Server) -> None:
             with httpx2.Client(base_url=server.url, auth=(ACCOUNT, TOKEN), timeout=60) as client:
                 profile = activate(client, sids[:ACTIVE_SIMS])
             wait_for_jobs(server.url)  # the activations' own, not the cases'
+            wait_for_jobs(sqlite.url)  # the deliveries of the SQLite cases
             print(
                 f"\nPostgreSQL (local cluster through its Unix socket, one API process and its"
-                f" worker), {args.sims:,} Sims"
+                f" worker), {args.sims:,} Sims, and fleetsim on SQLite in turn\n"
             )
+            print(
+                f"{'case':34s} {'Postgres':>9s} {'SQLite':>9s} {'ratio':>7s} {'p50 ms':>8s}"
+                f" {'p99 ms':>8s} {'rounds':>11s}"
+            )
+            print(f"{'':34s} {'req/s':>9s} {'req/s':>9s}")
             fetched = f"/v1/Sims/{sids[len(sids) // 2]}"
             tags = (f"pg{n}" for n in itertools.count())  # a new name for every run's Fleets
-            cases = [
-                ("fetch a Sim", fetched, lambda: request_script(auth=AUTH)),
-                ("create a Fleet", "/v1/Fleets", lambda: create_fleet_script(profile, next(tags))),
-            ]
-            for name, path, script in cases:
-                result = bench.compare(f"{name} (PostgreSQL)", server, bare, path, script, None)
-                sqlite = bench.results.get(name)
-                if sqlite is not None and sqlite.rate:
-                    share = result.rate / sqlite.rate
-                    verdict = "met" if share >= 0.5 else "NOT MET"
-                    # The SQLite run was minutes earlier, on a machine whose speed drifts:
-                    # the two ratios to the bare app of their moments tell that apart.
-                    steady = bench.ratios[f"{name} (PostgreSQL)"] / bench.ratios[name]
-                    print(
-                        f"  {name}: PostgreSQL {share:.2f}x of SQLite (target >= 0.50x: "
-                        f"{verdict}); {steady:.2f}x of it against the bare app of each run"
-                    )
+            cases = {
+                "fetch a Sim": (fetched, lambda: request_script(auth=AUTH)),
+                "create a Fleet": ("/v1/Fleets", lambda: create_fleet_script(profile, next(tags))),
+            }
+            for name, (path, script) in cases.items():
+                on_sqlite = requests[name]
+                label = f"{name} (PostgreSQL)"
+                bench.compare(label, server, sqlite, path, script, 0.5, bare_request=on_sqlite)
         finally:
             server.stop()
     finally:
@@ -354,7 +359,8 @@ def settle_after_load(engine: Engine) -> None:
 
 def run(
     bench: Bench, fleetsim: Server, bare: Server, ids: list[tuple[int, str]], pages: int
-) -> None:
+) -> dict[str, Request]:
+    """The SQLite cases; what the PostgreSQL cases are to ask of this server, by case."""
     args = bench.args
     with httpx2.Client(base_url=fleetsim.url, auth=(ACCOUNT, TOKEN), timeout=60) as client:
         profile = activate(client, [sid for _, sid in ids[:ACTIVE_SIMS]])
@@ -477,6 +483,11 @@ def run(
         bench.compare(name, fleetsim, bare, "/v1/SmsCommands", sms, 0.15)
     rss, peak = fleetsim.rss_mb()
     print(f"\nmemory at the end: RSS {rss:.0f} MB (peak {peak:.0f} MB)")
+    again = (f"sqlite{n}" for n in itertools.count())
+    return {
+        "fetch a Sim": (f"/v1/Sims/{fetched}", get),
+        "create a Fleet": ("/v1/Fleets", lambda: create_fleet_script(profile, next(again))),
+    }
 
 
 def protocol_reference(bench: Bench, bare: Server, path: str, script: Callable[[], str]) -> None:
