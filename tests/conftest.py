@@ -11,7 +11,9 @@ import itertools
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -63,11 +65,15 @@ def pg_template(pg_cluster: PostgresCluster) -> str:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = prepare_database(f"sqlite:///{path}")
-    with engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    engine.dispose()
+    folder = tmp_path_factory.mktemp("template")
+    migrated = folder / "migrated.db"
+    prepare_database(f"sqlite:///{migrated}").dispose()
+    # The engine's checkpointer thread may still be copying the WAL back into the file, so
+    # a byte copy of it could lack tables. SQLite's backup reads one consistent snapshot,
+    # WAL included, into a file that no engine opens: tests copy that one byte for byte.
+    path = folder / "template.db"
+    with closing(sqlite3.connect(migrated)) as source, closing(sqlite3.connect(path)) as copy:
+        source.backup(copy)
     return path
 
 
