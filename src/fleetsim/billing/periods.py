@@ -36,15 +36,15 @@ import calendar
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from fleetsim.billing.device_locks import lock_device, lock_devices, locked_device
 from fleetsim.billing.rates import BYTES_PER_MB
 from fleetsim.core.sids import Prefix, SidFactory
-from fleetsim.db.store import Tx
+from fleetsim.db.store import Tx, stored_datetime
 from fleetsim.db.tables import BillingPeriod, Device, Fleet, Job, Sim, SimStatusEvent
 from fleetsim.engine.jobs import job_values, pending_for, schedule
 from fleetsim.engine.policies import due_at
@@ -65,7 +65,6 @@ __all__ = [
     "evaluate_limits",
     "fleet_limit_changed",
     "latest_period",
-    "latest_periods",
     "limit_bytes",
     "over_limit",
     "period_at",
@@ -127,18 +126,37 @@ def current_period(session: Session, sim_id: int, at: dt.datetime) -> BillingPer
     return _current(latest_period(session, sim_id), at)
 
 
-def latest_periods(session: Session, sim_ids: Sequence[int]) -> dict[int, BillingPeriod]:
+class _Latest(NamedTuple):
+    """A Sim's current or most recent billing period, as the rules read it."""
+
+    id: int
+    period_type: str
+    start_time: dt.datetime
+    end_time: dt.datetime
+    data_bytes: int
+
+
+def _latest_periods(tx: Tx, sim_ids: Sequence[int]) -> dict[int, _Latest]:
     """`latest_period` of many Sims (those with a period), in one statement."""
-    latest: dict[int, BillingPeriod] = {}
-    periods = session.execute(select(BillingPeriod).where(BillingPeriod.sim_id.in_(sim_ids)))
-    for period in periods.scalars():
-        known = latest.get(period.sim_id)
+    marks = ", ".join("?" for _ in sim_ids)
+    columns = "sim_id, id, period_type, start_time, end_time, data_bytes"
+    sql = f"SELECT {columns} FROM billing_periods WHERE sim_id IN ({marks})"  # noqa: S608
+    rows = tx.all(sql, tuple(sim_ids))
+    latest: dict[int, _Latest] = {}
+    for sim_id, period_id, period_type, start, end, data_bytes in rows:
+        period = _Latest(
+            period_id, period_type, stored_datetime(start), stored_datetime(end), int(data_bytes)
+        )
+        known = latest.get(sim_id)
         if known is None or (period.start_time, period.id) > (known.start_time, known.id):
-            latest[period.sim_id] = period
+            latest[sim_id] = period
     return latest
 
 
-def _current(period: BillingPeriod | None, at: dt.datetime) -> BillingPeriod | None:
+_Period = TypeVar("_Period", BillingPeriod, _Latest)
+
+
+def _current(period: _Period | None, at: dt.datetime) -> _Period | None:
     """`period` if `at` falls in it."""
     return period if period is not None and period.start_time <= at < period.end_time else None
 
@@ -308,14 +326,16 @@ def statuses_took_effect(
     if not changes:
         return
     sims = [sim for sim, _ in changes]
-    lock_devices(Tx.of(session), [sim.id for sim in sims])
-    latest = latest_periods(session, [sim.id for sim in sims])
+    tx = Tx.of(session)
+    lock_devices(tx, [sim.id for sim in sims])
+    latest = _latest_periods(tx, [sim.id for sim in sims])
     opened: list[tuple[Sim, str]] = []
     for sim, previous in changes:
         if sim.status not in _CONNECTED:
             continue
         # Only a Sim that stayed connected has periods to catch up on; one coming back
         # from inactive starts afresh unless its last period is still current.
+        period: BillingPeriod | _Latest | None
         if previous in _CONNECTED:
             period = roll_forward(session, sim, at=now, sids=sids)
         else:
@@ -323,7 +343,9 @@ def statuses_took_effect(
         if period is None:
             opened.append((sim, sim.status))
         elif sim.status == "active" and period.period_type == "ready":
-            _switch_to_active(session, sim, period, at=now, sids=sids)
+            ready = session.get(BillingPeriod, period.id)  # the switch changes the ORM's row
+            assert ready is not None
+            _switch_to_active(session, sim, ready, at=now, sids=sids)
     _open_many(session, opened, at=now, sids=sids)
     session.flush()
     for sim in sims:
@@ -342,17 +364,19 @@ def _ready_months_up(start: dt.datetime | None, at: dt.datetime) -> bool:
     return start is not None and at >= add_months(start, READY_MONTHS)
 
 
+_READY_TOTALS_SQL = (
+    "SELECT MIN(start_time), COALESCE(SUM(data_bytes), 0), COALESCE(SUM(sms_count), 0)"
+    " FROM billing_periods WHERE sim_id = ? AND period_type = 'ready'"
+)
+
+
 def _ready_totals(session: Session, sim_id: int) -> tuple[dt.datetime | None, int, int]:
     """When the Sim's first ready period began (None: it had none), and the bytes and SMS
     Commands of its ready periods together: one statement."""
-    start, data_bytes, sms_count = session.execute(
-        select(
-            func.min(BillingPeriod.start_time),
-            func.coalesce(func.sum(BillingPeriod.data_bytes), 0),
-            func.coalesce(func.sum(BillingPeriod.sms_count), 0),
-        ).where(BillingPeriod.sim_id == sim_id, BillingPeriod.period_type == "ready")
-    ).one()
-    return start, int(data_bytes), int(sms_count)
+    row = Tx.of(session).one(_READY_TOTALS_SQL, (sim_id,))
+    assert row is not None  # an aggregate always has its row
+    start, data_bytes, sms_count = row
+    return None if start is None else stored_datetime(start), int(data_bytes), int(sms_count)
 
 
 def check_ready_thresholds(
@@ -407,7 +431,7 @@ def _over_limit(session: Session, sim: Sim, at: dt.datetime) -> bool:
     return _over(fleet, current_period(session, sim.id, at))
 
 
-def _over(fleet: Fleet | None, period: BillingPeriod | None) -> bool:
+def _over(fleet: Fleet | None, period: BillingPeriod | _Latest | None) -> bool:
     """Whether `period`'s use is over `fleet`'s limit (no Fleet or period: never)."""
     return over_limit(
         None if fleet is None else fleet.data_limit, None if period is None else period.data_bytes
@@ -434,23 +458,27 @@ def evaluate_limits(
     session: Session, sims: Sequence[Sim], *, now: dt.datetime, immediate: bool = False
 ) -> None:
     """`evaluate_limit` for many Sims, their devices and periods read in two statements."""
+    tx = Tx.of(session)
     ids = [sim.id for sim in sims]
-    devices = {
-        device.sim_id: device
-        for device in session.execute(select(Device).where(Device.sim_id.in_(ids))).scalars()
+    marks = ", ".join("?" for _ in ids)
+    blocks = {
+        sim_id: bool(data_blocked)
+        for sim_id, data_blocked in tx.all(
+            f"SELECT sim_id, data_blocked FROM devices WHERE sim_id IN ({marks})",  # noqa: S608
+            tuple(ids),
+        )
     }
-    latest = latest_periods(session, ids) if devices else {}
+    latest = _latest_periods(tx, ids) if blocks else {}
     for sim in sims:
-        device = devices.get(sim.id)
-        if device is None:
-            continue
+        if sim.id not in blocks:
+            continue  # no device
         fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id is not None else None
         blocked = _over(fleet, _current(latest.get(sim.id), now))
-        if blocked == device.data_blocked:
+        if blocked == blocks[sim.id]:
             continue
         due = due_at(session, "data_limit", now)
         if immediate or (due is not None and due <= now):
-            device.data_blocked = blocked
+            tx.update(Device, {"data_blocked": blocked}, sim_id=sim.id)
             continue
         payload: dict[str, object] = {"sim_id": sim.id, "blocked": blocked}
         waiting = [job for job in pending_for(session, sim.sid) if job.kind == APPLY_LIMIT]
