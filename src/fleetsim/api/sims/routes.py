@@ -46,9 +46,8 @@ def list_sims(call: Call) -> Reply:
         iccid=call.params.get("Iccid"),
         page=call.page_request,
     )
-    return call.page(
-        "/v1/Sims", page, lambda sim: render_sim_view(sim, call.account.sid, call.urls)
-    )
+    account_sid, urls = call.account.sid, call.urls  # read once a page, not once a Sim
+    return call.page("/v1/Sims", page, lambda sim: render_sim_view(sim, account_sid, urls))
 
 
 @endpoint("UpdateSim")

@@ -36,7 +36,7 @@ def render_sim(sim: Sim, account_sid: str, urls: Urls) -> dict[str, Any]:
 
 
 def render_sim_view(sim: SimView, account_sid: str, urls: Urls) -> dict[str, Any]:
-    path = sim_path(sim.sid)
+    url = urls.absolute(sim_path(sim.sid))
     return {
         "sid": sim.sid,
         "unique_name": sim.unique_name,
@@ -46,9 +46,9 @@ def render_sim_view(sim: SimView, account_sid: str, urls: Urls) -> dict[str, Any
         "fleet_sid": sim.fleet_sid,
         "date_created": iso(sim.date_created),
         "date_updated": iso(sim.date_updated),
-        "url": urls.absolute(path),
+        "url": url,
         "links": {
-            "billing_periods": urls.absolute(f"{path}/BillingPeriods"),
-            "sim_ip_addresses": urls.absolute(f"{path}/IpAddresses"),
+            "billing_periods": f"{url}/BillingPeriods",
+            "sim_ip_addresses": f"{url}/IpAddresses",
         },
     }
