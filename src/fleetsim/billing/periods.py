@@ -460,21 +460,17 @@ def evaluate_limits(
     """`evaluate_limit` for many Sims, their devices and periods read in two statements."""
     tx = Tx.of(session)
     ids = [sim.id for sim in sims]
-    marks = ", ".join("?" for _ in ids)
-    blocks = {
-        sim_id: bool(data_blocked)
-        for sim_id, data_blocked in tx.all(
-            f"SELECT sim_id, data_blocked FROM devices WHERE sim_id IN ({marks})",  # noqa: S608
-            tuple(ids),
-        )
-    }
-    latest = _latest_periods(tx, ids) if blocks else {}
+    # Every caller holds these locks already (use and periods take them first): read
+    # again under them, the devices are as this transaction left them.
+    devices = lock_devices(tx, ids)
+    latest = _latest_periods(tx, ids) if devices else {}
     for sim in sims:
-        if sim.id not in blocks:
-            continue  # no device
+        device = devices.get(sim.id)
+        if device is None:
+            continue
         fleet = session.get(Fleet, sim.fleet_id) if sim.fleet_id is not None else None
         blocked = _over(fleet, _current(latest.get(sim.id), now))
-        if blocked == blocks[sim.id]:
+        if blocked == device.data_blocked:
             continue
         due = due_at(session, "data_limit", now)
         if immediate or (due is not None and due <= now):
