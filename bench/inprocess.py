@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from load_sims import load_sims
 from sqlalchemy import select
 from wrk_scripts import ACCOUNT, AUTH, TOKEN
@@ -36,7 +37,6 @@ from wrk_scripts import ACCOUNT, AUTH, TOKEN
 from fleetsim.app.asgi import create_app
 from fleetsim.app.setup import build_runtime, prepare_database
 from fleetsim.core.clock import SystemClock
-from fleetsim.db.dialect import dispose_loop_engine
 from fleetsim.db.secret_key import SECRET_KEY_ENV
 from fleetsim.db.tables import Sim
 from fleetsim.db.uow import unit_of_work
@@ -164,33 +164,46 @@ async def measure(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="fleetsim-inprocess-") as tmp, database(args) as url:
         app, sids, cards, profile = await prepare_app(Path(tmp), args.sims, url)
         made = cases(sids, cards, profile)
-        for name in args.cases.split(","):
-            make = made[name]
-            # Numbered from 0 in each case: the status updates take a different Sim each,
-            # and every case before them would otherwise use up the account's Sims.
-            counter = itertools.count()
-            for _ in range(50):  # warm-up
-                await call(app, *make(next(counter)))
-            best = float("inf")  # CPU time: other processes on the machine count less
-            statuses: dict[int, int] = {}
-            profiler = cProfile.Profile() if args.profile else None
-            for _ in range(args.repeat):  # the best of a few runs: the machine is shared
-                requests = [make(next(counter)) for _ in range(args.requests)]
-                began = time.process_time()
+        # As a server runs it: the credentials kept in memory, the collector frozen.
+        async with app.router.lifespan_context(app):
+            for name in args.cases.split(","):
+                make = made[name]
+                # Numbered from 0 in each case: the status updates take a different Sim each,
+                # and every case before them would otherwise use up the account's Sims.
+                counter = itertools.count()
+                for _ in range(50):  # warm-up
+                    await call(app, *make(next(counter)))
+                best = float("inf")  # CPU time: other processes on the machine count less
+                statuses: dict[int, int] = {}
+                profiler = cProfile.Profile() if args.profile else None
+                for _ in range(args.repeat):  # the best of a few runs: the machine is shared
+                    requests = [make(next(counter)) for _ in range(args.requests)]
+                    began = time.process_time()
+                    if profiler:
+                        profiler.enable()
+                    await run_all(app, requests, args.concurrency, statuses)
+                    if profiler:
+                        profiler.disable()
+                    best = min(best, (time.process_time() - began) / len(requests))
+                print(f"{name:14s} {best * 1e6:8.1f} µs  {statuses}", flush=True)
                 if profiler:
-                    profiler.enable()
-                for request in requests:
-                    status, _ = await call(app, *request)
-                    statuses[status] = statuses.get(status, 0) + 1
-                if profiler:
-                    profiler.disable()
-                best = min(best, (time.process_time() - began) / len(requests))
-            print(f"{name:14s} {best * 1e6:8.1f} µs  {statuses}", flush=True)
-            if profiler:
-                stats = pstats.Stats(profiler, stream=sys.stdout)
-                stats.sort_stats(args.sort).print_stats(args.profile)
-        # What the app's lifespan does at its end (this loop runs the app without it).
-        await dispose_loop_engine(app.state.runtime.engine)
+                    stats = pstats.Stats(profiler, stream=sys.stdout)
+                    stats.sort_stats(args.sort).print_stats(args.profile)
+
+
+async def run_all(
+    app: Any, requests: list[Request], concurrency: int, statuses: dict[int, int]
+) -> None:
+    """`requests` through `app`, `concurrency` at a time, as clients that each send their
+    next request when the last is answered; the answers' statuses counted in `statuses`."""
+    pending = iter(requests)
+
+    async def client() -> None:
+        for request in pending:
+            status, _ = await call(app, *request)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
 
 
 @contextlib.contextmanager
@@ -222,8 +235,12 @@ def main() -> None:
     )
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
     parser.add_argument("--postgres", action="store_true", help="on a throwaway local cluster")
+    parser.add_argument(
+        "--concurrency", type=int, default=1, help="requests in flight at once (1: in turn)"
+    )
     parser.add_argument("--sort", default="tottime", help="pstats order: tottime, cumulative")
-    asyncio.run(measure(parser.parse_args()))
+    # The loop `fleetsim serve` runs on (uvicorn's choice when uvloop is installed).
+    uvloop.run(measure(parser.parse_args()))
 
 
 if __name__ == "__main__":
