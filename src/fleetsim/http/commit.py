@@ -12,7 +12,8 @@ lock) is waited for in a thread.
 
 On PostgreSQL every unit of work runs in its own transaction, on the loop, through asyncpg
 (`db.dialect.loop_engine`): the work is plain synchronous code, run in a greenlet that
-hands each round trip's wait to the loop, so a round trip never holds the loop.
+hands each round trip's wait to the loop (`db.greenlets`), so a round trip never holds
+the loop.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
-from sqlalchemy.util import greenlet_spawn
 from starlette.concurrency import run_in_threadpool
 
 from fleetsim.db.dialect import end_writer_turn, is_sqlite, loop_engine, take_writer_turn
+from fleetsim.db.greenlets import in_greenlet
 from fleetsim.db.store import Tx
 from fleetsim.db.units import Outcome, WriterBusy, run_together, transaction
 
@@ -41,7 +42,7 @@ async def run_unit(engine: Engine, work: Work[T], *, write: bool) -> T:
     """The result of `work` in a transaction of its own, or shared with the writes ready
     together (SQLite)."""
     if not is_sqlite(engine):
-        on_the_loop: T = await greenlet_spawn(_alone, loop_engine(engine), work, write)
+        on_the_loop: T = await in_greenlet(_alone, loop_engine(engine), work, write)
         return on_the_loop
     if not write:
         return _alone(engine, work, write=False, own_connection=True)
