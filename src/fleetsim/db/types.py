@@ -49,5 +49,7 @@ def _sqlite_text(value: Any) -> str | None:
     """The text SQLite's DATETIME stores for an aware datetime (`2026-12-03 04:59:54.000000`,
     in UTC), made in one step rather than through the two processors it replaces:
     registering a Sim binds eight dates."""
+    if value.__class__ is dt.datetime and value.tzinfo is dt.UTC:  # the clock's times
+        return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
     naive = _naive_utc(value)
     return None if naive is None else naive.isoformat(" ", "microseconds")

@@ -10,10 +10,10 @@ and its effects are never committed twice.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
@@ -92,7 +92,7 @@ def job_values(
     """The values of a new pending job (`schedule` adds it; a Tx inserts them)."""
     return {
         "kind": kind,
-        "payload": json.dumps(payload, separators=(",", ":")),
+        "payload": orjson.dumps(payload).decode(),  # compact, as json.dumps(separators=...)
         "subject": subject,
         "state": "pending",
         "due_at": due_at,
@@ -176,7 +176,7 @@ def claim(
         ClaimedJob(
             id=row_id,
             kind=kind,
-            payload=json.loads(payload),
+            payload=orjson.loads(payload),
             subject=subject,
             attempts=attempts + 1,
             max_attempts=max_attempts,

@@ -154,7 +154,7 @@ def create_ip_command(
     row = tx.insert(IpCommand, values)
     due = due_at(tx, "ip_command", now)
     job = job_values(DELIVER, {"ip_command_id": row.id}, due_at=due, now=now, subject=row.sid)
-    tx.insert(Job, job)
+    tx.insert_id(Job, job)
     return row
 
 

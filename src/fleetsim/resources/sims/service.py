@@ -271,7 +271,7 @@ def update_sim(
         )
         status = "scheduled"
         job = completion_job_values(sim.id, sim.sid, due_at=due_at(tx, "sim", now), now=now)
-        tx.insert(Job, job)
+        tx.insert_id(Job, job)
     values["date_updated"] = now
     tx.update(Sim, values, _unique_name_rule(unique_name), id=sim.id)
     view = sim._replace(

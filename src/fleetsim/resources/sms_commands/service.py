@@ -147,7 +147,7 @@ def create_sms_command(
         SmsCommand, new_sms_command_values(account.id, sim, command, now=now, sids=sids)
     )
     due = due_at(tx, "sms_command", now)
-    tx.insert(Job, delivery_job_values(row.id, sim_sid, attempt=1, due_at=due, now=now))
+    tx.insert_id(Job, delivery_job_values(row.id, sim_sid, attempt=1, due_at=due, now=now))
     return row
 
 
