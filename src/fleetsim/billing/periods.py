@@ -113,13 +113,10 @@ def _status(sim: Sim) -> str:
 
 
 def latest_period(session: Session, sim_id: int) -> BillingPeriod | None:
-    """The Sim's current or most recent billing period."""
-    return session.execute(
-        select(BillingPeriod)
-        .where(BillingPeriod.sim_id == sim_id)
-        .order_by(BillingPeriod.start_time.desc(), BillingPeriod.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    """The Sim's current or most recent billing period (`_latest_periods`), as a row of
+    the session, for rules that change it."""
+    latest = _latest_periods(Tx.of(session), [sim_id]).get(sim_id)
+    return None if latest is None else session.get(BillingPeriod, latest.id)
 
 
 def current_period(session: Session, sim_id: int, at: dt.datetime) -> BillingPeriod | None:
@@ -137,7 +134,8 @@ class _Latest(NamedTuple):
 
 
 def _latest_periods(tx: Tx, sim_ids: Sequence[int]) -> dict[int, _Latest]:
-    """`latest_period` of many Sims (those with a period), in one statement."""
+    """The current or most recent billing period of each of many Sims (those with a
+    period), in one statement: the one that started last, the last made of those."""
     marks = ", ".join("?" for _ in sim_ids)
     columns = "sim_id, id, period_type, start_time, end_time, data_bytes"
     sql = f"SELECT {columns} FROM billing_periods WHERE sim_id IN ({marks})"  # noqa: S608
