@@ -116,7 +116,7 @@ _LOOP_POOL = {"pool_size": 32, "max_overflow": 32}
 
 def loop_engine(engine: Engine) -> Engine:
     """The engine a unit of work runs on when it runs on the event loop (in a greenlet,
-    `sqlalchemy.util.greenlet_spawn`): on PostgreSQL, the same database through asyncpg,
+    `db.greenlets.in_greenlet`): on PostgreSQL, the same database through asyncpg,
     whose round trips wait on the loop without holding it. Psycopg's blocking round trips
     had to run on threads, and each unit paid their hand-offs and the contention for the
     GIL (`bench/inprocess.py --postgres` measures both: bench/README.md).
