@@ -389,6 +389,9 @@ def end_write(engine: Engine, connection: Any) -> None:
 
 
 _CHECKPOINT_INTERVAL = 0.25  # seconds
+# WAL frames (pages) past which the checkpoint holds this process's writes back (see
+# `_checkpoint`); SQLite's own automatic checkpoint begins at 1,000.
+_WAL_RESTART_FRAMES = 4_000
 
 
 class _Checkpoints:
@@ -438,7 +441,7 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
             try:
                 connection = current.raw_connection()
                 try:
-                    connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    _checkpoint(current, connection.cursor())
                 finally:
                     connection.close()
                 done.count()
@@ -449,6 +452,28 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
     event.listen(engine, "engine_disposed", lambda _engine: stop.set())
     weakref.finalize(engine, stop.set)
     threading.Thread(target=checkpoint, name="fleetsim-wal-checkpoint", daemon=True).start()
+
+
+def _checkpoint(engine: Engine, cursor: Any) -> None:
+    """Copy the WAL back into the database without blocking anyone; and when the WAL has
+    grown long, copy what is left while this process's writes wait their turn.
+
+    Under a steady stream of writes, a checkpoint alongside them never copies the last
+    frames, which keep coming, and SQLite starts the WAL again from its beginning only
+    once every frame is copied: the WAL file would grow for as long as the writes go on,
+    every frame ever written kept in it. With this process's writers waiting, the copy
+    ends, and the next write starts the WAL again."""
+    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    _busy, wal_frames, _copied = cursor.fetchone()
+    if wal_frames < _WAL_RESTART_FRAMES:
+        return
+    writers = _WRITERS[engine]
+    if not writers.acquire(timeout=_WRITER_TIMEOUT):
+        return
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        writers.release()
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
