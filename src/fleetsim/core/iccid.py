@@ -20,17 +20,20 @@ _ISSUER_PREFIX = ICCID_PREFIXES[0]
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I look-alikes
 
 
+# What each digit adds to the Luhn sum at the places that are doubled (the last, then
+# every other one leftwards), and at the others.
+_DOUBLED = {str(d): 2 * d - 9 * (d > 4) for d in range(10)}
+_PLAIN = {str(d): d for d in range(10)}
+
+
 def luhn_check_digit(body: str) -> str:
-    """The digit that makes `body + digit` pass the Luhn check."""
+    """The digit that makes `body + digit` pass the Luhn check (`body`: digits only)."""
     total = 0
-    for position, char in enumerate(reversed(body)):
-        digit = int(char)
-        if position % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return str((10 - total % 10) % 10)
+    doubled = True
+    for char in reversed(body):
+        total += _DOUBLED[char] if doubled else _PLAIN[char]
+        doubled = not doubled
+    return str(-total % 10)
 
 
 def is_valid_iccid(value: str) -> bool:
