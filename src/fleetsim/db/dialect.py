@@ -432,6 +432,7 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
     done = _CHECKPOINTS[engine] = _Checkpoints()
 
     def checkpoint() -> None:
+        copied_under_turn = 0
         while not stop.wait(_CHECKPOINT_INTERVAL):
             current = engine_ref()
             if current is None:
@@ -441,7 +442,7 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
             try:
                 connection = current.raw_connection()
                 try:
-                    _checkpoint(current, connection.cursor())
+                    copied_under_turn = _checkpoint(current, connection.cursor(), copied_under_turn)
                 finally:
                     connection.close()
                 done.count()
@@ -454,26 +455,33 @@ def _start_checkpointer(engine: Engine, wal: Path) -> None:
     threading.Thread(target=checkpoint, name="fleetsim-wal-checkpoint", daemon=True).start()
 
 
-def _checkpoint(engine: Engine, cursor: Any) -> None:
+def _checkpoint(engine: Engine, cursor: Any, copied_under_turn: int = 0) -> int:
     """Copy the WAL back into the database without blocking anyone; and when the WAL has
-    grown long, copy what is left while this process's writes wait their turn.
+    grown long, copy what is left while this process's writes wait their turn. Gives the
+    WAL's length when that copy finished it (else 0), for the next call as
+    `copied_under_turn`.
 
     Under a steady stream of writes, a checkpoint alongside them never copies the last
     frames, which keep coming, and SQLite starts the WAL again from its beginning only
     once every frame is copied: the WAL file would grow for as long as the writes go on,
     every frame ever written kept in it. With this process's writers waiting, the copy
-    ends, and the next write starts the WAL again."""
+    ends, and the next write starts the WAL again. Until that write, the WAL keeps its
+    length, every frame copied: nothing to wait for, so the writers are left alone."""
     cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
-    _busy, wal_frames, _copied = cursor.fetchone()
+    _busy, wal_frames, copied = cursor.fetchone()
     if wal_frames < _WAL_RESTART_FRAMES:
-        return
+        return 0
+    if wal_frames == copied == copied_under_turn:  # no write since: the idle case
+        return copied_under_turn
     writers = _WRITERS[engine]
     if not writers.acquire(timeout=_WRITER_TIMEOUT):
-        return
+        return 0
     try:
         cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        _busy, wal_frames, copied = cursor.fetchone()
     finally:
         writers.release()
+    return wal_frames if copied == wal_frames else 0
 
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
