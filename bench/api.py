@@ -4,11 +4,11 @@ Loads an account with 1,000,000 Sims (bench/load_sims.py), starts `fleetsim serv
 bare reference app (bench/bare_app.py), drives each case with wrk, the two servers in turn
 for a few rounds, and prints one line per case: of the median round, fleetsim's
 requests/s, the bare app's for the same kind of request measured just before and just
-after (their mean), the ratio, and fleetsim's p50/p99 latency; then the range of the
-rounds' ratios. Then the deep page against the first one, and the server's memory. Last,
-fetch a Sim and create a Fleet on a throwaway PostgreSQL cluster (unless --no-postgres),
-each in turn with the same case on SQLite, whose server stays up for it. Every server is
-stopped at the end.
+after (their mean), the ratio, and fleetsim's p50/p99 latency; then every round's ratio,
+in the order the rounds ran. Then the deep page against the first one, and the server's
+memory. Last, fetch a Sim and create a Fleet on a throwaway PostgreSQL cluster (unless
+--no-postgres), each in turn with the same case on SQLite, whose server stays up for it.
+Every server is stopped at the end.
 
 Targets (SQLite, one worker): fetch >= 0.40x the bare app; a page of 50 Sims >= 0.12x;
 creates and updates >= 0.25x; the 404 of an unknown Sim and the 400 of a bad create >=
@@ -211,7 +211,7 @@ def on_postgres(bench: Bench, sqlite: Server, requests: dict[str, Request]) -> N
             )
             print(
                 f"{'case':34s} {'Postgres':>9s} {'SQLite':>9s} {'ratio':>7s} {'p50 ms':>8s}"
-                f" {'p99 ms':>8s} {'rounds':>11s}"
+                f" {'p99 ms':>8s} {'rounds':>14s}"
             )
             print(f"{'':34s} {'req/s':>9s} {'req/s':>9s}")
             fetched = f"/v1/Sims/{sids[len(sids) // 2]}"
@@ -258,12 +258,12 @@ def run(
     print(
         f"{args.sims:,} Sims in the account; wrk: 1 thread, {args.connections} connections, "
         f"{args.seconds:g} s per run after {args.warmup:g} s of warm-up; {args.rounds} rounds "
-        "of each case, the bare app and fleetsim in turn: the median round, and the range of "
-        "the rounds' ratios\n"
+        "of each case, the bare app and fleetsim in turn: the median round, and every round's "
+        "ratio in the order the rounds ran\n"
     )
     print(
         f"{'case':34s} {'fleetsim':>9s} {'bare':>9s} {'ratio':>7s} {'p50 ms':>8s} {'p99 ms':>8s}"
-        f" {'rounds':>11s}"
+        f" {'rounds':>14s}"
     )
     print(f"{'':34s} {'req/s':>9s} {'req/s':>9s}")
 

@@ -98,7 +98,8 @@ class Bench:
         the mean of the bare runs just before and just after it, so that a drift of the
         machine's speed weighs on both sides alike (on the shared 2-core machine the bare
         app's figure moved between 8,600 and 15,500 req/s within one run), and the line
-        shows the median round: its figures, and its ratio. `script` makes each run's wrk
+        shows the median round (its figures and its ratio), then every round's ratio in
+        the order the rounds ran. `script` makes each run's wrk
         script; `ran` hears of each of fleetsim's runs. `bare_request`, the path and
         script factory of the reference when it needs its own (another fleetsim, whose
         SIDs differ)."""
@@ -124,9 +125,10 @@ class Bench:
         # A case of refused requests (`refused`) counts its 4xx answers as wrk's errors.
         errors = sum(r[1].errors for r in rounds)
         shown = f"  {errors} ERRORS" if errors and not refused else ""
+        in_order = " ".join(f"{each:.2f}" for each in ratios)  # a drift shows as a trend
         print(
             f"{name:34s} {result.rate:9,.0f} {reference_rate:9,.0f} {ratio:6.2f}x "
-            f"{result.p50_ms:8.1f} {result.p99_ms:8.1f} {min(ratios):5.2f}-{max(ratios):.2f}x"
+            f"{result.p50_ms:8.1f} {result.p99_ms:8.1f} {in_order:>14s}"
             f"   {verdict}{shown}",
             flush=True,
         )
