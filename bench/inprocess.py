@@ -220,7 +220,7 @@ def database(args: argparse.Namespace) -> Iterator[str | None]:
     os.environ.setdefault(SECRET_KEY_ENV, secrets.token_hex(32))
     cluster = PostgresCluster.start(ensure_postgres())
     try:
-        yield cluster.url
+        yield cluster.socket_url  # as bench/api.py reaches it
     finally:
         cluster.stop()
 
