@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
 
+from fleetsim.core.dates import iso
+from fleetsim.db.store import stored_datetime, stored_iso
 from fleetsim.db.types import UTCDateTime
 
 _SQLITE = sqlite.dialect()
@@ -50,3 +52,27 @@ def test_none_stays_none_and_a_naive_datetime_is_refused() -> None:
     assert _utc_datetime_text(None) is None
     with pytest.raises(ValueError, match="aware datetime"):
         _utc_datetime_text(dt.datetime(2026, 12, 3))
+
+
+def test_the_wire_text_of_a_stored_date_is_isos() -> None:
+    """`stored_iso` slices SQLite's text where the other paths parse and format it: both
+    give the same wire text, for every form a Tx reads or the clock gives."""
+    rnd = random.Random(16)
+    for _ in range(20_000):
+        value = dt.datetime(
+            rnd.randint(1000, 9998),
+            rnd.randint(1, 12),
+            rnd.randint(1, 28),
+            rnd.randint(0, 23),
+            rnd.randint(0, 59),
+            rnd.randint(0, 59),
+            rnd.choice([0, rnd.randint(1, 999_999)]),
+            tzinfo=dt.UTC,
+        )
+        expected = iso(value)
+        text = _utc_datetime_text(value)  # SQLite's
+        assert isinstance(text, str)
+        assert stored_iso(text) == iso(stored_datetime(text)) == expected
+        assert stored_iso(value.replace(tzinfo=None)) == expected  # PostgreSQL's
+        assert stored_iso(value) == expected  # the clock's
+    assert stored_iso("2026-12-03 04:59:54") == "2026-12-03T04:59:54Z"  # whole seconds

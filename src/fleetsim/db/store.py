@@ -31,6 +31,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.instrumentation import manager_of_class
 
+from fleetsim.core.dates import iso
 from fleetsim.core.sids import Prefix, canonical_sid, is_sid
 from fleetsim.db.dialect import (
     for_update,
@@ -59,6 +60,7 @@ __all__ = [
     "detached",
     "ref_key",
     "stored_datetime",
+    "stored_iso",
 ]
 
 Row = tuple[Any, ...]
@@ -453,3 +455,14 @@ def stored_datetime(value: dt.datetime | str) -> dt.datetime:
         # of Sims reads two dates a Sim).
         return dt.datetime.fromisoformat(value + "+00:00")
     return value.replace(tzinfo=dt.UTC)
+
+
+def stored_iso(value: dt.datetime | str) -> str:
+    """`iso(stored_datetime(value))`, and an aware datetime's `iso`: the wire's text of a
+    `UTCDateTime` column as a Tx reads it, or of a time the clock gave."""
+    if isinstance(value, str):
+        # SQLite's text, `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC: its date and its time to
+        # the second are the wire's, with no datetime made and formatted in between (a
+        # third of the time, on a page of Sims' hundred dates).
+        return f"{value[:10]}T{value[11:19]}Z"
+    return iso(value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC))

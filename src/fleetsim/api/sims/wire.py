@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fleetsim.core.dates import iso
+from fleetsim.db.store import stored_iso
 from fleetsim.db.tables import Sim
 from fleetsim.http.urls import Urls
 from fleetsim.resources.sims.service import SimChanges, SimView
@@ -44,8 +44,8 @@ def render_sim_view(sim: SimView, account_sid: str, urls: Urls) -> dict[str, Any
         "iccid": sim.iccid,
         "status": sim.status,
         "fleet_sid": sim.fleet_sid,
-        "date_created": iso(sim.date_created),
-        "date_updated": iso(sim.date_updated),
+        "date_created": stored_iso(sim.created),
+        "date_updated": stored_iso(sim.updated),
         "url": url,
         "links": {
             "billing_periods": f"{url}/BillingPeriods",

@@ -274,9 +274,7 @@ def update_sim(
         tx.insert_id(Job, job)
     values["date_updated"] = now
     tx.update(Sim, values, _unique_name_rule(unique_name), id=sim.id)
-    view = sim._replace(
-        unique_name=unique_name, status=status, fleet_sid=fleet_sid, date_updated=now
-    )
+    view = sim._replace(unique_name=unique_name, status=status, fleet_sid=fleet_sid, updated=now)
     return SimUpdate(view, owner_sid, plan.scheduled)
 
 

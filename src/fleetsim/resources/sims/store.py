@@ -21,7 +21,8 @@ _VIEW_COLUMNS = (
 
 
 class SimView(NamedTuple):
-    """What a Sim's representation shows."""
+    """What a Sim's representation shows. Its dates are kept as they came, read by a Tx
+    or given by the clock: a page renders them (`stored_iso`) without making datetimes."""
 
     id: int
     sid: str
@@ -29,22 +30,20 @@ class SimView(NamedTuple):
     iccid: str
     status: str
     fleet_sid: str | None
-    date_created: dt.datetime
-    date_updated: dt.datetime
+    created: dt.datetime | str
+    updated: dt.datetime | str
+
+    @property
+    def date_created(self) -> dt.datetime:
+        return stored_datetime(self.created)
+
+    @property
+    def date_updated(self) -> dt.datetime:
+        return stored_datetime(self.updated)
 
 
 def _view(row: Row) -> SimView:
-    sim_id, sid, unique_name, iccid, status, fleet_sid, created, updated = row
-    return SimView(
-        sim_id,
-        sid,
-        unique_name,
-        iccid,
-        status,
-        fleet_sid,
-        stored_datetime(created),
-        stored_datetime(updated),
-    )
+    return SimView(*row)
 
 
 def find_view(tx: Tx, account_id: int, ref: str) -> SimView | None:
