@@ -24,21 +24,26 @@ def _utc_datetime_text(value: dt.datetime | None) -> object:
     return process(value)
 
 
+def _random_instant(rnd: random.Random, zone: dt.tzinfo) -> dt.datetime:
+    """An instant in years 2 to 9998, whole seconds as often as not."""
+    return dt.datetime(
+        rnd.randint(2, 9998),
+        rnd.randint(1, 12),
+        rnd.randint(1, 28),
+        rnd.randint(0, 23),
+        rnd.randint(0, 59),
+        rnd.randint(0, 59),
+        rnd.choice([0, rnd.randint(1, 999_999)]),
+        tzinfo=zone,
+    )
+
+
 def test_the_text_is_sqlalchemys_for_the_same_instant_in_utc() -> None:
     assert _DATETIME_TEXT is not None
     rnd = random.Random(15)
     for n in range(20_000):
         zone = dt.UTC if n % 3 == 0 else dt.timezone(dt.timedelta(minutes=rnd.randint(-720, 720)))
-        value = dt.datetime(
-            rnd.randint(2, 9998),
-            rnd.randint(1, 12),
-            rnd.randint(1, 28),
-            rnd.randint(0, 23),
-            rnd.randint(0, 59),
-            rnd.randint(0, 59),
-            rnd.choice([0, rnd.randint(1, 999_999)]),
-            tzinfo=zone,
-        )
+        value = _random_instant(rnd, zone)
         expected = _DATETIME_TEXT(value.astimezone(dt.UTC).replace(tzinfo=None))
         assert _utc_datetime_text(value) == expected
 
@@ -59,16 +64,7 @@ def test_the_wire_text_of_a_stored_date_is_isos() -> None:
     give the same wire text, for every form a Tx reads or the clock gives."""
     rnd = random.Random(16)
     for _ in range(20_000):
-        value = dt.datetime(
-            rnd.randint(1000, 9998),
-            rnd.randint(1, 12),
-            rnd.randint(1, 28),
-            rnd.randint(0, 23),
-            rnd.randint(0, 59),
-            rnd.randint(0, 59),
-            rnd.choice([0, rnd.randint(1, 999_999)]),
-            tzinfo=dt.UTC,
-        )
+        value = _random_instant(rnd, dt.UTC)
         expected = iso(value)
         text = _utc_datetime_text(value)  # SQLite's
         assert isinstance(text, str)
