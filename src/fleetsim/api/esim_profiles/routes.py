@@ -39,9 +39,8 @@ def list_esim_profiles(call: Call) -> Reply:
         status=call.params.get("Status"),
         page=call.page_request,
     )
-    return call.page(
-        "/v1/ESimProfiles", page, lambda p: render_esim_profile(p, call.account.sid, call.urls)
-    )
+    account_sid, urls = call.account.sid, call.urls  # read once a page, not once an item
+    return call.page("/v1/ESimProfiles", page, lambda p: render_esim_profile(p, account_sid, urls))
 
 
 ROUTES = [

@@ -33,7 +33,8 @@ def list_fleets(call: Call) -> Reply:
         network_access_profile=call.params.get("NetworkAccessProfile"),
         page=call.page_request,
     )
-    return call.page("/v1/Fleets", page, lambda f: render_fleet(f, call.account.sid, call.urls))
+    account_sid, urls = call.account.sid, call.urls  # read once a page, not once an item
+    return call.page("/v1/Fleets", page, lambda f: render_fleet(f, account_sid, urls))
 
 
 @endpoint("UpdateFleet")

@@ -41,9 +41,8 @@ def list_ip_commands(call: Call) -> Reply:
         direction=call.params.get("Direction"),
         page=call.page_request,
     )
-    return call.page(
-        IP_COMMANDS_PATH, page, lambda c: render_ip_command(c, call.account.sid, call.urls)
-    )
+    account_sid, urls = call.account.sid, call.urls  # read once a page, not once an item
+    return call.page(IP_COMMANDS_PATH, page, lambda c: render_ip_command(c, account_sid, urls))
 
 
 ROUTES = [

@@ -37,8 +37,9 @@ def fetch_network_access_profile(call: Call) -> Reply:
 @endpoint("ListNetworkAccessProfile")
 def list_network_access_profiles(call: Call) -> Reply:
     page = service.list_network_access_profiles(call.session, call.account, page=call.page_request)
+    account_sid, urls = call.account.sid, call.urls  # read once a page, not once an item
     return call.page(
-        "/v1/NetworkAccessProfiles", page, lambda p: render_profile(p, call.account.sid, call.urls)
+        "/v1/NetworkAccessProfiles", page, lambda p: render_profile(p, account_sid, urls)
     )
 
 

@@ -39,9 +39,8 @@ def list_sms_commands(call: Call) -> Reply:
         direction=call.params.get("Direction"),
         page=call.page_request,
     )
-    return call.page(
-        "/v1/SmsCommands", page, lambda c: render_sms_command(c, call.account.sid, call.urls)
-    )
+    account_sid, urls = call.account.sid, call.urls  # read once a page, not once an item
+    return call.page("/v1/SmsCommands", page, lambda c: render_sms_command(c, account_sid, urls))
 
 
 ROUTES = [
