@@ -8,7 +8,7 @@ from typing import NamedTuple
 from fleetsim.core.paging import PageRequest
 from fleetsim.core.sids import Prefix
 from fleetsim.db.paging import Page, page_of_rows
-from fleetsim.db.store import Row, Tx, stored_datetime
+from fleetsim.db.store import Row, Tx
 
 __all__ = ["SIM_AND_FLEET", "LockedSim", "SimView", "find_locked", "find_view", "page_of_views"]
 
@@ -22,7 +22,8 @@ _VIEW_COLUMNS = (
 
 class SimView(NamedTuple):
     """What a Sim's representation shows. Its dates are kept as they came, read by a Tx
-    or given by the clock: a page renders them (`stored_iso`) without making datetimes."""
+    (`stored_datetime` makes them datetimes) or given by the clock: a page renders them
+    (`stored_iso`) without making datetimes."""
 
     id: int
     sid: str
@@ -32,14 +33,6 @@ class SimView(NamedTuple):
     fleet_sid: str | None
     created: dt.datetime | str
     updated: dt.datetime | str
-
-    @property
-    def date_created(self) -> dt.datetime:
-        return stored_datetime(self.created)
-
-    @property
-    def date_updated(self) -> dt.datetime:
-        return stored_datetime(self.updated)
 
 
 def _view(row: Row) -> SimView:
