@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import itertools
 import random
 import sys
 import time
@@ -22,7 +21,7 @@ from fleetsim.app.setup import prepare_database
 from fleetsim.core.clock import SystemClock
 from fleetsim.core.sids import SidFactory
 from fleetsim.db.uow import unit_of_work
-from fleetsim.inventory.service import generate_cards
+from fleetsim.inventory.service import new_cards, unknown_cards
 from fleetsim.resources.accounts.service import fetch_account
 from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.simulation.generator import add_sims
@@ -46,11 +45,11 @@ def load_sims(
     at = (now or SystemClock().now()).replace(microsecond=0)
     sids = SidFactory()
     # One stream of cards for the whole load: no ICCID twice.
-    cards = generate_cards(count, random.Random())
+    cards = new_cards(random.Random())
     done = 0
     while done < count:
-        batch = list(itertools.islice(cards, BATCH))
         with unit_of_work(engine, write=True) as session:
+            batch = unknown_cards(session, cards, min(BATCH, count - done))
             account = fetch_account(session, account_sid)
             fleet_row = find_fleet(session, account, fleet) if fleet is not None else None
             if fleet is not None and fleet_row is None:

@@ -4,6 +4,7 @@ on both backends."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from dataclasses import dataclass
 
 from click.testing import CliRunner
@@ -21,6 +22,7 @@ from fleetsim.db.tables import (
     UsageHour,
 )
 from fleetsim.db.uow import unit_of_work
+from fleetsim.inventory.service import Card, import_cards, new_cards
 from fleetsim.resources.accounts.service import create_account
 from fleetsim.resources.fleets.service import NewFleet, create_fleet
 from fleetsim.resources.network_access_profiles.service import create_network_access_profile
@@ -221,3 +223,24 @@ def test_the_command_prints_a_summary_and_errors_say_what_to_do(
     result = CliRunner().invoke(main, [*wrong, "--sims", "2", "--fleet", "x", "--duration", "1d"])
     assert result.exit_code == 1
     assert "no account" in result.stderr
+
+
+def test_cards_the_warehouse_holds_are_passed_over(engine: Engine) -> None:
+    """A random ICCID may be one the warehouse holds under another registration code: the
+    generator draws another card rather than fail to register it."""
+    w = world(engine)
+    first = next(new_cards(random.Random(3)))
+    held = Card(first.iccid, "HELD000000")
+    with unit_of_work(engine, write=True) as session:
+        import_cards(session, [held], clock=FrozenClock(START))
+        account = session.execute(select(Account).where(Account.sid == w.account_sid)).scalar_one()
+        fleet, _ = fleet_places(session, account, "trucks")
+        targets = create_sims(
+            session, account, fleet, 3, at=START, sids=SidFactory(), cards=random.Random(3)
+        )
+        iccids = set(
+            session.scalars(select(Sim.iccid).where(Sim.id.in_([t.sim_id for t in targets])))
+        )
+    assert len(targets) == 3
+    assert len(iccids) == 3
+    assert held.iccid not in iccids

@@ -18,7 +18,7 @@ from fleetsim.core.sids import Prefix, SidFactory, is_sid
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Base, Device, Sim, SimCard, SimStatusEvent
 from fleetsim.db.uow import unit_of_work
-from fleetsim.inventory.service import generate_cards, import_cards
+from fleetsim.inventory.service import Card, generate_cards, import_cards, new_cards
 from fleetsim.resources.accounts.service import create_account
 from fleetsim.resources.sims.service import fetch_sim, register_sim
 
@@ -88,3 +88,24 @@ def test_bulk_loaded_sims_match_registered_ones(
             )
         imeis = session.execute(select(Device.imei)).scalars().all()
         assert len(set(imeis)) == 4
+
+
+def test_the_loader_passes_over_cards_the_warehouse_holds(
+    engine: Engine, clock: FrozenClock, sids: SidFactory, monkeypatch: Any
+) -> None:
+    """The bench imports unregistered cards before it loads Sims: a random ICCID of the
+    loader's may be one of them, under another registration code."""
+    module = loader()
+    first = next(new_cards(random.Random(3)))
+    with unit_of_work(engine, write=True) as session:
+        account_sid = create_account(
+            session, friendly_name="bench", parent=None, clock=clock, sids=sids
+        ).sid
+        import_cards(session, [Card(first.iccid, "HELD000000")], clock=clock)
+    monkeypatch.setattr(module, "new_cards", lambda _rng: new_cards(random.Random(3)))
+    module.load_sims(engine, account_sid, 3, now=clock.now())
+
+    with unit_of_work(engine, write=False) as session:
+        iccids = set(session.scalars(select(Sim.iccid)))
+    assert len(iccids) == 3
+    assert first.iccid not in iccids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import random
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ __all__ = [
     "ImportResult",
     "generate_cards",
     "import_cards",
+    "new_cards",
     "read_cards",
+    "unknown_cards",
     "write_cards",
 ]
 
@@ -49,13 +52,43 @@ def generate_cards(
 ) -> Iterator[Card]:
     """`count` distinct new cards with real-looking ICCIDs starting with `iccid_prefix`
     (Twilio's Super SIMs by default; `8910392` for KORE's since 2025)."""
+    return itertools.islice(new_cards(rng, iccid_prefix=iccid_prefix), count)
+
+
+def new_cards(rng: random.Random, *, iccid_prefix: str = ICCID_PREFIXES[0]) -> Iterator[Card]:
+    """Distinct new cards, as many as are taken (see `generate_cards`)."""
     seen: set[str] = set()
-    while len(seen) < count:
+    while True:
         iccid = new_iccid(rng, prefix=iccid_prefix)
         if iccid in seen:
             continue
         seen.add(iccid)
         yield Card(iccid, new_registration_code(rng))
+
+
+def unknown_cards(session: Session, cards: Iterator[Card], count: int) -> list[Card]:
+    """The next `count` of `cards` whose ICCIDs the warehouse does not hold (fewer when
+    `cards` runs out): a random ICCID may be one it holds under another registration code,
+    and a card made with it could then not be registered."""
+    found: list[Card] = []
+    while len(found) < count:
+        batch = list(itertools.islice(cards, count - len(found)))
+        if not batch:
+            break
+        known = _known_iccids(session, [card.iccid for card in batch])
+        found += [card for card in batch if card.iccid not in known]
+    return found
+
+
+def _known_iccids(session: Session, iccids: list[str]) -> set[str]:
+    """Which of `iccids` the warehouse holds."""
+    known: set[str] = set()
+    for start in range(0, len(iccids), _BATCH):
+        chunk = iccids[start : start + _BATCH]
+        known.update(
+            session.execute(select(SimCard.iccid).where(SimCard.iccid.in_(chunk))).scalars()
+        )
+    return known
 
 
 def write_cards(cards: Iterable[Card], out: io.TextIOBase) -> None:
@@ -103,11 +136,7 @@ def import_cards(
     now = clock.now()
     for start in range(0, len(cards), _BATCH):
         batch = cards[start : start + _BATCH]
-        existing = set(
-            session.execute(
-                select(SimCard.iccid).where(SimCard.iccid.in_([c.iccid for c in batch]))
-            ).scalars()
-        )
+        existing = _known_iccids(session, [c.iccid for c in batch])
         fresh = [c for c in batch if c.iccid not in existing]
         if fresh:
             session.connection().execute(

@@ -20,7 +20,6 @@ limit and devices' session counters are not replayed (a simulated Sim is never b
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -35,7 +34,7 @@ from fleetsim.core.sids import SidFactory
 from fleetsim.db.store import Tx
 from fleetsim.db.tables import Account, Fleet, Network, NetworkAccessProfileNetwork, Sim
 from fleetsim.db.uow import unit_of_work
-from fleetsim.inventory.service import Card, generate_cards, import_cards
+from fleetsim.inventory.service import Card, import_cards, new_cards, unknown_cards
 from fleetsim.resources.fleets.service import find_fleet
 from fleetsim.resources.sims.lifecycle import update_now
 from fleetsim.resources.sims.service import register_sims
@@ -153,10 +152,10 @@ def create_sims(
 ) -> list[Target]:
     """`count` new cards registered to `account` and, given a `fleet`, made active in it
     at `at`, in batches (see `add_sims`)."""
-    fresh = generate_cards(count, cards or random.SystemRandom())
+    fresh = new_cards(cards or random.SystemRandom())
     targets: list[Target] = []
     while len(targets) < count:
-        batch = list(itertools.islice(fresh, _SIM_BATCH))
+        batch = unknown_cards(session, fresh, min(_SIM_BATCH, count - len(targets)))
         targets += add_sims(session, account, fleet, batch, at=at, sids=sids, first=len(targets))
         progress(len(batch))
     return targets
